@@ -1,0 +1,31 @@
+// Bundles the two CLIs into dist/ with esbuild (ESM, Node 20).
+// CommonJS dependencies inside an ESM bundle need `require`: the banner provides it.
+import { build } from 'esbuild';
+import { chmodSync } from 'node:fs';
+
+const banner = {
+  js: "#!/usr/bin/env node\nimport { createRequire as __fmsCreateRequire } from 'node:module';\nconst require = __fmsCreateRequire(import.meta.url);",
+};
+
+const entries = [
+  { in: 'compiler/src/cli/fmsc.ts', out: 'dist/fmsc.mjs' },
+  { in: 'runtime/src/cli/fms-run.ts', out: 'dist/fms-run.mjs' },
+];
+
+for (const e of entries) {
+  await build({
+    entryPoints: [e.in],
+    outfile: e.out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    banner,
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+    // Native or optional modules are loaded lazily at run time, never bundled.
+    external: ['pkcs11js'],
+  });
+  chmodSync(e.out, 0o755);
+}
