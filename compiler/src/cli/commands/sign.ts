@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+
+/** Registers `fmsc sign` (not yet implemented: registers nothing). */
+export function register(_program: Command): void {}

@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { runProgram } from '../../../runtime/src/cli/common';
+import { register as check } from './commands/check';
+import { register as build } from './commands/build';
+import { register as sign } from './commands/sign';
+import { register as verify } from './commands/verify';
+import { register as fmt } from './commands/fmt';
+import { register as testCmd } from './commands/test';
+import { register as explain } from './commands/explain';
+import { register as explainCall } from './commands/explain-call';
+import { register as inspect } from './commands/inspect';
+import { register as keygen } from './commands/keygen';
+import { register as pubkey } from './commands/pubkey';
+
+const program = new Command('fmsc')
+  .description('Compile governance.fms (FPL) into signed policy packs')
+  .version('0.1.0');
+for (const r of [check, build, sign, verify, fmt, testCmd, explain, explainCall, inspect, keygen, pubkey]) r(program);
+await runProgram(program, process.argv, 'fmsc');
