@@ -1,4 +1,48 @@
 import type { Command } from 'commander';
+import { CliError, EXIT } from '../../../../runtime/src/cli/common';
+import { generateKeyFile, type TrustKeyEntry } from '../../sign/local-key';
 
-/** Registers `fmsc keygen` (not yet implemented: registers nothing). */
-export function register(_program: Command): void {}
+/** Prints a public key, its id and a trust entry; shared by keygen and pubkey. */
+export function printPublicKey(
+  out: { keyId: string; trustEntry: TrustKeyEntry },
+  format: string,
+  extra: Record<string, string> = {},
+): void {
+  if (format === 'json') {
+    process.stdout.write(
+      JSON.stringify({ ...extra, key_id: out.keyId, algorithm: out.trustEntry.algorithm, public_key: out.trustEntry.public_key, trust_entry: out.trustEntry }) + '\n',
+    );
+    return;
+  }
+  for (const [k, v] of Object.entries(extra)) process.stdout.write(`${k.replace(/_/g, ' ')}: ${v}\n`);
+  process.stdout.write(
+    `key id: ${out.keyId}\nalgorithm: ${out.trustEntry.algorithm}\npublic key (der spki, base64): ${out.trustEntry.public_key}\n` +
+      `trust entry (add to \`keys\` and to a scope's \`keys\` in your trust file):\n${JSON.stringify(out.trustEntry, null, 2)}\n`,
+  );
+}
+
+/** Validates `--format` for data-printing commands. */
+export function checkFormat(format: string): void {
+  if (format !== 'text' && format !== 'json') throw new CliError(`unknown format \`${format}\` (text or json)`, EXIT.usage);
+}
+
+/** Registers `fmsc keygen KEYFILE`: a new Ed25519 key (file mode 0600), public key and trust entry on stdout. */
+export function register(program: Command): void {
+  program
+    .command('keygen')
+    .description('create an ed25519 signing key file (mode 0600) and print its public key and trust entry')
+    .argument('<keyfile>', 'where to write the private key (pkcs#8 pem)')
+    .option('--force', 'replace an existing key file')
+    .option('--comment <text>', 'comment for the trust entry')
+    .option('--format <format>', 'text or json', 'text')
+    .action((keyfile: string, o: { force?: boolean; comment?: string; format: string }) => {
+      checkFormat(o.format);
+      let g;
+      try {
+        g = generateKeyFile(keyfile, { ...(o.force ? { force: true } : {}), ...(o.comment ? { comment: o.comment } : {}) });
+      } catch (e) {
+        throw new CliError((e as Error).message, EXIT.usage);
+      }
+      printPublicKey(g, o.format, { private_key_file: keyfile });
+    });
+}

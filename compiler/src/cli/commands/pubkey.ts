@@ -1,4 +1,36 @@
 import type { Command } from 'commander';
+import { CliError, EXIT } from '../../../../runtime/src/cli/common';
+import { kmsSigner } from '../../sign/kms';
+import { localEd25519Signer, trustEntryFor } from '../../sign/local-key';
+import type { Signer } from '../../sign/signer';
+import { checkFormat, printPublicKey } from './keygen';
 
-/** Registers `fmsc pubkey` (not yet implemented: registers nothing). */
-export function register(_program: Command): void {}
+/** Opens the signer named by `--kms` or `--key` (exactly one), mapping failures to exit 2. */
+export async function openSigner(o: { kms?: string; key?: string }): Promise<Signer> {
+  if (!!o.kms === !!o.key) throw new CliError('give exactly one of `--kms URI` or `--key FILE`', EXIT.usage);
+  try {
+    return o.kms ? await kmsSigner(o.kms) : localEd25519Signer(o.key as string);
+  } catch (e) {
+    throw new CliError((e as Error).message, EXIT.usage);
+  }
+}
+
+/** Registers `fmsc pubkey --kms URI | --key FILE`: public key, key id and a trust entry. */
+export function register(program: Command): void {
+  program
+    .command('pubkey')
+    .description('print the public key, key id and trust entry of a kms/hsm key or key file')
+    .option('--kms <uri>', 'pkcs11:…, awskms://…, gcpkms://…, azurekms://…, hashivault://…, file:…')
+    .option('--key <file>', 'a local key file from `fmsc keygen`')
+    .option('--comment <text>', 'comment for the trust entry')
+    .option('--format <format>', 'text or json', 'text')
+    .action(async (o: { kms?: string; key?: string; comment?: string; format: string }) => {
+      checkFormat(o.format);
+      const s = await openSigner(o);
+      try {
+        printPublicKey({ keyId: s.keyId, trustEntry: trustEntryFor(s, o.comment) }, o.format, { source: s.description });
+      } finally {
+        await s.close?.();
+      }
+    });
+}

@@ -1,4 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import { CliError, EXIT } from '../../../../runtime/src/cli/common';
+import { PackRefusal } from '../../../../runtime/src/trust/refusal';
+import { addSignature } from '../../sign/create-pack';
+import { openSigner } from './pubkey';
 
-/** Registers `fmsc sign` (not yet implemented: registers nothing). */
-export function register(_program: Command): void {}
+/**
+ * Registers `fmsc sign --kms URI PACK`: appends a signature made by a key
+ * that never leaves its store (or `--key FILE`), rewriting the pack
+ * atomically (or writing `--out`).
+ */
+export function register(program: Command): void {
+  program
+    .command('sign')
+    .description('add a signature to a pack with a kms/hsm key (or a key file)')
+    .argument('<pack>', 'the .fmspack file')
+    .option('--kms <uri>', 'pkcs11:…, awskms://…, gcpkms://…, azurekms://…, hashivault://…, file:…')
+    .option('--key <file>', 'a local key file from `fmsc keygen`')
+    .option('--out <file>', 'write the signed pack here instead of replacing <pack>')
+    .option('--format <format>', 'text or json', 'text')
+    .action(async (pack: string, o: { kms?: string; key?: string; out?: string; format: string }) => {
+      if (o.format !== 'text' && o.format !== 'json') throw new CliError(`unknown format \`${o.format}\` (text or json)`, EXIT.usage);
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(pack);
+      } catch (e) {
+        throw new CliError(`cannot read pack \`${pack}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, EXIT.usage);
+      }
+      const signer = await openSigner(o);
+      let signed: Uint8Array;
+      try {
+        signed = await addSignature(bytes, signer);
+      } catch (e) {
+        if (e instanceof PackRefusal) throw new CliError(`refused \`${pack}\`: ${e.message} [${e.code}]`, EXIT.refused);
+        throw new CliError((e as Error).message, EXIT.usage);
+      } finally {
+        await signer.close?.();
+      }
+      const out = o.out ?? pack;
+      const tmp = join(dirname(out), `.${basename(out)}.${randomBytes(6).toString('hex')}.tmp`);
+      try {
+        let mode = 0o644;
+        try {
+          mode = statSync(out).mode & 0o777;
+        } catch {
+          /* new file */
+        }
+        writeFileSync(tmp, signed, { mode, flag: 'wx' });
+        renameSync(tmp, out);
+      } catch (e) {
+        throw new CliError(`cannot write \`${out}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, EXIT.usage);
+      }
+      if (o.format === 'json')
+        process.stdout.write(JSON.stringify({ pack: out, key_id: signer.keyId, algorithm: signer.algorithm, source: signer.description }) + '\n');
+      else process.stderr.write(`added signature by ${signer.keyId} (${signer.algorithm}, ${signer.description}) to \`${out}\`\n`);
+    });
+}

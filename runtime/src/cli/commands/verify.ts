@@ -1,4 +1,66 @@
 import type { Command } from 'commander';
+import { CliError, EXIT } from '../common';
+import { PackRefusal } from '../../trust/refusal';
+import { TrustUsageError, verifyPackFile } from '../../trust/load-pack-file';
+import { defaultStateDir } from '../../trust/rollback-store';
 
-/** Registers `fms-run verify` (not yet implemented: registers nothing). */
-export function register(_program: Command): void {}
+interface VerifyOpts {
+  trust?: string;
+  stateDir?: string;
+  state: boolean;
+  format: string;
+}
+
+/**
+ * Runs the shared verify command for `fms-run verify` and `fmsc verify`:
+ * prints a summary (or JSON with `--format json`) or throws a CliError with
+ * exit 3 and a one-line reason.
+ */
+export function runVerify(packPath: string, o: VerifyOpts, useStateByDefault: boolean): void {
+  if (o.format !== 'text' && o.format !== 'json') throw new CliError(`unknown format \`${o.format}\` (text or json)`, EXIT.usage);
+  const stateDir = !o.state ? false : (o.stateDir ?? (useStateByDefault ? defaultStateDir() : false));
+  let v;
+  try {
+    v = verifyPackFile(packPath, { ...(o.trust ? { trust: o.trust } : {}), stateDir });
+  } catch (e) {
+    if (e instanceof PackRefusal) throw new CliError(`refused \`${packPath}\`: ${e.message} [${e.code}]`, EXIT.refused);
+    if (e instanceof TrustUsageError) throw new CliError(e.message, EXIT.usage);
+    throw e;
+  }
+  const m = v.manifest;
+  if (o.format === 'json') {
+    process.stdout.write(
+      JSON.stringify({
+        ok: true,
+        name: m.name,
+        serial: m.serial,
+        digest: `sha256:${v.digest}`,
+        manifest_digest: `sha256:${v.manifestDigest}`,
+        signers: v.signers,
+        not_before: m.not_before,
+        expires_at: m.expires_at,
+        compiler: m.compiler,
+        source_sha256: m.source_sha256,
+        trust: v.trustPath,
+        rollback_state: stateDir || null,
+      }) + '\n',
+    );
+    return;
+  }
+  process.stdout.write(
+    `ok: pack \`${m.name}\` serial ${m.serial} body sha256:${v.digest} signed by ${v.signers.length} pinned key(s): ${v.signers.join(', ')}; expires ${m.expires_at}\n`,
+  );
+}
+
+/** Registers `fms-run verify PACK --trust FILE` (rollback state on by default). */
+export function register(program: Command): void {
+  program
+    .command('verify')
+    .description('verify a signed pack against pinned trust roots (exit 3 when refused)')
+    .argument('<pack>', 'the .fmspack file')
+    .option('--trust <file>', 'trust roots JSON (default: $FMS_TRUST)')
+    .option('--state-dir <dir>', 'rollback state directory (default: $FMS_STATE_DIR or ~/.local/state/fms)')
+    .option('--no-state', 'do not read or update the rollback high-water mark')
+    .option('--format <format>', 'text or json', 'text')
+    .action((pack: string, o: VerifyOpts) => runVerify(pack, o, true));
+}

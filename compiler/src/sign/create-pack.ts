@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { parsePublicKey } from '../../../runtime/src/crypto/keys';
+import { verifySignature } from '../../../runtime/src/crypto/verify-signature';
+import { decodeContainer, encodeContainer } from '../../../runtime/src/pack/container';
+import { decodeEnvelope, encodeEnvelope, MANIFEST_PAYLOAD_TYPE, MAX_SIGNATURES, pae, type DsseEnvelope } from '../../../runtime/src/trust/dsse';
+import { decodeManifest, encodeManifest, formatManifestTime, validateManifest, type PackManifest } from '../../../runtime/src/trust/manifest';
+import type { Signer } from './signer';
+
+/** Compiler identity written into manifests unless the caller gives one. */
+export const DEFAULT_COMPILER = { name: 'fmsc', version: '0.1.0' } as const;
+/** Default validity of a pack (DESIGN §5: 90 days). */
+export const DEFAULT_VALIDITY_SECONDS = 90 * 24 * 3600;
+
+/** Input of {@link createSignedPack}. */
+export interface SignedPackInput {
+  /** The pack body (opaque here). */
+  body: Uint8Array;
+  /** Pack name, `/`-separated segments (`acme/payments`). */
+  name: string;
+  /** Non-negative integer; must increase with every release of `name`. */
+  serial: number;
+  createdAt: Date;
+  /** Defaults to `createdAt`. */
+  notBefore?: Date;
+  /** Defaults to `createdAt` + 90 days. */
+  expiresAt?: Date;
+  /** Hex SHA-256 of the source the body was compiled from. */
+  sourceSha256: string;
+  /** One signer or several (all sign the same manifest). */
+  signer: Signer | Signer[];
+  compiler?: { name: string; version: string };
+}
+
+/** Returns `message` signed by `signer`, after checking the signature verifies with the signer's public key. */
+async function signChecked(signer: Signer, message: Uint8Array): Promise<Uint8Array> {
+  const sig = await signer.sign(message);
+  const pub = parsePublicKey(signer.publicKeySpki);
+  if (pub.keyId !== signer.keyId || pub.algorithm !== signer.algorithm || !verifySignature(signer.algorithm, pub.keyObject, message, sig))
+    throw new Error(`signature from ${signer.description} does not verify with its own public key`);
+  return sig;
+}
+
+/**
+ * Builds a signed pack: canonical manifest over the body, DSSE envelope with
+ * one signature per signer, container bytes. Deterministic for Ed25519
+ * signers and fixed dates (use `SOURCE_DATE_EPOCH` for `createdAt`).
+ */
+export async function createSignedPack(input: SignedPackInput): Promise<Uint8Array> {
+  const signers = Array.isArray(input.signer) ? input.signer : [input.signer];
+  if (signers.length === 0) throw new Error('at least one signer is required');
+  if (new Set(signers.map((s) => s.keyId)).size !== signers.length) throw new Error('the same key was given twice');
+  const created = input.createdAt;
+  const manifest: PackManifest = {
+    name: input.name,
+    serial: input.serial,
+    created_at: formatManifestTime(created),
+    not_before: formatManifestTime(input.notBefore ?? created),
+    expires_at: formatManifestTime(input.expiresAt ?? new Date(created.getTime() + DEFAULT_VALIDITY_SECONDS * 1000)),
+    body: { sha256: createHash('sha256').update(input.body).digest('hex'), size: input.body.length },
+    compiler: { ...(input.compiler ?? DEFAULT_COMPILER) },
+    source_sha256: input.sourceSha256,
+  };
+  validateManifest(manifest);
+  const payload = encodeManifest(manifest);
+  const message = pae(MANIFEST_PAYLOAD_TYPE, payload);
+  const env: DsseEnvelope = { payloadType: MANIFEST_PAYLOAD_TYPE, payload, signatures: [] };
+  for (const s of signers) env.signatures.push({ keyid: s.keyId, sig: await signChecked(s, message) });
+  return encodeContainer(encodeEnvelope(env), input.body);
+}
+
+/**
+ * Appends a signature to an existing pack without touching the manifest or
+ * body. The pack must parse strictly; a key that already signed is refused.
+ */
+export async function addSignature(packBytes: Uint8Array, signer: Signer): Promise<Uint8Array> {
+  const c = decodeContainer(packBytes);
+  const env = decodeEnvelope(c.envelope);
+  decodeManifest(env.payload);
+  if (env.signatures.some((s) => s.keyid === signer.keyId)) throw new Error(`pack is already signed by \`${signer.keyId}\``);
+  if (env.signatures.length >= MAX_SIGNATURES) throw new Error(`pack already has ${MAX_SIGNATURES} signatures`);
+  const sig = await signChecked(signer, pae(env.payloadType, env.payload));
+  env.signatures.push({ keyid: signer.keyId, sig });
+  return encodeContainer(encodeEnvelope(env), c.body);
+}
+
+/** Reads the manifest and signer key ids of a pack without verifying anything (for `inspect`). */
+export function readPackUnverified(packBytes: Uint8Array): { manifest: PackManifest; keyIds: string[] } {
+  const c = decodeContainer(packBytes);
+  const env = decodeEnvelope(c.envelope);
+  return { manifest: decodeManifest(env.payload), keyIds: env.signatures.map((s) => s.keyid) };
+}

@@ -1,0 +1,7 @@
+/** Pack signing: manifest + DSSE + container, local and KMS signers. */
+export { createSignedPack, addSignature, readPackUnverified, DEFAULT_COMPILER, DEFAULT_VALIDITY_SECONDS } from './create-pack';
+export type { SignedPackInput } from './create-pack';
+export { localEd25519Signer, devKeySigner, generateKeyFile, trustEntryFor, fmsHome } from './local-key';
+export type { DevKeySigner, GeneratedKey, TrustKeyEntry } from './local-key';
+export { kmsSigner, KMS_SCHEMES } from './kms';
+export type { Signer } from './signer';

@@ -1,0 +1,75 @@
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+
+/** Signature algorithms a trust root can pin (DESIGN §5). */
+export type SigAlgorithm = 'ed25519' | 'ecdsa-p256-sha256';
+
+/** The algorithms, for validation and help text. */
+export const SIG_ALGORITHMS: readonly SigAlgorithm[] = ['ed25519', 'ecdsa-p256-sha256'];
+
+/** A public key parsed from its DER SubjectPublicKeyInfo. */
+export interface PublicKeyInfo {
+  /** Algorithm implied by the key material itself. */
+  algorithm: SigAlgorithm;
+  /** Canonical DER SPKI (as node:crypto re-exports it; EC points uncompressed). */
+  spki: Uint8Array;
+  /** `sha256:` + hex SHA-256 of `spki`. */
+  keyId: string;
+  /** Ready for `crypto.verify`. */
+  keyObject: KeyObject;
+}
+
+const ED25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
+
+const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex');
+
+/** DER SPKI for an uncompressed (65-byte, `04 x y`) P-256 point. */
+export function p256Spki(point: Uint8Array): Uint8Array {
+  if (point.length !== 65 || point[0] !== 4) throw new Error('p-256 point must be 65 bytes uncompressed');
+  return new Uint8Array(Buffer.concat([P256_SPKI_PREFIX, point]));
+}
+
+/** DER SPKI for a raw 32-byte Ed25519 public key. */
+export function ed25519Spki(raw: Uint8Array): Uint8Array {
+  if (raw.length !== 32) throw new Error('ed25519 public key must be 32 bytes');
+  const out = new Uint8Array(44);
+  out.set(ED25519_SPKI_PREFIX, 0);
+  out.set(raw, 12);
+  return out;
+}
+
+/** `sha256:` + hex of SHA-256 over DER SPKI bytes. */
+export function keyIdOf(spki: Uint8Array): string {
+  return 'sha256:' + createHash('sha256').update(spki).digest('hex');
+}
+
+/**
+ * Parses a DER SPKI (or PEM `PUBLIC KEY`) into a canonical form. Only Ed25519
+ * and P-256 keys are accepted; anything else throws with a one-line message.
+ */
+export function parsePublicKey(input: Uint8Array | string): PublicKeyInfo {
+  let keyObject: KeyObject;
+  try {
+    keyObject =
+      typeof input === 'string'
+        ? createPublicKey({ key: input, format: 'pem' })
+        : createPublicKey({ key: Buffer.from(input), format: 'der', type: 'spki' });
+  } catch {
+    throw new Error('public key is not a valid spki');
+  }
+  let algorithm: SigAlgorithm;
+  if (keyObject.asymmetricKeyType === 'ed25519') algorithm = 'ed25519';
+  else if (keyObject.asymmetricKeyType === 'ec' && keyObject.asymmetricKeyDetails?.namedCurve === 'prime256v1')
+    algorithm = 'ecdsa-p256-sha256';
+  else throw new Error(`unsupported public key type \`${keyObject.asymmetricKeyType ?? 'unknown'}\``);
+  let spki: Uint8Array;
+  if (algorithm === 'ed25519') spki = new Uint8Array(keyObject.export({ format: 'der', type: 'spki' }));
+  else {
+    // Canonical form is the uncompressed point, whatever encoding came in.
+    const jwk = keyObject.export({ format: 'jwk' });
+    const x = Buffer.from(jwk.x ?? '', 'base64url');
+    const y = Buffer.from(jwk.y ?? '', 'base64url');
+    if (x.length !== 32 || y.length !== 32) throw new Error('p-256 public key has a malformed point');
+    spki = new Uint8Array(Buffer.concat([P256_SPKI_PREFIX, Buffer.from([4]), x, y]));
+  }
+  return { algorithm, spki, keyId: keyIdOf(spki), keyObject };
+}

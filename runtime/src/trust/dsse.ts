@@ -1,0 +1,95 @@
+import { decodeBase64Strict, encodeBase64 } from '../crypto/base64';
+import { canonicalJson, hasExactKeys } from './canonical-json';
+import { PackRefusal } from './refusal';
+
+/** The DSSE payload type of an fms pack manifest. */
+export const MANIFEST_PAYLOAD_TYPE = 'application/vnd.fms.policypack.manifest.v1+json';
+
+/** Most signatures an envelope may carry. */
+export const MAX_SIGNATURES = 16;
+
+/** One DSSE signature: key id and raw signature bytes. */
+export interface DsseSignature {
+  keyid: string;
+  sig: Uint8Array;
+}
+
+/** A decoded DSSE envelope. */
+export interface DsseEnvelope {
+  payloadType: string;
+  payload: Uint8Array;
+  signatures: DsseSignature[];
+}
+
+const enc = new TextEncoder();
+
+/**
+ * DSSE v1 pre-authentication encoding:
+ * `"DSSEv1" SP len(type) SP type SP len(body) SP body` (lengths in ASCII decimal, bytes).
+ */
+export function pae(payloadType: string, payload: Uint8Array): Uint8Array {
+  const t = enc.encode(payloadType);
+  const head = enc.encode(`DSSEv1 ${t.length} ${payloadType} ${payload.length} `);
+  const out = new Uint8Array(head.length + payload.length);
+  out.set(head, 0);
+  out.set(payload, head.length);
+  return out;
+}
+
+/** Serialises an envelope as canonical JSON (sorted keys, standard base64). */
+export function encodeEnvelope(env: DsseEnvelope): Uint8Array {
+  return enc.encode(
+    canonicalJson({
+      payload: encodeBase64(env.payload),
+      payloadType: env.payloadType,
+      signatures: env.signatures.map((s) => ({ keyid: s.keyid, sig: encodeBase64(s.sig) })),
+    }),
+  );
+}
+
+const KEYID_RE = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * Strictly decodes envelope bytes: valid UTF-8 JSON with exactly the DSSE
+ * fields, canonical base64, 1..16 signatures with well-formed key ids, the
+ * fms payload type, and bytes identical to the canonical re-encoding (so no
+ * byte of the envelope can change without the parse failing or a signed
+ * value changing).
+ */
+export function decodeEnvelope(bytes: Uint8Array): DsseEnvelope {
+  const bad = (why: string): never => {
+    throw new PackRefusal('envelope-malformed', `malformed signature envelope: ${why}`);
+  };
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return bad('not utf-8');
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return bad('not json');
+  }
+  if (!hasExactKeys(v, ['payload', 'payloadType', 'signatures'])) return bad('unexpected fields');
+  if (typeof v.payloadType !== 'string' || typeof v.payload !== 'string' || !Array.isArray(v.signatures))
+    return bad('wrong field types');
+  if (v.payloadType !== MANIFEST_PAYLOAD_TYPE)
+    throw new PackRefusal('envelope-payload-type', `unexpected payload type \`${v.payloadType.slice(0, 80)}\``);
+  const payload = decodeBase64Strict(v.payload) ?? bad('payload is not canonical base64');
+  if (v.signatures.length === 0) throw new PackRefusal('unsigned', 'pack carries no signature');
+  if (v.signatures.length > MAX_SIGNATURES) return bad(`more than ${MAX_SIGNATURES} signatures`);
+  const signatures: DsseSignature[] = [];
+  for (const s of v.signatures as unknown[]) {
+    if (!hasExactKeys(s, ['keyid', 'sig']) || typeof s.keyid !== 'string' || typeof s.sig !== 'string')
+      return bad('signature entry must be {keyid, sig}');
+    if (!KEYID_RE.test(s.keyid)) return bad('signature key id is not `sha256:<hex>`');
+    const sig = decodeBase64Strict(s.sig) ?? bad('signature is not canonical base64');
+    signatures.push({ keyid: s.keyid, sig });
+  }
+  const env: DsseEnvelope = { payloadType: v.payloadType, payload, signatures };
+  const again = encodeEnvelope(env);
+  if (again.length !== bytes.length || !again.every((b, i) => b === bytes[i])) return bad('not in canonical form');
+  return env;
+}

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { PackRefusal } from './refusal';
+import { defaultStateDir, FileRollbackStore, type RollbackStore } from './rollback-store';
+import { loadTrustRoots } from './trust-roots';
+import { verifyPack, type VerifiedPack } from './verify';
+
+/** A usage or I/O problem before verification could start (exit code 2). */
+export class TrustUsageError extends Error {
+  readonly exitCode = 2;
+}
+
+/** `--trust` flag, else `FMS_TRUST`; there is no default (no "unsigned is fine" path). */
+export function resolveTrustPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const p = flag ?? env.FMS_TRUST;
+  if (!p) throw new TrustUsageError('no trust roots: pass `--trust FILE` or set `FMS_TRUST`');
+  return p;
+}
+
+/** Options of {@link verifyPackFile}. */
+export interface VerifyPackFileOptions {
+  /** Trust file path from a flag; falls back to `FMS_TRUST`. */
+  trust?: string;
+  /** Rollback state directory; `false` disables rollback state; default {@link defaultStateDir}. */
+  stateDir?: string | false;
+  now?: Date;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Reads a pack file and its trust file and runs {@link verifyPack}, for CLI
+ * commands (`fms-run verify|eval|serve|exec`, `fmsc verify`).
+ *
+ * @throws TrustUsageError (exit 2) for missing flags or unreadable files,
+ *   PackRefusal (exit 3) for every verification failure
+ */
+export function verifyPackFile(packPath: string, opts: VerifyPackFileOptions = {}): VerifiedPack & { trustPath: string } {
+  const env = opts.env ?? process.env;
+  const trustPath = resolveTrustPath(opts.trust, env);
+  let trust;
+  try {
+    trust = loadTrustRoots(trustPath);
+  } catch (e) {
+    if (e instanceof PackRefusal) throw e;
+    throw new TrustUsageError((e as Error).message);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(packPath);
+  } catch (e) {
+    throw new TrustUsageError(`cannot read pack \`${packPath}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  let state: RollbackStore | undefined;
+  if (opts.stateDir !== false) state = new FileRollbackStore(opts.stateDir ?? defaultStateDir(env));
+  const v = verifyPack(bytes, { trust, ...(state ? { state } : {}), ...(opts.now ? { now: opts.now } : {}) });
+  return { ...v, trustPath };
+}

@@ -1,0 +1,111 @@
+import { canonicalJsonBytes, hasExactKeys } from './canonical-json';
+import { PackRefusal } from './refusal';
+
+/** The signed manifest of a pack (DSSE payload, canonical JSON). */
+export interface PackManifest {
+  name: string;
+  serial: number;
+  /** RFC 3339 UTC, second precision: `2025-01-31T12:00:00Z`. */
+  created_at: string;
+  not_before: string;
+  expires_at: string;
+  body: { sha256: string; size: number };
+  compiler: { name: string; version: string };
+  source_sha256: string;
+}
+
+/** Pack names: `/`-separated segments of `[A-Za-z0-9._-]`, not starting with `.` or `-`, ≤ 200 chars. */
+export const PACK_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+/** True when `name` is a valid pack name. */
+export function isValidPackName(name: string): boolean {
+  return name.length <= 200 && PACK_NAME_RE.test(name);
+}
+
+/** Formats a date as the manifest's RFC 3339 form (UTC, whole seconds). */
+export function formatManifestTime(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Parses the manifest's RFC 3339 form; undefined when not exactly that form. */
+export function parseManifestTime(s: string): number | undefined {
+  if (!TIME_RE.test(s)) return undefined;
+  const ms = Date.parse(s);
+  if (!Number.isFinite(ms) || formatManifestTime(new Date(ms)) !== s) return undefined;
+  return ms;
+}
+
+/** Canonical bytes of a manifest (the DSSE payload). */
+export function encodeManifest(m: PackManifest): Uint8Array {
+  return canonicalJsonBytes({
+    name: m.name,
+    serial: m.serial,
+    created_at: m.created_at,
+    not_before: m.not_before,
+    expires_at: m.expires_at,
+    body: { sha256: m.body.sha256, size: m.body.size },
+    compiler: { name: m.compiler.name, version: m.compiler.version },
+    source_sha256: m.source_sha256,
+  });
+}
+
+/** Throws (plain Error) when a manifest a signer is about to sign is invalid. */
+export function validateManifest(m: PackManifest): void {
+  const err = (why: string): never => {
+    throw new Error(why);
+  };
+  if (!isValidPackName(m.name)) err(`invalid pack name \`${m.name}\``);
+  if (!Number.isSafeInteger(m.serial) || m.serial < 0) err('serial must be a non-negative integer');
+  for (const k of ['created_at', 'not_before', 'expires_at'] as const)
+    if (parseManifestTime(m[k]) === undefined) err(`${k} must be rfc 3339 utc with whole seconds`);
+  if ((parseManifestTime(m.expires_at) ?? 0) <= (parseManifestTime(m.not_before) ?? 0))
+    err('expires_at must be after not_before');
+  if (!HEX64.test(m.body.sha256) || !Number.isSafeInteger(m.body.size) || m.body.size < 0) err('bad body digest');
+  if (!HEX64.test(m.source_sha256)) err('source_sha256 must be 64 lowercase hex digits');
+  if (typeof m.compiler.name !== 'string' || typeof m.compiler.version !== 'string' || m.compiler.name.length > 100 || m.compiler.version.length > 100)
+    err('bad compiler field');
+}
+
+/**
+ * Strictly decodes a manifest payload: exact field set, types and formats,
+ * and bytes equal to the canonical encoding.
+ */
+export function decodeManifest(payload: Uint8Array): PackManifest {
+  const bad = (why: string): never => {
+    throw new PackRefusal('manifest-malformed', `malformed manifest: ${why}`);
+  };
+  let v: unknown;
+  try {
+    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+  } catch {
+    return bad('not utf-8 json');
+  }
+  if (!hasExactKeys(v, ['name', 'serial', 'created_at', 'not_before', 'expires_at', 'body', 'compiler', 'source_sha256']))
+    return bad('unexpected fields');
+  if (!hasExactKeys(v.body, ['sha256', 'size'])) return bad('unexpected body fields');
+  if (!hasExactKeys(v.compiler, ['name', 'version'])) return bad('unexpected compiler fields');
+  const m = v as unknown as PackManifest;
+  for (const [k, x] of [
+    ['name', m.name],
+    ['created_at', m.created_at],
+    ['not_before', m.not_before],
+    ['expires_at', m.expires_at],
+    ['body.sha256', m.body.sha256],
+    ['compiler.name', m.compiler.name],
+    ['compiler.version', m.compiler.version],
+    ['source_sha256', m.source_sha256],
+  ] as const)
+    if (typeof x !== 'string') bad(`\`${k}\` must be a string`);
+  if (typeof m.serial !== 'number' || typeof m.body.size !== 'number') bad('numbers expected');
+  if (!isValidPackName(m.name)) throw new PackRefusal('pack-name', `invalid pack name \`${m.name.slice(0, 200)}\``);
+  try {
+    validateManifest(m);
+  } catch (e) {
+    bad((e as Error).message);
+  }
+  const again = encodeManifest(m);
+  if (again.length !== payload.length || !again.every((b, i) => b === payload[i])) bad('not in canonical form');
+  return m;
+}

@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
+import { decodeBase64Strict } from '../crypto/base64';
+import { parsePublicKey, SIG_ALGORITHMS, type SigAlgorithm } from '../crypto/keys';
+import { isValidPackName } from './manifest';
+import { PackRefusal } from './refusal';
+
+/** A pinned public key. Its id was recomputed from the key material on load. */
+export interface TrustedKey {
+  id: string;
+  /** Pinned by the trust file; the pack never chooses it. */
+  algorithm: SigAlgorithm;
+  spki: Uint8Array;
+  keyObject: KeyObject;
+  comment?: string;
+}
+
+/** Which keys may sign packs whose names fall under `prefix`. */
+export interface TrustScope {
+  /** `*` (every pack) or a pack-name prefix matched on whole `/` segments. */
+  prefix: string;
+  keys: string[];
+  /** Signatures from this many distinct keys of `keys` are required. */
+  threshold: number;
+  /** Packs with a lower serial are refused. */
+  minSerial: number;
+}
+
+/** Parsed, validated trust roots (see `runtime/src/trust/README.md`). */
+export interface TrustRoots {
+  keys: Map<string, TrustedKey>;
+  scopes: TrustScope[];
+  revoked: Set<string>;
+}
+
+const KEYID_RE = /^sha256:[0-9a-f]{64}$/;
+
+function refuse(why: string): never {
+  throw new PackRefusal('trust-file', `invalid trust file: ${why}`);
+}
+
+function checkFields(v: unknown, where: string, required: string[], optional: string[]): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) refuse(`${where} must be an object`);
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!required.includes(k) && !optional.includes(k)) refuse(`unknown field \`${k}\` in ${where}`);
+  for (const k of required) if (!(k in o)) refuse(`missing field \`${k}\` in ${where}`);
+  return o;
+}
+
+/**
+ * Validates trust roots given as parsed JSON or JSON text. Refuses (code
+ * `trust-file`) on unknown fields, a key whose `id` differs from the
+ * `sha256:` of its DER SPKI, the same key listed twice, a key whose material
+ * does not match its pinned `algorithm`, a scope naming an unknown key or
+ * the same key twice, duplicate scopes, or a threshold outside 1..keys.
+ */
+export function parseTrustRoots(json: unknown): TrustRoots {
+  let v = json;
+  if (typeof v === 'string') {
+    try {
+      v = JSON.parse(v);
+    } catch {
+      refuse('not json');
+    }
+  }
+  const top = checkFields(v, 'the trust file', ['version', 'keys', 'scopes'], ['revoked', 'comment']);
+  if (top.version !== 1) refuse('`version` must be 1');
+  if (!Array.isArray(top.keys) || !Array.isArray(top.scopes)) refuse('`keys` and `scopes` must be arrays');
+  const keys = new Map<string, TrustedKey>();
+  top.keys.forEach((k, i) => {
+    const o = checkFields(k, `keys[${i}]`, ['id', 'algorithm', 'public_key'], ['comment']);
+    if (typeof o.id !== 'string' || !KEYID_RE.test(o.id)) refuse(`keys[${i}].id must be \`sha256:<64 hex>\``);
+    if (typeof o.algorithm !== 'string' || !SIG_ALGORITHMS.includes(o.algorithm as SigAlgorithm))
+      refuse(`keys[${i}].algorithm must be one of ${SIG_ALGORITHMS.join(', ')}`);
+    if (typeof o.public_key !== 'string') refuse(`keys[${i}].public_key must be a string`);
+    const pk = o.public_key.trim();
+    let parsed;
+    try {
+      if (pk.startsWith('-----BEGIN')) parsed = parsePublicKey(pk);
+      else {
+        const der = decodeBase64Strict(pk);
+        if (!der) refuse(`keys[${i}].public_key is neither pem nor canonical base64 der`);
+        parsed = parsePublicKey(der);
+      }
+    } catch (e) {
+      if (e instanceof PackRefusal) throw e;
+      refuse(`keys[${i}]: ${(e as Error).message}`);
+    }
+    if (parsed.algorithm !== o.algorithm)
+      refuse(`keys[${i}] is pinned as \`${o.algorithm}\` but its key material is \`${parsed.algorithm}\``);
+    if (parsed.keyId !== o.id) refuse(`keys[${i}].id \`${o.id}\` does not match its key material (\`${parsed.keyId}\`)`);
+    if (keys.has(parsed.keyId)) refuse(`key \`${parsed.keyId}\` is listed twice`);
+    keys.set(parsed.keyId, {
+      id: parsed.keyId,
+      algorithm: parsed.algorithm,
+      spki: parsed.spki,
+      keyObject: parsed.keyObject,
+      ...(typeof o.comment === 'string' ? { comment: o.comment } : {}),
+    });
+  });
+  const scopes: TrustScope[] = [];
+  top.scopes.forEach((s, i) => {
+    const o = checkFields(s, `scopes[${i}]`, ['prefix', 'keys', 'threshold'], ['min_serial', 'comment']);
+    if (typeof o.prefix !== 'string' || (o.prefix !== '*' && !isValidPackName(o.prefix)))
+      refuse(`scopes[${i}].prefix must be \`*\` or a pack-name prefix like \`acme/payments\``);
+    if (scopes.some((x) => x.prefix === o.prefix)) refuse(`scope \`${o.prefix}\` is listed twice`);
+    if (!Array.isArray(o.keys) || o.keys.length === 0) refuse(`scopes[${i}].keys must be a non-empty array`);
+    const ids: string[] = [];
+    for (const id of o.keys) {
+      if (typeof id !== 'string' || !keys.has(id)) refuse(`scopes[${i}] names key \`${String(id)}\` that is not in \`keys\``);
+      if (ids.includes(id)) refuse(`scopes[${i}] lists key \`${id}\` twice`);
+      ids.push(id);
+    }
+    if (typeof o.threshold !== 'number' || !Number.isSafeInteger(o.threshold) || o.threshold < 1 || o.threshold > ids.length)
+      refuse(`scopes[${i}].threshold must be an integer from 1 to ${ids.length}`);
+    const minSerial = o.min_serial ?? 0;
+    if (typeof minSerial !== 'number' || !Number.isSafeInteger(minSerial) || minSerial < 0)
+      refuse(`scopes[${i}].min_serial must be a non-negative integer`);
+    scopes.push({ prefix: o.prefix, keys: ids, threshold: o.threshold, minSerial });
+  });
+  const revoked = new Set<string>();
+  if (top.revoked !== undefined) {
+    if (!Array.isArray(top.revoked)) refuse('`revoked` must be an array of key ids');
+    for (const id of top.revoked) {
+      if (typeof id !== 'string' || !KEYID_RE.test(id)) refuse('`revoked` entries must be `sha256:<64 hex>`');
+      revoked.add(id);
+    }
+  }
+  return { keys, scopes, revoked };
+}
+
+/** Reads and validates a trust file. I/O errors are plain `Error`s (exit 2 at the CLI). */
+export function loadTrustRoots(path: string): TrustRoots {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read trust file \`${path}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  return parseTrustRoots(text);
+}
+
+/**
+ * The scope that governs `name`: the most specific prefix that matches on
+ * whole `/` segments (`acme/pay` never covers `acme/payments`), `*` last.
+ */
+export function scopeFor(trust: TrustRoots, name: string): TrustScope | undefined {
+  let best: TrustScope | undefined;
+  let bestDepth = -1;
+  for (const s of trust.scopes) {
+    let depth: number;
+    if (s.prefix === '*') depth = 0;
+    else if (name === s.prefix || name.startsWith(s.prefix + '/')) depth = s.prefix.split('/').length;
+    else continue;
+    if (depth > bestDepth) {
+      best = s;
+      bestDepth = depth;
+    }
+  }
+  return best;
+}
