@@ -3,5 +3,5 @@ export { createSignedPack, addSignature, readPackUnverified, DEFAULT_COMPILER, D
 export type { SignedPackInput } from './create-pack';
 export { localEd25519Signer, devKeySigner, generateKeyFile, trustEntryFor, fmsHome } from './local-key';
 export type { DevKeySigner, GeneratedKey, TrustKeyEntry } from './local-key';
-export { kmsSigner, KMS_SCHEMES } from './kms';
+export { kmsSigner, KMS_SCHEMES } from './kms-signer';
 export type { Signer } from './signer';

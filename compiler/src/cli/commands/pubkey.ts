@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../../../../runtime/src/cli/common';
-import { kmsSigner } from '../../sign/kms';
+import { kmsSigner } from '../../sign/kms-signer';
 import { localEd25519Signer, trustEntryFor } from '../../sign/local-key';
 import type { Signer } from '../../sign/signer';
 import { checkFormat, printPublicKey } from './keygen';
