@@ -1,0 +1,135 @@
+/**
+ * The decoded form of a pack body. The compiler's emitter builds one from the IR
+ * and `writeBody` serialises it; `readBody` parses bytes back into the same
+ * shape after checking every count, index, range and enum.
+ */
+
+/** A tool pattern: kind index into PATTERN_NAMES plus the text as written. */
+export interface PatternModel {
+  kind: number;
+  text: string;
+}
+
+export type ConstModel =
+  | { t: 'nil' }
+  | { t: 'bool'; v: boolean }
+  | { t: 'num'; v: number }
+  | { t: 'str'; v: string }
+  /** Items are indices of earlier constants. */
+  | { t: 'list'; items: number[] };
+
+export interface PathModel {
+  /** Index into ROOT_NAMES. */
+  root: number;
+  segs: string[];
+}
+
+export interface AgentModel {
+  id: string;
+  /** Index into EFFECT_NAMES. */
+  defaultEffect: number;
+  defaultDeclared: boolean;
+  model: string | null;
+  line: number;
+  col: number;
+  ruleCount: number;
+  phaseCount: number;
+  rateLimitCount: number;
+  budgetCount: number;
+  redactionCount: number;
+  /** Index into hostLists, or -1. */
+  egress: number;
+  /** Index into hostLists, or -1. */
+  modelPolicy: number;
+}
+
+export interface RuleModel {
+  effect: number;
+  mandatory: boolean;
+  /** Index into ORIGIN_NAMES. */
+  origin: number;
+  /** Agent-relative phase index or -1. */
+  phase: number;
+  pattern: PatternModel;
+  /** Byte length of the condition function in BYTECODE (0 = always true); functions tile the section in rule order. */
+  codeLen: number;
+  /** Exact maximum operand-stack depth of the function (checked by the verifier). */
+  maxStack: number;
+  reason: string | null;
+  notify: string | null;
+}
+
+export interface RuleLocModel {
+  line: number;
+  col: number;
+  text: string;
+}
+
+export interface PhaseModel {
+  id: string;
+  /** Seconds, or null. */
+  duration: number | null;
+  /** Agent-relative phase index, or -1. */
+  next: number;
+  tools: PatternModel[];
+  line: number;
+  col: number;
+}
+
+export interface RateLimitModel {
+  pattern: PatternModel;
+  count: number;
+  /** Index into WINDOW_NAMES. */
+  per: number;
+  line: number;
+}
+
+export interface BudgetModel {
+  id: string;
+  /** Index into BUDGET_WINDOW_NAMES. */
+  window: number;
+  max: number | null;
+  daily: number | null;
+  maxCalls: number | null;
+  warnAt: number | null;
+  /** Index into ON_EXCEED_NAMES. */
+  onExceed: number;
+  line: number;
+}
+
+export interface HostListModel {
+  /** HOST_LIST_KIND. */
+  kind: number;
+  allow: string[];
+  deny: string[];
+  line: number;
+}
+
+export interface RedactionModel {
+  pattern: PatternModel;
+  paths: string[];
+  line: number;
+}
+
+export interface BodyModel {
+  /** File name used in rule_ref. */
+  file: string;
+  irVersion: number;
+  producer: string;
+  consts: ConstModel[];
+  paths: PathModel[];
+  regexes: string[];
+  agents: AgentModel[];
+  /** All rules, agent after agent (each agent's `ruleCount` in order). */
+  rules: RuleModel[];
+  /** Parallel to `rules`. */
+  ruleLocs: RuleLocModel[];
+  code: Uint8Array;
+  phases: PhaseModel[];
+  rateLimits: RateLimitModel[];
+  budgets: BudgetModel[];
+  hostLists: HostListModel[];
+  redactions: RedactionModel[];
+  /** OS-profile sections (type → bytes), opaque to the decision engine. */
+  reserved: Map<number, Uint8Array>;
+}

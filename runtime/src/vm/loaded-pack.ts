@@ -1,0 +1,421 @@
+/**
+ * A loaded, verified pack body and its evaluator (DESIGN §3 semantics).
+ */
+import { RE2JS } from 're2js';
+import type { BodyModel, PhaseModel } from '../pack/body-model';
+import { readBody } from '../pack/body-reader';
+import { BUILTINS, EFFECT_NAMES, OP, PATTERN, PackError, ROOT_NAMES, CMP_NAMES, STROP_NAMES, GLOB_NAMES } from '../pack/format';
+import { type Clock, MemoryState, type SessionState, type StateStore, systemClock } from '../state/store';
+import { anyMatch, callBuiltin } from './builtins';
+import { invalidCall, outOfPhase, ref, ruleDecision, unknownAgent } from './payloads';
+import { type AgentLimits, applyLimits, checkCall, currentPhase, finish, sessionKey, visibleInPhase } from './pipeline';
+import type { Call, ConditionStep, Decision, Explanation, TraceEvent } from './types';
+import { ERR, type EvalEnv, type RValue, cmp, globNoSlash, globOp, inOp, patternMatch, resolveVar, strop, toBool } from './values';
+import { type Program, verifyBytecode } from './verify';
+
+/** Options of `loadPackBody`. */
+export interface LoadOptions {
+  /** Decision state (default: a fresh in-memory store). */
+  state?: StateStore;
+  /** Clock used when a call has no `time` (default: the system clock). */
+  clock?: Clock;
+  /** Check section CRCs (default true; tests turn it off to exercise the structural checks alone). */
+  checksums?: boolean;
+}
+
+interface Candidates {
+  mand: Int32Array;
+  ord: Int32Array;
+}
+
+interface AgentRt {
+  id: string;
+  defaultEffect: number;
+  defaultRef: string;
+  ruleStart: number;
+  ruleEnd: number;
+  limits: AgentLimits;
+  exact: Map<string, number[]>;
+  anyRules: number[];
+  /** Glob and prefix rules keyed by the literal text before their first `*`. */
+  globs: Map<string, number[]>;
+  /** Distinct lengths of the keys of `globs`, ascending. */
+  globLens: number[];
+  cache: Map<string, Candidates>;
+}
+
+const CACHE_LIMIT = 4096;
+
+/** A pack body that passed parsing and verification, ready to decide. */
+export class LoadedPack {
+  /** File name used in rule_ref. */
+  readonly file: string;
+  /** Decoded tables (for inspect and tools). */
+  readonly model: BodyModel;
+  private readonly prog: Program;
+  private readonly consts: Array<RValue>;
+  private readonly pathRoots: string[];
+  private readonly pathSegs: string[][];
+  private readonly regexes: Array<(s: string) => boolean>;
+  private readonly agents = new Map<string, AgentRt>();
+  private readonly usesHistory: boolean;
+  private readonly state: StateStore;
+  private readonly clock: Clock;
+  private readonly stack: Array<RValue | typeof ERR> = new Array(64);
+  private readonly ruleRefs: string[];
+
+  /** @internal use `loadPackBody`. */
+  constructor(model: BodyModel, prog: Program, opts: LoadOptions) {
+    this.model = model;
+    this.file = model.file;
+    this.prog = prog;
+    this.state = opts.state ?? new MemoryState();
+    this.clock = opts.clock ?? systemClock;
+    this.consts = [];
+    for (const c of model.consts) {
+      this.consts.push(c.t === 'nil' ? null : c.t === 'list' ? Object.freeze(c.items.map((j) => this.consts[j]!)) : c.v);
+    }
+    this.pathRoots = model.paths.map((p) => ROOT_NAMES[p.root]!);
+    this.pathSegs = model.paths.map((p) => p.segs);
+    this.regexes = model.regexes.map((src, i) => {
+      try {
+        const re = RE2JS.compile(src);
+        return (s: string) => re.test(s);
+      } catch (e) {
+        throw new PackError(`regex ${i} does not compile: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    });
+    this.ruleRefs = model.ruleLocs.map((l) => ref(model.file, l.line));
+    let uses = false;
+    const w = prog.words;
+    for (let i = 0; i < w.length; i += 3) {
+      if (w[i] === OP.CALL && [0, 1, 2, 3, 9, 10].includes(w[i + 1]!)) uses = true;
+      if (w[i] === OP.LOAD && this.pathRoots[w[i + 1]!] === 'session') uses = true;
+    }
+    this.usesHistory = uses;
+    let r = 0;
+    let ph = 0;
+    let rl = 0;
+    let bu = 0;
+    let rd = 0;
+    for (const a of model.agents) {
+      const rt: AgentRt = {
+        id: a.id,
+        defaultEffect: a.defaultEffect,
+        defaultRef: ref(model.file, a.line),
+        ruleStart: r,
+        ruleEnd: r + a.ruleCount,
+        limits: {
+          id: a.id,
+          model: a.model,
+          phases: model.phases.slice(ph, ph + a.phaseCount),
+          rateLimits: model.rateLimits.slice(rl, rl + a.rateLimitCount),
+          budgets: model.budgets.slice(bu, bu + a.budgetCount),
+          egress: a.egress >= 0 ? model.hostLists[a.egress]! : null,
+          modelPolicy: a.modelPolicy >= 0 ? model.hostLists[a.modelPolicy]! : null,
+          redactions: model.redactions.slice(rd, rd + a.redactionCount),
+        },
+        exact: new Map(),
+        anyRules: [],
+        globs: new Map(),
+        globLens: [],
+        cache: new Map(),
+      };
+      for (let i = r; i < r + a.ruleCount; i++) {
+        const p = model.rules[i]!.pattern;
+        if (p.kind === PATTERN.any) rt.anyRules.push(i);
+        else if (p.kind === PATTERN.exact) {
+          const l = rt.exact.get(p.text);
+          if (l) l.push(i);
+          else rt.exact.set(p.text, [i]);
+        } else {
+          const key = p.text.slice(0, p.text.indexOf('*'));
+          const l = rt.globs.get(key);
+          if (l) l.push(i);
+          else rt.globs.set(key, [i]);
+        }
+      }
+      rt.globLens = [...new Set([...rt.globs.keys()].map((k) => k.length))].sort((x, y) => x - y);
+      this.agents.set(a.id, rt);
+      r += a.ruleCount;
+      ph += a.phaseCount;
+      rl += a.rateLimitCount;
+      bu += a.budgetCount;
+      rd += a.redactionCount;
+    }
+  }
+
+  /** Agent ids in the pack. */
+  agentIds(): string[] {
+    return [...this.agents.keys()];
+  }
+
+  /** Candidate rules for a tool (indexed: exact map + prefix table of globs; cached per tool name). */
+  private candidates(a: AgentRt, tool: string): Candidates {
+    const hit = a.cache.get(tool);
+    if (hit !== undefined) return hit;
+    const idx: number[] = [];
+    const ex = a.exact.get(tool);
+    if (ex) idx.push(...ex);
+    idx.push(...a.anyRules);
+    for (const L of a.globLens) {
+      if (L > tool.length) break;
+      const l = a.globs.get(tool.slice(0, L));
+      if (!l) continue;
+      for (const i of l) {
+        const p = this.model.rules[i]!.pattern;
+        if (p.kind === PATTERN.glob ? globNoSlash(p.text, tool) : patternMatch(p.kind, p.text, tool)) idx.push(i);
+      }
+    }
+    idx.sort((x, y) => x - y);
+    const mand: number[] = [];
+    const ord: number[] = [];
+    for (const i of idx) (this.model.rules[i]!.mandatory ? mand : ord).push(i);
+    const c = { mand: Int32Array.from(mand), ord: Int32Array.from(ord) };
+    if (a.cache.size >= CACHE_LIMIT) a.cache.clear();
+    a.cache.set(tool, c);
+    return c;
+  }
+
+  /**
+   * Runs a rule's condition. true = match; false or ERR = no match.
+   * INVARIANT: the program was verified (operands in range, stack typed, forward jumps).
+   */
+  private run(entry: number, env: EvalEnv, hist: SessionState | null, steps: ConditionStep[] | null, missing: string[] | null): boolean | typeof ERR {
+    const w = this.prog.words;
+    const st = this.stack;
+    let sp = 0;
+    let i = entry * 3;
+    for (;;) {
+      const op = w[i]!;
+      const a = w[i + 1]!;
+      switch (op) {
+        case OP.PUSH_CONST:
+          st[sp++] = this.consts[a]!;
+          break;
+        case OP.LOAD: {
+          const v = resolveVar(env, this.pathRoots[a]!, this.pathSegs[a]!);
+          st[sp++] = v;
+          if (steps) {
+            const name = [this.pathRoots[a]!, ...this.pathSegs[a]!].join('.');
+            steps.push({ op: 'load', detail: name, value: v === ERR ? '<missing>' : v });
+            if (v === ERR) missing!.push(name);
+          }
+          break;
+        }
+        case OP.CMP: {
+          const r = st[--sp]!;
+          const l = st[sp - 1]!;
+          st[sp - 1] = cmp(a, l, r);
+          if (steps) steps.push({ op: CMP_NAMES[a]!, detail: `${show(l)} ${CMP_NAMES[a]} ${show(r)}`, value: show(st[sp - 1]!) });
+          break;
+        }
+        case OP.IN: {
+          const r = st[--sp]!;
+          const l = st[sp - 1]!;
+          st[sp - 1] = inOp(a === 1, l, r);
+          if (steps) steps.push({ op: a ? 'not in' : 'in', detail: `${show(l)} ${a ? 'not in' : 'in'} ${show(r)}`, value: show(st[sp - 1]!) });
+          break;
+        }
+        case OP.STROP: {
+          const r = st[--sp]!;
+          const l = st[sp - 1]!;
+          st[sp - 1] = strop(a, l, r);
+          if (steps) steps.push({ op: STROP_NAMES[a]!, detail: `${show(l)} ${STROP_NAMES[a]} ${show(r)}`, value: show(st[sp - 1]!) });
+          break;
+        }
+        case OP.MATCH: {
+          const l = st[sp - 1]!;
+          st[sp - 1] = typeof l === 'string' ? this.regexes[a]!(l) : ERR;
+          if (steps) steps.push({ op: 'matches', detail: `${show(l)} matches ${JSON.stringify(this.model.regexes[a])}`, value: show(st[sp - 1]!) });
+          break;
+        }
+        case OP.ANY_MATCH: {
+          const l = st[sp - 1]!;
+          st[sp - 1] = anyMatch(env.call, l, this.regexes[a]!);
+          if (steps) steps.push({ op: 'args_array_any_match', detail: `${show(l)} ~ ${JSON.stringify(this.model.regexes[a])}`, value: show(st[sp - 1]!) });
+          break;
+        }
+        case OP.CALL: {
+          const n = w[i + 2]!;
+          sp -= n;
+          const args = st.slice(sp, sp + n);
+          const v = callBuiltin(a, args, { call: env.call, nowMs: env.nowMs, history: hist ? hist.history : [] });
+          st[sp++] = v;
+          if (steps) steps.push({ op: BUILTINS[a]!.name, detail: `${BUILTINS[a]!.name}(${args.map(show).join(', ')})`, value: show(v) });
+          break;
+        }
+        case OP.NOT: {
+          const v = st[sp - 1]!;
+          st[sp - 1] = v === ERR ? ERR : !v;
+          break;
+        }
+        case OP.TO_BOOL:
+          st[sp - 1] = toBool(st[sp - 1]!);
+          break;
+        case OP.MAKE_LIST: {
+          sp -= a;
+          const items = st.slice(sp, sp + a);
+          st[sp++] = items.includes(ERR) ? ERR : (items as RValue[]);
+          break;
+        }
+        case OP.GLOB: {
+          const pat = this.consts[w[i + 2]!] as string;
+          const v = st[sp - 1]!;
+          st[sp - 1] = globOp(a, pat, v);
+          if (steps) steps.push({ op: GLOB_NAMES[a]!, detail: `${show(v)} ~ ${pat}`, value: show(st[sp - 1]!) });
+          break;
+        }
+        case OP.AND_JMP:
+          if (st[sp - 1] !== true) {
+            i = a * 3;
+            continue;
+          }
+          sp--;
+          break;
+        case OP.OR_JMP:
+          if (st[sp - 1] !== false) {
+            i = a * 3;
+            continue;
+          }
+          sp--;
+          break;
+        case OP.RET:
+          return st[sp - 1] as boolean | typeof ERR;
+        default:
+          // INVARIANT: unreachable after verification; fail closed anyway.
+          return ERR;
+      }
+      i += 3;
+    }
+  }
+
+  /** Decides a call (DESIGN §3). Never throws: a malformed call is denied. */
+  decide(call: Call): Decision {
+    try {
+      return this.evaluate(call, true, null).decision;
+    } catch (e) {
+      // Fail closed on anything unexpected (e.g. a throwing state backend).
+      return invalidCall(`internal error: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** The decision a call would get, with every step that leads to it. Does not change state. */
+  explain(call: Call): Explanation {
+    const events: TraceEvent[] = [];
+    try {
+      return this.evaluate(call, false, events);
+    } catch (e) {
+      return { decision: invalidCall(`internal error: ${e instanceof Error ? e.message : String(e)}`), candidates: 0, events };
+    }
+  }
+
+  /** Moves a session to a phase (operator/admin action). Returns false when the agent or phase is unknown. */
+  setPhase(agent: string, session: string, phase: string, atMs?: number): boolean {
+    const a = this.agents.get(agent);
+    if (!a || !a.limits.phases.some((p: PhaseModel) => p.id === phase)) return false;
+    const s = this.state.session(sessionKey(agent, session));
+    s.phase = phase;
+    s.phaseSinceMs = atMs ?? this.clock.now();
+    return true;
+  }
+
+  private evaluate(call: Call, commit: boolean, trace: TraceEvent[] | null): Explanation {
+    const bad = checkCall(call);
+    if (bad !== null) return { decision: invalidCall(bad), candidates: 0, events: trace ?? [] };
+    const a = this.agents.get(call.agent);
+    if (trace) trace.push({ kind: 'agent', agent: call.agent, known: a !== undefined });
+    if (a === undefined) return { decision: unknownAgent(call.agent), candidates: 0, events: trace ?? [] };
+    const lim = a.limits;
+    const nowMs = call.time ?? this.clock.now();
+    const sessionId = call.session ?? '';
+    const tool = call.tool;
+    const phases = lim.phases;
+    let sess: SessionState | null = null;
+    let phaseIdx = -1;
+    if (phases.length > 0 || this.usesHistory) sess = this.state.session(sessionKey(a.id, sessionId));
+    const done = (d: Decision, cands: number): Explanation => ({
+      decision: finish(lim, call, d, sess, nowMs, this.state, commit, trace, this.file),
+      candidates: cands,
+      events: trace ?? [],
+    });
+    if (phases.length > 0) {
+      const cp = currentPhase(phases, sess!, nowMs);
+      phaseIdx = cp.index;
+      if (commit) {
+        sess!.phase = phases[cp.index]!.id;
+        sess!.phaseSinceMs = cp.since;
+      }
+      const p = phases[phaseIdx]!;
+      const vis = visibleInPhase(p, tool);
+      if (trace) trace.push({ kind: 'phase', phase: p.id, visible: vis });
+      if (!vis) return done(outOfPhase(tool, p.id, ref(this.file, p.line)), 0);
+    }
+    const env: EvalEnv = {
+      call,
+      nowMs,
+      phase: phaseIdx >= 0 ? phases[phaseIdx]!.id : null,
+      sessionCalls: sess ? sess.history.length : 0,
+      agentModel: lim.model,
+    };
+    const c = this.candidates(a, tool);
+    const ncand = c.mand.length + c.ord.length;
+    const entry = this.prog.entry;
+    const rules = this.model.rules;
+    for (let pass = 0; pass < 2; pass++) {
+      const list = pass === 0 ? c.mand : c.ord;
+      for (let k = 0; k < list.length; k++) {
+        const ri = list[k]!;
+        const rule = rules[ri]!;
+        if (rule.phase >= 0 && rule.phase !== phaseIdx) {
+          if (trace) trace.push({ kind: 'rule', rule_ref: this.ruleRefs[ri]!, text: this.model.ruleLocs[ri]!.text, mandatory: rule.mandatory, result: 'skipped-phase', steps: [], missing: [] });
+          continue;
+        }
+        const e = entry[ri]!;
+        let res: boolean | typeof ERR;
+        if (trace) {
+          const steps: ConditionStep[] = [];
+          const missing: string[] = [];
+          res = e < 0 ? true : this.run(e, env, sess, steps, missing);
+          trace.push({ kind: 'rule', rule_ref: this.ruleRefs[ri]!, text: this.model.ruleLocs[ri]!.text, mandatory: rule.mandatory, result: res === true ? 'match' : res === ERR ? 'error' : 'no-match', steps, missing });
+        } else res = e < 0 ? true : this.run(e, env, sess, null, null);
+        if (res !== true) continue;
+        const eff = EFFECT_NAMES[rule.effect]!;
+        const d = ruleDecision(eff, tool, this.ruleRefs[ri]!, rule.mandatory, rule.reason, rule.notify, false);
+        if (eff === 'deny') return done(d, ncand);
+        return done(applyLimits({ agent: lim, call, file: this.file, nowMs, sessionId, decision: d, state: this.state, commit, trace }), ncand);
+      }
+    }
+    const eff = EFFECT_NAMES[a.defaultEffect]!;
+    if (trace) trace.push({ kind: 'default', effect: eff, rule_ref: a.defaultRef });
+    const d = ruleDecision(eff, tool, a.defaultRef, false, null, null, true);
+    if (eff === 'deny') return done(d, ncand);
+    return done(applyLimits({ agent: lim, call, file: this.file, nowMs, sessionId, decision: d, state: this.state, commit, trace }), ncand);
+  }
+}
+
+function show(v: unknown): string {
+  if (v === ERR) return '<error>';
+  try {
+    const s = JSON.stringify(v);
+    return s === undefined ? String(v) : s.length > 80 ? s.slice(0, 77) + '...' : s;
+  } catch {
+    return '<value>';
+  }
+}
+
+/**
+ * Loads a pack BODY (no container, no signature): strict parsing with bounds
+ * checks, then the bytecode verifier, then regex compilation. Throws PackError
+ * with a one-line reason when the body is refused.
+ */
+export function loadPackBody(body: Uint8Array, opts: LoadOptions = {}): LoadedPack {
+  const model = readBody(body, { checksums: opts.checksums !== false });
+  try {
+    const prog = verifyBytecode(model);
+    return new LoadedPack(model, prog, opts);
+  } catch (e) {
+    if (e instanceof PackError) throw e;
+    throw new PackError(`malformed pack body (${e instanceof Error ? e.message : String(e)})`);
+  }
+}

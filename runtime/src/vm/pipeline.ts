@@ -1,0 +1,309 @@
+/**
+ * The stateful part of a decision (DESIGN §3 steps 2, 6, 7): phases, rate
+ * limits, budgets, egress, model policy, redaction, approval ids and session
+ * history. Shared by the bytecode evaluator and the IR interpreter: both hand
+ * it the same table shapes (the pack's decoded tables, or tables the
+ * interpreter derives from the IR on its own).
+ *
+ * State changes happen only when `commit` is true (decide), never for explain,
+ * and only for a call that ends permitted or deferred (a denied call consumes
+ * no tokens and no budget; every decided call is recorded in the history).
+ */
+import type { BudgetModel, HostListModel, PhaseModel, RateLimitModel, RedactionModel } from '../pack/body-model';
+import { ON_EXCEED_NAMES, WINDOW_NAMES, WINDOW_SECONDS } from '../pack/format';
+import { type BudgetCounter, type SessionState, type StateStore, recordHistory } from '../state/store';
+import { ref } from './payloads';
+import type { Call, Decision, DecisionWarning, TraceEvent } from './types';
+import { ERR, globAny, hostMatch, hostOf, patternMatch } from './values';
+
+/** The per-agent tables the pipeline needs. */
+export interface AgentLimits {
+  id: string;
+  model: string | null;
+  phases: PhaseModel[];
+  rateLimits: RateLimitModel[];
+  budgets: BudgetModel[];
+  egress: HostListModel | null;
+  modelPolicy: HostListModel | null;
+  redactions: RedactionModel[];
+}
+
+/** Key of the session record of (agent, session). */
+export function sessionKey(agent: string, session: string): string {
+  return agent + '\u0000' + session;
+}
+
+/** Index of the phase a new session starts in: `init` if declared, else the first. */
+export function initialPhase(phases: readonly PhaseModel[]): number {
+  const i = phases.findIndex((p) => p.id === 'init');
+  return i >= 0 ? i : 0;
+}
+
+/**
+ * The session's current phase at `nowMs` (moving along `next` when `duration`
+ * has passed). Pure: the caller stores the result when committing.
+ */
+export function currentPhase(phases: readonly PhaseModel[], s: SessionState, nowMs: number): { index: number; since: number } {
+  let idx = s.phase === null ? -1 : phases.findIndex((p) => p.id === s.phase);
+  let since = s.phaseSinceMs;
+  if (idx < 0) return { index: initialPhase(phases), since: nowMs };
+  // Bounded: at most one step per phase per lap, and at most 4096 steps.
+  for (let steps = 0; steps < 4096; steps++) {
+    const p = phases[idx]!;
+    if (p.duration === null || p.next < 0) break;
+    const end = since + p.duration * 1000;
+    if (nowMs < end) break;
+    since = end;
+    idx = p.next;
+  }
+  return { index: idx, since };
+}
+
+/** Whether `tool` is visible in a phase. */
+export function visibleInPhase(p: PhaseModel, tool: string): boolean {
+  for (const t of p.tools) if (patternMatch(t.kind, t.text, tool)) return true;
+  return false;
+}
+
+function listMatch(list: readonly string[], v: string, host: boolean): boolean {
+  for (const p of list) if (host ? hostMatch(p, v) : p.toLowerCase() === v.toLowerCase() || globAny(p.toLowerCase(), v.toLowerCase())) return true;
+  return false;
+}
+
+/** Start of the next UTC day after `ms`, ISO 8601. */
+function nextUtcMidnight(ms: number): string {
+  const d = Math.floor(ms / 86400000) + 1;
+  return new Date(d * 86400000).toISOString().replace('.000Z', 'Z');
+}
+
+function money(v: number): string {
+  return `$${v.toFixed(2)}`;
+}
+
+/** Inputs of `applyLimits`. */
+export interface LimitsInput {
+  agent: AgentLimits;
+  call: Call;
+  file: string;
+  nowMs: number;
+  sessionId: string;
+  /** The rule or default decision (permit or defer). */
+  decision: Decision;
+  state: StateStore;
+  commit: boolean;
+  trace: TraceEvent[] | null;
+}
+
+/**
+ * DESIGN §3 step 6: rate limits, budgets, egress, model policy, in that order;
+ * the first that refuses decides. Returns the resulting decision.
+ */
+export function applyLimits(inp: LimitsInput): Decision {
+  const { agent, call, file, nowMs, state, trace } = inp;
+  let d = inp.decision;
+  const tool = call.tool;
+  const cost = call.cost === undefined ? 0 : call.cost;
+
+  // Rate limits: a token bucket per (agent, limit).
+  const rl = agent.rateLimits;
+  let bucketUpdates: Array<[string, number]> | null = null;
+  for (let i = 0; i < rl.length; i++) {
+    const r = rl[i]!;
+    if (!patternMatch(r.pattern.kind, r.pattern.text, tool)) continue;
+    const key = agent.id + '\u0000rl\u0000' + i;
+    const rate = r.count / WINDOW_SECONDS[r.per as 0]!;
+    const b = state.getBucket(key);
+    let tokens = r.count;
+    if (b !== undefined) tokens = Math.min(r.count, b.tokens + (Math.max(0, nowMs - b.lastMs) / 1000) * rate);
+    const ok = tokens >= 1;
+    if (trace) trace.push({ kind: 'rate_limit', rule_ref: ref(file, r.line), pattern: r.pattern.text, tokens, capacity: r.count, ok });
+    if (!ok) {
+      const retry = Math.max(1, Math.ceil((1 - tokens) / rate));
+      const rr = ref(file, r.line);
+      return {
+        effect: 'deny',
+        code: 'RATE_EXCEEDED',
+        rule_ref: rr,
+        human_message: `denied: ${tool} rate limit (${r.count}/${WINDOW_NAMES[r.per]}) exceeded`,
+        resolution: { type: 'retry_after', retry_after_seconds: retry },
+      };
+    }
+    (bucketUpdates ??= []).push([key, tokens - 1]);
+  }
+
+  // Budgets: each budget id is its own window.
+  const bs = agent.budgets;
+  let counterUpdates: Array<[string, BudgetCounter]> | null = null;
+  let warnings: DecisionWarning[] | null = null;
+  if (bs.length > 0) {
+    const day = Math.floor(nowMs / 86400000);
+    for (let i = 0; i < bs.length; i++) {
+      const b = bs[i]!;
+      const base = agent.id + '\u0000b\u0000' + i + '\u0000';
+      const mainKey = base + (b.window === 0 ? 's:' + inp.sessionId : 'd:' + day);
+      const dayKey = base + 'd:' + day;
+      const c = state.getCounter(mainKey) ?? { spent: 0, calls: 0 };
+      const dc = b.window === 0 && b.daily !== null ? (state.getCounter(dayKey) ?? { spent: 0, calls: 0 }) : c;
+      const spent = c.spent + cost;
+      const exceeded =
+        (b.max !== null && spent > b.max) || (b.daily !== null && dc.spent + cost > b.daily) || (b.maxCalls !== null && c.calls + 1 > b.maxCalls);
+      const warn = !exceeded && b.max !== null && b.warnAt !== null && spent >= b.warnAt * b.max;
+      const rr = ref(file, b.line);
+      if (trace) trace.push({ kind: 'budget', rule_ref: rr, budget_id: b.id, spent: c.spent, calls: c.calls, cost, ok: !exceeded, warn });
+      if (exceeded) {
+        const cap = b.max !== null && spent > b.max ? `ceiling (${money(b.max)})` : b.daily !== null && dc.spent + cost > b.daily ? `daily ceiling (${money(b.daily)})` : `call limit (${b.maxCalls})`;
+        const resets = b.window === 1 || (b.daily !== null && !(b.max !== null && spent > b.max) && !(b.maxCalls !== null && c.calls + 1 > b.maxCalls)) ? nextUtcMidnight(nowMs) : null;
+        const mode = ON_EXCEED_NAMES[b.onExceed];
+        if (mode === 'deny') {
+          return {
+            effect: 'deny',
+            code: 'BUDGET_EXCEEDED',
+            rule_ref: rr,
+            budget_id: b.id,
+            human_message: `denied: ${b.id} budget ${cap} reached`,
+            resolution: { type: 'budget_reset', resets_at: resets },
+          };
+        }
+        if (mode === 'defer') {
+          if (d.effect !== 'defer' || d.code !== 'BUDGET_EXCEEDED') {
+            d = {
+              effect: 'defer',
+              code: 'BUDGET_EXCEEDED',
+              rule_ref: rr,
+              budget_id: b.id,
+              human_message: `${tool} deferred: ${b.id} budget ${cap} reached`,
+              resolution: { type: 'pending_approval', approval_id: '' },
+            };
+          }
+        } else {
+          (warnings ??= []).push({ code: 'BUDGET_EXCEEDED', budget_id: b.id, rule_ref: rr, human_message: `audit: ${b.id} budget ${cap} reached` });
+        }
+      } else if (warn) {
+        (warnings ??= []).push({
+          code: 'BUDGET_WARNING',
+          budget_id: b.id,
+          rule_ref: rr,
+          human_message: `budget ${Math.round((spent / b.max!) * 100)}% consumed (${money(spent)}/${money(b.max!)} ${b.id})`,
+        });
+      }
+      (counterUpdates ??= []).push([mainKey, { spent, calls: c.calls + 1 }]);
+      if (dc !== c) (counterUpdates ??= []).push([dayKey, { spent: dc.spent + cost, calls: dc.calls + 1 }]);
+    }
+  }
+
+  // Egress: deny list wins; an allow list admits only its hosts.
+  const eg = agent.egress;
+  if (eg !== null) {
+    const h = hostOf(call);
+    const host = h === ERR ? null : h;
+    let ok = true;
+    let why = '';
+    if (host !== null) {
+      if (listMatch(eg.deny, host, true)) {
+        ok = false;
+        why = `host '${host}' is in the egress deny list`;
+      } else if (eg.allow.length > 0 && !listMatch(eg.allow, host, true)) {
+        ok = false;
+        why = `host '${host}' not in egress allow list`;
+      }
+    }
+    if (trace) trace.push({ kind: 'egress', rule_ref: ref(file, eg.line), host, ok });
+    if (!ok) return { effect: 'deny', code: 'EGRESS_DENIED', rule_ref: ref(file, eg.line), human_message: `denied: ${why}`, resolution: { type: 'rule_block', rule_id: 'egress' } };
+  }
+
+  // Model policy.
+  const mp = agent.modelPolicy;
+  if (mp !== null) {
+    const model = typeof call.model === 'string' ? call.model : agent.model;
+    let ok = true;
+    if (model !== null) ok = !listMatch(mp.deny, model, false) && (mp.allow.length === 0 || listMatch(mp.allow, model, false));
+    if (trace) trace.push({ kind: 'model_policy', rule_ref: ref(file, mp.line), model, ok });
+    if (!ok) {
+      return {
+        effect: 'deny',
+        code: 'MODEL_DENIED',
+        rule_ref: ref(file, mp.line),
+        human_message: `denied: model '${model}' is not permitted`,
+        resolution: { type: 'rule_block', rule_id: 'model_policy' },
+      };
+    }
+  }
+
+  if (warnings !== null) d = { ...d, warnings: d.warnings ? [...d.warnings, ...warnings] : warnings };
+  if (inp.commit) {
+    if (bucketUpdates) for (const [k, t] of bucketUpdates) state.setBucket(k, { tokens: t, lastMs: nowMs });
+    if (counterUpdates) for (const [k, c] of counterUpdates) state.setCounter(k, c);
+  }
+  return d;
+}
+
+const REDACTED = '[REDACTED]';
+
+function cloneJson(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(cloneJson);
+  if (v !== null && typeof v === 'object') {
+    const o: { [k: string]: unknown } = {};
+    for (const k of Object.keys(v)) o[k] = cloneJson((v as { [k: string]: unknown })[k]);
+    return o;
+  }
+  return v;
+}
+
+function maskPath(obj: unknown, segs: string[]): void {
+  let cur = obj;
+  for (let i = 0; i < segs.length - 1; i++) {
+    if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, segs[i]!)) return;
+    cur = (cur as { [k: string]: unknown })[segs[i]!];
+  }
+  const last = segs[segs.length - 1]!;
+  if (cur !== null && typeof cur === 'object' && Object.prototype.hasOwnProperty.call(cur, last)) (cur as { [k: string]: unknown })[last] = REDACTED;
+}
+
+/**
+ * DESIGN §3 step 7: `args` with every redaction path of the matching `redact`
+ * entries masked, or null when no redaction applies to the tool.
+ */
+export function redactArgs(agent: AgentLimits, call: Call, trace: TraceEvent[] | null, file: string): { [k: string]: unknown } | null {
+  let out: { [k: string]: unknown } | null = null;
+  for (const r of agent.redactions) {
+    if (!patternMatch(r.pattern.kind, r.pattern.text, call.tool)) continue;
+    if (trace) trace.push({ kind: 'redaction', rule_ref: ref(file, r.line), paths: r.paths });
+    out ??= (cloneJson(call.args ?? {}) as { [k: string]: unknown });
+    for (const p of r.paths) maskPath(out, p.split('.'));
+  }
+  return out;
+}
+
+/**
+ * Final touches shared by both engines: approval id for a defer, redaction,
+ * and (when committing) the session history entry.
+ */
+export function finish(agent: AgentLimits, call: Call, d: Decision, sess: SessionState | null, nowMs: number, state: StateStore, commit: boolean, trace: TraceEvent[] | null, file: string): Decision {
+  if (d.effect === 'defer') {
+    const id = commit ? state.approvalId() : 'apr-dry-run';
+    d = { ...d, approval_id: id, resolution: { type: 'pending_approval', approval_id: id } };
+  }
+  if (agent.redactions.length > 0) {
+    const r = redactArgs(agent, call, trace, file);
+    if (r !== null) d = { ...d, redacted_args: r };
+  }
+  if (commit && sess !== null) recordHistory(sess, { tool: call.tool, effect: d.effect, timeMs: nowMs, args: call.args });
+  return d;
+}
+
+/** Validates the parts of a call the engine relies on; a reason string when invalid. */
+export function checkCall(call: unknown): string | null {
+  if (call === null || typeof call !== 'object') return 'call is not an object';
+  const c = call as { [k: string]: unknown };
+  if (typeof c['agent'] !== 'string') return 'call.agent must be a string';
+  if (typeof c['tool'] !== 'string') return 'call.tool must be a string';
+  if (c['session'] !== undefined && typeof c['session'] !== 'string') return 'call.session must be a string';
+  if (c['model'] !== undefined && typeof c['model'] !== 'string') return 'call.model must be a string';
+  if (c['cost'] !== undefined && (typeof c['cost'] !== 'number' || !Number.isFinite(c['cost']) || c['cost'] < 0)) return 'call.cost must be a finite number ≥ 0';
+  if (c['time'] !== undefined && (typeof c['time'] !== 'number' || !Number.isFinite(c['time']))) return 'call.time must be a finite number (ms)';
+  for (const k of ['args', 'principal', 'selectors']) {
+    const v = c[k];
+    if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v))) return `call.${k} must be an object`;
+  }
+  return null;
+}
