@@ -228,9 +228,11 @@ class Printer {
       this.trail(this.sameLine(prevEnd, cl.span.start), depth + 1);
       for (const c of this.take(prevEnd, cl.span.start)) this.comment(c, depth + 1);
       this.lines.push({ depth: depth + 1, text: printClause(cl), code: true });
-      for (const c of this.take(cl.span.start, cl.span.end)) this.comment(c, depth + 1);
+      // Comments inside the last clause end up after the rule once it is printed: indent them as
+      // the statements that follow, so that formatting the output again moves nothing.
+      const last = k === r.clauses.length - 1;
+      for (const c of this.take(cl.span.start, cl.span.end)) this.comment(c, last ? depth : depth + 1);
       prevEnd = cl.span.end;
-      if (k === r.clauses.length - 1) for (const c of this.take(prevEnd, r.span.end)) this.comment(c, depth + 1);
     });
   }
 }
