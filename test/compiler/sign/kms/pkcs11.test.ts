@@ -111,33 +111,33 @@ if (haveHsm) {
     const local = ed25519Key(dir, 'l');
     const packFile = join(dir, 'p.fmspack');
     writeFileSync(packFile, await makePack(local, { expiresAt: new Date(Date.now() + 86400_000), createdAt: new Date(Date.now() - 60_000) }));
-    const pub = runCli('fmsc', ['pubkey', '--kms', hsm.uri('p256'), '--format', 'json'], hsm.env);
+    const pub = await runCli('fmsc', ['pubkey', '--kms', hsm.uri('p256'), '--format', 'json'], hsm.env);
     assert.is(pub.code, 0, pub.stderr);
     const entry = JSON.parse(pub.stdout) as { key_id: string; trust_entry: Record<string, unknown> };
     assert.is(entry.key_id, p256.keyId);
     for (const obj of ['ed', 'p256']) {
-      const r = runCli('fmsc', ['sign', '--kms', hsm.uri(obj), packFile], hsm.env);
+      const r = await runCli('fmsc', ['sign', '--kms', hsm.uri(obj), packFile], hsm.env);
       assert.is(r.code, 0, r.stderr);
       assert.match(r.stderr, /added signature by sha256:/);
       assert.not.match(r.stderr, new RegExp(hsm.pin));
     }
     const trust = join(dir, 'trust.json');
     writeFileSync(trust, JSON.stringify(trustJson([ed, p256], [{ prefix: 'acme/payments', threshold: 2 }])));
-    const ok = runCli('fms-run', ['verify', packFile, '--trust', trust, '--state-dir', join(dir, 'state'), '--format', 'json']);
+    const ok = await runCli('fms-run', ['verify', packFile, '--trust', trust, '--state-dir', join(dir, 'state'), '--format', 'json']);
     assert.is(ok.code, 0, ok.stderr);
     assert.equal((JSON.parse(ok.stdout) as { signers: string[] }).signers, [ed.keyId, p256.keyId].sort());
     // the local key alone is not pinned
     writeFileSync(join(dir, 'only-local.json'), JSON.stringify(trustJson([local])));
-    const local1 = runCli('fms-run', ['verify', packFile, '--trust', join(dir, 'only-local.json'), '--no-state']);
+    const local1 = await runCli('fms-run', ['verify', packFile, '--trust', join(dir, 'only-local.json'), '--no-state']);
     assert.is(local1.code, 0, local1.stderr);
     // signing again with the same key is refused, pack unchanged
     const before = readFileSync(packFile);
-    const again = runCli('fmsc', ['sign', '--kms', hsm.uri('ed'), packFile], hsm.env);
+    const again = await runCli('fmsc', ['sign', '--kms', hsm.uri('ed'), packFile], hsm.env);
     assert.is(again.code, 2);
     assert.match(again.stderr, /already signed/);
     assert.equal(readFileSync(packFile), before);
     // wrong pin: a one-line error that does not echo it
-    const bad = runCli('fmsc', ['pubkey', '--kms', `pkcs11:token=${hsm.token};object=ed?module-path=${hsm.module}&pin-value=000000`], hsm.env);
+    const bad = await runCli('fmsc', ['pubkey', '--kms', `pkcs11:token=${hsm.token};object=ed?module-path=${hsm.module}&pin-value=000000`], hsm.env);
     assert.is(bad.code, 2);
     assert.match(bad.stderr, /CKR_PIN_INCORRECT/);
     assert.not.match(bad.stderr, /000000/);
