@@ -1,4 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import { CliError, EXIT } from '../../../../runtime/src/cli/common';
+import { renderText } from '../../diagnostics/render';
+import { format } from '../../format/format';
+import { stderrPalette } from '../output';
 
-/** Registers `fmsc fmt` (not yet implemented: registers nothing). */
-export function register(_program: Command): void {}
+/** Name used in messages for standard input (`-`). */
+const STDIN_NAME = '<stdin>';
+
+interface Input {
+  /** The argument as given (`-` for stdin). */
+  arg: string;
+  /** Name used in messages. */
+  name: string;
+  text: string;
+}
+
+/**
+ * Registers `fmsc fmt [--check] FILE…`: rewrites each file in canonical
+ * layout (atomically, only when it changes) or, with `--check`, lists the
+ * files that are not formatted. `-` reads stdin and writes stdout. Exit 0 when
+ * everything is formatted, 1 on syntax errors or unformatted files under
+ * `--check`, 2 when a file cannot be read or written.
+ */
+export function register(program: Command): void {
+  program
+    .command('fmt')
+    .description('format policy files in place (canonical layout); `-` formats stdin to stdout')
+    .argument('<files...>', 'policy files (governance.fms, *.fpl), or - for stdin')
+    .option('--check', 'do not write; list files that are not formatted and exit 1 if any')
+    .action((files: string[], o: { check?: boolean }) => {
+      process.exitCode = runFmt(files, { check: !!o.check });
+    });
+}
+
+/** Runs `fmt` over the arguments; returns the exit code (throws CliError for I/O and usage problems). */
+export function runFmt(files: string[], opts: { check: boolean }): number {
+  if (files.filter((f) => f === '-').length > 1) throw new CliError('`-` (stdin) may be given only once', EXIT.usage);
+  // Read everything first: an unreadable argument changes nothing.
+  const inputs = files.map(readInput);
+  let code: number = EXIT.ok;
+  for (const input of inputs) {
+    const r = format(input.text, input.name);
+    const errors = r.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length) {
+      process.stderr.write(renderText(errors, new Map([[input.name, input.text]]), stderrPalette()));
+      code = EXIT.diagnostics;
+      continue;
+    }
+    const changed = r.text !== input.text;
+    if (opts.check) {
+      if (changed) {
+        process.stdout.write(`${input.name}: not formatted\n`);
+        code = EXIT.diagnostics;
+      }
+    } else if (input.arg === '-') {
+      process.stdout.write(r.text);
+    } else if (changed) {
+      writeAtomically(input.arg, r.text);
+    }
+  }
+  return code;
+}
+
+function readInput(arg: string): Input {
+  if (arg === '-') {
+    try {
+      return { arg, name: STDIN_NAME, text: readFileSync(0, 'utf8') };
+    } catch (e) {
+      throw new CliError(`cannot read stdin: ${reason(e)}`, EXIT.usage);
+    }
+  }
+  try {
+    if (statSync(arg).isDirectory()) throw new CliError(`cannot read \`${arg}\`: is a directory`, EXIT.usage);
+    return { arg, name: arg, text: readFileSync(arg, 'utf8') };
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`cannot read \`${arg}\`: ${reason(e)}`, EXIT.usage);
+  }
+}
+
+/**
+ * Replaces a file's content atomically: writes a temporary file next to the
+ * real target (symlinks are followed), flushes it, keeps the original mode,
+ * then renames it over the target. On any failure the temporary file is
+ * removed and the original is untouched.
+ */
+function writeAtomically(path: string, text: string): void {
+  let target: string;
+  let mode: number;
+  try {
+    target = realpathSync(path);
+    mode = statSync(target).mode & 0o7777;
+  } catch (e) {
+    throw new CliError(`cannot write \`${path}\`: ${reason(e)}`, EXIT.usage);
+  }
+  const tmp = join(dirname(target), `.${basename(target)}.fmt-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'wx', mode);
+    const buf = Buffer.from(text, 'utf8');
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, target);
+  } catch (e) {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already failing; the write error is the one to report
+      }
+    }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // the temporary file was never created or is already gone
+    }
+    throw new CliError(`cannot write \`${path}\`: ${reason(e)}`, EXIT.usage);
+  }
+}
+
+function reason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err && err.code === 'ENOENT') return 'no such file or directory';
+  if (err && err.code === 'EACCES') return 'permission denied';
+  if (err && err.code === 'EISDIR') return 'is a directory';
+  return err instanceof Error ? err.message : String(e);
+}
