@@ -1,4 +1,39 @@
 import type { Command } from 'commander';
+import { Option } from 'commander';
+import { CliError, EXIT } from '../../../../runtime/src/cli/common';
+import type { Diagnostic } from '../../diagnostics/diagnostic';
+import { irSummary } from '../../ir/summary';
+import { compileFile, fails, printDiagnostics, toJson } from '../load';
+import { writeLock } from '../registry';
 
-/** Registers `fmsc check` (not yet implemented: registers nothing). */
-export function register(_program: Command): void {}
+/** Registers `fmsc check FILE…`. */
+export function register(program: Command): void {
+  program
+    .command('check')
+    .description('parse and check governance.fms files; report every mistake (exit 0 clean, 1 diagnostics, 2 usage or I/O)')
+    .argument('<files...>', 'policy files (`-` reads stdin)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--strict', 'warnings fail the check too')
+    .option('--quiet', 'do not print info notes (hints such as FMS2019)')
+    .addOption(new Option('--emit <what>', 'with --format json, include the IR summary').choices(['ir']))
+    .option('--allow-unset-env', 'unset env("NAME") values are warnings, not errors (CI without secrets)')
+    .option('--registry <dir>', 'registry folder for imports (default: $FMS_REGISTRY or .fms/registry next to the file)')
+    .action((files: string[], o: { format: string; strict?: boolean; quiet?: boolean; emit?: string; allowUnsetEnv?: boolean; registry?: string }) => {
+      if (o.emit && o.format !== 'json') throw new CliError('--emit ir needs --format json', EXIT.usage);
+      const sources = new Map<string, string>();
+      const all: Diagnostic[] = [];
+      const summaries: Record<string, unknown>[] = [];
+      for (const f of files) {
+        const flags: { allowUnsetEnv?: boolean; registry?: string } = { allowUnsetEnv: !!o.allowUnsetEnv };
+        if (o.registry) flags.registry = o.registry;
+        const { text, result } = compileFile(f, flags);
+        sources.set(f === '-' ? '<stdin>' : f, text);
+        all.push(...result.diagnostics);
+        if (result.ir && !fails(result.diagnostics, false) && f !== '-') writeLock(f, result.ir);
+        if (o.emit === 'ir' && result.ir) summaries.push({ file: f, ir: irSummary(result.ir) });
+      }
+      if (o.format === 'json') process.stdout.write(toJson(all, sources, o.emit ? { ir: summaries } : {}));
+      else printDiagnostics(all, sources, !o.quiet);
+      process.exitCode = fails(all, o.strict) ? EXIT.diagnostics : EXIT.ok;
+    });
+}

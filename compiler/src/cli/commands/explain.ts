@@ -1,4 +1,27 @@
 import type { Command } from 'commander';
+import { CliError, EXIT } from '../../../../runtime/src/cli/common';
+import { CATALOGUE, CATALOGUE_BY_CODE } from '../../diagnostics/catalogue';
+import { didYouMean } from '../../util/did-you-mean';
 
-/** Registers `fmsc explain` (not yet implemented: registers nothing). */
-export function register(_program: Command): void {}
+/** Registers `fmsc explain CODE` (and `fmsc explain --list`). */
+export function register(program: Command): void {
+  program
+    .command('explain')
+    .description('explain a diagnostic code (e.g. `fmsc explain FMS2011`); --list prints every code')
+    .argument('[code]', 'diagnostic code such as FMS2003')
+    .option('--list', 'list every code with its title')
+    .action((code: string | undefined, o: { list?: boolean }) => {
+      if (o.list || !code) {
+        for (const c of CATALOGUE) process.stdout.write(`${c.code}  ${c.severity.padEnd(7)}  ${c.title}\n`);
+        return;
+      }
+      const norm = code.toUpperCase().replace(/^(\d)/, 'FMS$1');
+      const entry = CATALOGUE_BY_CODE.get(norm);
+      if (!entry) {
+        const guess = didYouMean(norm, CATALOGUE_BY_CODE.keys(), 1);
+        throw new CliError(`unknown diagnostic code \`${code}\`${guess ? `; did you mean \`${guess}\`?` : ''} (\`fmsc explain --list\` lists them)`, EXIT.usage);
+      }
+      const example = entry.example.split('\n').map((l) => `    ${l}`).join('\n');
+      process.stdout.write(`${entry.code} (${entry.severity}): ${entry.title}\n\n${entry.explanation}\n\nExample that triggers it:\n\n${example}\n`);
+    });
+}
