@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { ImportArtifact, ImportResolver } from '../ir/imports';
 import type { Import, Policy } from '../ir/types';
 
@@ -30,7 +30,7 @@ export function registryResolver(registryDir: string, source: string): ImportRes
   const lock = readLock(lockfilePath(source));
   return (imp: Import) => {
     const file = join(registryDir, imp.host, `${imp.path}@${imp.version}.fms`);
-    if (!existsSync(file)) return { error: `not found in the registry folder (looked for ${file})` };
+    if (!existsSync(file)) return { error: `not found in the registry folder (looked for ${relative(process.cwd(), file) || file})` };
     const bytes = readFileSync(file);
     const art: ImportArtifact = { file, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
     const locked = lock.imports[imp.ref]?.sha256;

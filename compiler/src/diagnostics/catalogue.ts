@@ -32,7 +32,7 @@ export const CATALOGUE: CatalogueEntry[] = [
   e('FMS1007', 'error', 'field without a value', 'A field is `key value` or `key = value`; the value is missing or is not a value (string, number, amount, name, list, `env("X")`).', 'agent "bot" {\n  default =\n}'),
   e('FMS1008', 'error', 'malformed redact', 'A redaction is `redact TOOL args: ["path", ...]` naming the argument paths to mask in everything recorded.', 'redact stripe/charge ["card_number"]'),
   e('FMS1009', 'error', 'malformed import', 'An import is `import "host/kind/name@1.2.3"`, optionally followed by `as ALIAS`.', 'import github.com/acme/policy'),
-  e('FMS1010', 'error', 'unexpected token', 'The parser expected one kind of token and found another; the message says which.', 'query: api-version'),
+  e('FMS1010', 'error', 'unexpected token', 'The parser expected one kind of token and found another; the message says which (here `not` must be followed by `in`).', 'agent "bot" {\n  default deny\n  rules { permit a if currency not "USD" }\n}'),
   e('FMS1011', 'error', 'not a statement', 'A statement starts with an effect (`permit`, `deny`, `defer`, `deny!`), a block name or a field name. Anything else in statement position is reported once per run of such tokens.', 'agent "bot" {\n  = deny\n}'),
   e('FMS1012', 'error', 'unbalanced `}`', 'A closing brace with no block open, usually one `}` too many.', 'agent "bot" { default deny }\n}'),
   e('FMS1013', 'error', 'documentation placeholder', 'Documentation writes `...` and `<name>` for parts you fill in; they are not FPL.', 'runtime { ... }'),

@@ -70,7 +70,7 @@ function markBlankLines(text: string, items: Item[], from: number): void {
   let prevEnd = from;
   for (const it of items) {
     const gap = text.slice(prevEnd, it.span.start);
-    it.blankBefore = /\n[ \t\r]*\n/.test(gap.replace(/#[^\n]*/g, ''));
+    it.blankBefore = /\n[ \t\r]*\n/.test(gap);
     if (it.kind === 'block') {
       const open = text.indexOf('{', it.label ? it.label.span.end : it.keyword.span.end);
       markBlankLines(text, it.items, open >= 0 ? open + 1 : it.span.start);

@@ -555,6 +555,9 @@ class FplParser extends EmbeddedActionsParser {
     });
     return this.ACTION(() => {
       let span = this.tspan(kw);
+      if (!words.length) {
+        this.problem('FMS1019', `malformed \`manifest\` statement: expected ${STATEMENT_USAGE.manifest![1]}`, span);
+      }
       for (const w of words) span = this.join(span, w.span);
       return { kind: 'manifest' as const, words, span, blankBefore: false };
     });
