@@ -16,7 +16,26 @@ export function decideJson(pack: LoadedPack, json: string): string {
   } catch {
     return JSON.stringify(invalidCall('request is not valid JSON'));
   }
-  return JSON.stringify(pack.decide(call as Call));
+  return decisionToJson(pack.decide(call as Call));
+}
+
+const q = JSON.stringify;
+
+/**
+ * Serialises a decision as JSON (same text as JSON.stringify, field order
+ * included), with a fast path for the common shapes.
+ */
+export function decisionToJson(d: Decision): string {
+  if (d.mandatory !== undefined || d.approval_id !== undefined || d.budget_id !== undefined || d.reason !== undefined || d.notify !== undefined || d.warnings !== undefined || d.redacted_args !== undefined) {
+    return q(d);
+  }
+  const r = d.resolution;
+  let rs: string;
+  if (r === null) rs = 'null';
+  else if (r.type === 'rule_block') rs = '{"type":"rule_block","rule_id":' + q(r.rule_id) + '}';
+  else if (r.type === 'retry_after') rs = '{"type":"retry_after","retry_after_seconds":' + q(r.retry_after_seconds) + '}';
+  else rs = q(r);
+  return '{"effect":"' + d.effect + '","code":"' + d.code + '","rule_ref":' + (d.rule_ref === null ? 'null' : q(d.rule_ref)) + ',"human_message":' + q(d.human_message) + ',"resolution":' + rs + '}';
 }
 
 /** Decides a call given as an unknown value (e.g. parsed elsewhere); malformed calls are denied. */

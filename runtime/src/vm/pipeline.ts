@@ -80,6 +80,41 @@ function money(v: number): string {
   return `$${v.toFixed(2)}`;
 }
 
+/*
+ * State keys are built from flat strings through small caches: building a
+ * fresh concatenated key per decision costs a flatten and a hash each time.
+ */
+const KEYS = new Map<string, Map<string, string>>();
+function key2(prefix: string, suffix: string): string {
+  let m = KEYS.get(prefix);
+  if (m === undefined) {
+    if (KEYS.size > 65536) KEYS.clear();
+    m = new Map();
+    KEYS.set(prefix, m);
+  }
+  let k = m.get(suffix);
+  if (k === undefined) {
+    if (m.size > 65536) m.clear();
+    k = prefix + suffix;
+    m.set(suffix, k);
+  }
+  return k;
+}
+const SUFFIX: string[][] = [[], [], []];
+function suffix(kind: number, i: number): string {
+  const tag = kind === 0 ? '\u0000rl\u0000' : kind === 1 ? '\u0000bs\u0000' : '\u0000bd\u0000';
+  return (SUFFIX[kind]![i] ??= tag + i + '\u0000');
+}
+let lastDay = -1;
+let lastDayStr = '';
+function dayString(day: number): string {
+  if (day !== lastDay) {
+    lastDay = day;
+    lastDayStr = String(day);
+  }
+  return lastDayStr;
+}
+
 /** Inputs of `applyLimits`. */
 export interface LimitsInput {
   agent: AgentLimits;
@@ -110,7 +145,7 @@ export function applyLimits(inp: LimitsInput): Decision {
   for (let i = 0; i < rl.length; i++) {
     const r = rl[i]!;
     if (!patternMatch(r.pattern.kind, r.pattern.text, tool)) continue;
-    const key = agent.id + '\u0000rl\u0000' + i;
+    const key = key2(agent.id, suffix(0, i));
     const rate = r.count / WINDOW_SECONDS[r.per as 0]!;
     const b = state.getBucket(key);
     let tokens = r.count;
@@ -136,20 +171,20 @@ export function applyLimits(inp: LimitsInput): Decision {
   let counterUpdates: Array<[string, BudgetCounter]> | null = null;
   let warnings: DecisionWarning[] | null = null;
   if (bs.length > 0) {
-    const day = Math.floor(nowMs / 86400000);
+    const day = dayString(Math.floor(nowMs / 86400000));
     for (let i = 0; i < bs.length; i++) {
       const b = bs[i]!;
-      const base = agent.id + '\u0000b\u0000' + i + '\u0000';
-      const mainKey = base + (b.window === 0 ? 's:' + inp.sessionId : 'd:' + day);
-      const dayKey = base + 'd:' + day;
+      const dayKey = key2(key2(agent.id, suffix(2, i)), day);
+      const mainKey = b.window === 0 ? key2(key2(agent.id, suffix(1, i)), inp.sessionId) : dayKey;
       const c = state.getCounter(mainKey) ?? { spent: 0, calls: 0 };
       const dc = b.window === 0 && b.daily !== null ? (state.getCounter(dayKey) ?? { spent: 0, calls: 0 }) : c;
       const spent = c.spent + cost;
       const exceeded =
         (b.max !== null && spent > b.max) || (b.daily !== null && dc.spent + cost > b.daily) || (b.maxCalls !== null && c.calls + 1 > b.maxCalls);
       const warn = !exceeded && b.max !== null && b.warnAt !== null && spent >= b.warnAt * b.max;
-      const rr = ref(file, b.line);
-      if (trace) trace.push({ kind: 'budget', rule_ref: rr, budget_id: b.id, spent: c.spent, calls: c.calls, cost, ok: !exceeded, warn });
+      let rr = '';
+      if (trace) trace.push({ kind: 'budget', rule_ref: ref(file, b.line), budget_id: b.id, spent: c.spent, calls: c.calls, cost, ok: !exceeded, warn });
+      if (exceeded || warn) rr = ref(file, b.line);
       if (exceeded) {
         const cap = b.max !== null && spent > b.max ? `ceiling (${money(b.max)})` : b.daily !== null && dc.spent + cost > b.daily ? `daily ceiling (${money(b.daily)})` : `call limit (${b.maxCalls})`;
         const resets = b.window === 1 || (b.daily !== null && !(b.max !== null && spent > b.max) && !(b.maxCalls !== null && c.calls + 1 > b.maxCalls)) ? nextUtcMidnight(nowMs) : null;
@@ -291,6 +326,10 @@ export function finish(agent: AgentLimits, call: Call, d: Decision, sess: Sessio
   return d;
 }
 
+function isObj(v: unknown): boolean {
+  return v === undefined || (v !== null && typeof v === 'object' && !Array.isArray(v));
+}
+
 /** Validates the parts of a call the engine relies on; a reason string when invalid. */
 export function checkCall(call: unknown): string | null {
   if (call === null || typeof call !== 'object') return 'call is not an object';
@@ -301,9 +340,8 @@ export function checkCall(call: unknown): string | null {
   if (c['model'] !== undefined && typeof c['model'] !== 'string') return 'call.model must be a string';
   if (c['cost'] !== undefined && (typeof c['cost'] !== 'number' || !Number.isFinite(c['cost']) || c['cost'] < 0)) return 'call.cost must be a finite number ≥ 0';
   if (c['time'] !== undefined && (typeof c['time'] !== 'number' || !Number.isFinite(c['time']))) return 'call.time must be a finite number (ms)';
-  for (const k of ['args', 'principal', 'selectors']) {
-    const v = c[k];
-    if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v))) return `call.${k} must be an object`;
-  }
+  if (!isObj(c['args'])) return 'call.args must be an object';
+  if (!isObj(c['principal'])) return 'call.principal must be an object';
+  if (!isObj(c['selectors'])) return 'call.selectors must be an object';
   return null;
 }

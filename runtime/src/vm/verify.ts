@@ -30,152 +30,189 @@ const B = 1;
 export function verifyBytecode(m: BodyModel): Program {
   const code = m.code;
   const nconst = m.consts.length;
+  const npath = m.paths.length;
+  const nre = m.regexes.length;
   const constUsed = new Uint8Array(nconst);
-  const pathUsed = new Uint8Array(m.paths.length);
-  const reUsed = new Uint8Array(m.regexes.length);
-  // Upper bound on instructions: one per byte.
-  const words: number[] = [];
+  const pathUsed = new Uint8Array(npath);
+  const reUsed = new Uint8Array(nre);
+  const constIsStr = new Uint8Array(nconst);
+  for (let i = 0; i < nconst; i++) constIsStr[i] = m.consts[i]!.t === 'str' ? 1 : 0;
+  // Instruction index of each byte offset that starts an instruction (-1 otherwise).
+  const boundary = new Int32Array(code.length).fill(-1);
+  let words = new Int32Array(Math.max(48, code.length));
+  let nw = 0;
   const entry = new Int32Array(m.rules.length);
+  // Abstract stack (types) and saved states at jump targets.
+  const stk = new Uint8Array(LIMITS.maxStack + 2);
+  let ri = 0;
+  let start = 0;
+  let pcNow = 0;
+  const fail = (why: string): never => {
+    throw new PackError(`bytecode of rule ${ri} at +${pcNow - start}: ${why}`);
+  };
+  const u32 = (p: number): number => (code[p]! | (code[p + 1]! << 8) | (code[p + 2]! << 16)) + code[p + 3]! * 0x1000000;
   let off = 0;
-  for (let ri = 0; ri < m.rules.length; ri++) {
+  for (ri = 0; ri < m.rules.length; ri++) {
     const rule = m.rules[ri]!;
-    const start = off;
+    start = off;
     const end = off + rule.codeLen;
     off = end;
     if (rule.codeLen === 0) {
       entry[ri] = -1;
       continue;
     }
-    const fail = (pc: number, why: string): never => {
-      throw new PackError(`bytecode of rule ${ri} at +${pc - start}: ${why}`);
-    };
-    // Pass 1: decode instruction boundaries.
-    const at: number[] = [];
-    const instrIndex = new Map<number, number>();
+    // Pass 1: instruction boundaries.
+    const base = nw / 3;
+    let count = 0;
     for (let pc = start; pc < end; ) {
-      const op = code[pc]!;
-      const ops = OPERANDS[op];
-      if (ops === undefined) fail(pc, `unknown opcode 0x${op.toString(16)}`);
+      pcNow = pc;
+      const ops = OPERANDS[code[pc]!];
+      if (ops === undefined) fail(`unknown opcode 0x${code[pc]!.toString(16)}`);
       let size = 1;
-      for (const w of ops!) size += w;
-      if (pc + size > end) fail(pc, 'instruction overruns the function');
-      instrIndex.set(pc - start, at.length);
-      at.push(pc);
+      for (let k = 0; k < ops!.length; k++) size += ops![k]!;
+      if (pc + size > end) fail('instruction overruns the function');
+      boundary[pc] = base + count++;
       pc += size;
     }
-    const base = words.length / 3;
+    if (nw + count * 3 > words.length) {
+      const nwds = new Int32Array(Math.max(words.length * 2, nw + count * 3));
+      nwds.set(words);
+      words = nwds;
+    }
     entry[ri] = base;
     // Pass 2: operands, jumps and types.
-    const states = new Map<number, number[]>(); // instr index → stack types at entry (from jumps)
-    let stack: number[] | null = [];
+    let states: Map<number, Uint8Array> | null = null;
+    let sp = 0;
+    let live = true;
     let maxDepth = 0;
-    const u32 = (p: number): number => (code[p]! | (code[p + 1]! << 8) | (code[p + 2]! << 16)) + code[p + 3]! * 0x1000000;
-    const u16 = (p: number): number => code[p]! | (code[p + 1]! << 8);
-    const pop = (pc: number, want: number): void => {
-      if (stack!.length === 0) fail(pc, 'stack underflow');
-      const t = stack!.pop()!;
-      if (want === B && t !== B) fail(pc, 'operand is not a boolean');
-    };
-    const push = (t: number): void => {
-      stack!.push(t);
-      if (stack!.length > maxDepth) maxDepth = stack!.length;
-    };
-    for (let ii = 0; ii < at.length; ii++) {
-      const pc = at[ii]!;
-      const joined = states.get(ii);
+    for (let pc = start; pc < end; ) {
+      pcNow = pc;
+      const ii = boundary[pc]!;
+      const joined = states !== null ? states.get(ii) : undefined;
       if (joined !== undefined) {
-        if (stack !== null && (stack.length !== joined.length || stack.some((t, k) => t !== joined[k]))) fail(pc, 'stack types disagree at a join');
-        stack = joined.slice();
+        if (live) {
+          if (sp !== joined.length) fail('stack types disagree at a join');
+          for (let k = 0; k < sp; k++) if (stk[k] !== joined[k]) fail('stack types disagree at a join');
+        }
+        stk.set(joined);
+        sp = joined.length;
+        live = true;
       }
-      if (stack === null) fail(pc, 'unreachable instruction');
+      if (!live) fail('unreachable instruction');
       const op = code[pc]!;
       let a = 0;
       let b = 0;
+      let size = 1;
+      let pops = 0;
+      let popB = false;
+      let push = -1;
       switch (op) {
         case OP.PUSH_CONST:
           a = u32(pc + 1);
-          if (a >= nconst) fail(pc, `constant ${a} out of range`);
+          size = 5;
+          if (a >= nconst) fail(`constant ${a} out of range`);
           constUsed[a] = 1;
-          push(V);
+          push = V;
           break;
         case OP.LOAD:
           a = u32(pc + 1);
-          if (a >= m.paths.length) fail(pc, `path ${a} out of range`);
+          size = 5;
+          if (a >= npath) fail(`path ${a} out of range`);
           pathUsed[a] = 1;
-          push(V);
+          push = V;
           break;
         case OP.CMP:
         case OP.IN:
         case OP.STROP:
           a = code[pc + 1]!;
-          if (a >= (op === OP.CMP ? CMP_NAMES.length : op === OP.IN ? 2 : STROP_NAMES.length)) fail(pc, `bad operator ${a}`);
-          pop(pc, V);
-          pop(pc, V);
-          push(B);
+          size = 2;
+          if (a >= (op === OP.CMP ? CMP_NAMES.length : op === OP.IN ? 2 : STROP_NAMES.length)) fail(`bad operator ${a}`);
+          pops = 2;
+          push = B;
           break;
         case OP.MATCH:
         case OP.ANY_MATCH:
           a = u32(pc + 1);
-          if (a >= m.regexes.length) fail(pc, `regex ${a} out of range`);
+          size = 5;
+          if (a >= nre) fail(`regex ${a} out of range`);
           reUsed[a] = 1;
-          pop(pc, V);
-          push(B);
+          pops = 1;
+          push = B;
           break;
         case OP.CALL: {
           a = code[pc + 1]!;
           b = code[pc + 2]!;
+          size = 3;
           const bi = BUILTINS[a];
-          if (bi === undefined || a === BUILTIN_ANY_MATCH) fail(pc, `bad built-in ${a}`);
-          if (b < bi!.min || b > bi!.max || b > LIMITS.maxCallArgs) fail(pc, `bad argument count ${b} for ${bi!.name}`);
-          for (let k = 0; k < b; k++) pop(pc, V);
-          push(bi!.bool ? B : V);
+          if (bi === undefined || a === BUILTIN_ANY_MATCH) fail(`bad built-in ${a}`);
+          if (b < bi!.min || b > bi!.max || b > LIMITS.maxCallArgs) fail(`bad argument count ${b} for ${bi!.name}`);
+          pops = b;
+          push = bi!.bool ? B : V;
           break;
         }
         case OP.NOT:
-          pop(pc, B);
-          push(B);
+          pops = 1;
+          popB = true;
+          push = B;
           break;
         case OP.TO_BOOL:
-          pop(pc, V);
-          push(B);
+          pops = 1;
+          push = B;
           break;
         case OP.MAKE_LIST:
-          a = u16(pc + 1);
-          if (a > LIMITS.maxListItems) fail(pc, 'list too long');
-          for (let k = 0; k < a; k++) pop(pc, V);
-          push(V);
+          a = code[pc + 1]! | (code[pc + 2]! << 8);
+          size = 3;
+          if (a > LIMITS.maxListItems) fail('list too long');
+          pops = a;
+          push = V;
           break;
         case OP.GLOB:
           a = code[pc + 1]!;
           b = u32(pc + 2);
-          if (a >= GLOB_NAMES.length) fail(pc, `bad glob kind ${a}`);
-          if (b >= nconst || m.consts[b]!.t !== 'str') fail(pc, `glob constant ${b} is not a string`);
+          size = 6;
+          if (a >= GLOB_NAMES.length) fail(`bad glob kind ${a}`);
+          if (b >= nconst || !constIsStr[b]) fail(`glob constant ${b} is not a string`);
           constUsed[b] = 1;
-          pop(pc, V);
-          push(B);
+          pops = 1;
+          push = B;
           break;
         case OP.AND_JMP:
         case OP.OR_JMP: {
           const t = u32(pc + 1);
-          const ti = instrIndex.get(t);
-          if (t <= pc - start || ti === undefined) fail(pc, `bad jump target +${t}`);
-          if (stack!.length === 0 || stack![stack!.length - 1] !== B) fail(pc, 'jump on a non-boolean');
-          const prev = states.get(ti!);
-          if (prev !== undefined && (prev.length !== stack!.length || prev.some((x, k) => x !== stack![k]))) fail(pc, 'stack types disagree at a jump target');
-          states.set(ti!, stack!.slice());
-          a = base + ti!;
-          stack!.pop();
+          size = 5;
+          if (t <= pc - start || t >= end - start || boundary[start + t]! < base) fail(`bad jump target +${t}`);
+          const ti = boundary[start + t]!;
+          if (sp === 0 || stk[sp - 1] !== B) fail('jump on a non-boolean');
+          states ??= new Map();
+          const prev = states.get(ti);
+          if (prev !== undefined) {
+            if (prev.length !== sp) fail('stack types disagree at a jump target');
+            for (let k = 0; k < sp; k++) if (prev[k] !== stk[k]) fail('stack types disagree at a jump target');
+          } else states.set(ti, stk.slice(0, sp));
+          a = ti;
+          sp--;
           break;
         }
         case OP.RET:
-          if (stack!.length !== 1 || stack![0] !== B) fail(pc, 'RET needs exactly one boolean on the stack');
-          stack = null;
+          if (sp !== 1 || stk[0] !== B) fail('RET needs exactly one boolean on the stack');
+          live = false;
+          sp = 0;
           break;
       }
-      if (stack !== null && stack.length > LIMITS.maxStack) fail(pc, 'stack too deep');
-      words.push(op, a, b);
+      if (pops > sp) fail('stack underflow');
+      if (popB && stk[sp - 1] !== B) fail('operand is not a boolean');
+      sp -= pops;
+      if (push >= 0) {
+        stk[sp++] = push;
+        if (sp > maxDepth) maxDepth = sp;
+        if (sp > LIMITS.maxStack) fail('stack too deep');
+      }
+      words[nw++] = op;
+      words[nw++] = a;
+      words[nw++] = b;
+      pc += size;
     }
-    if (stack !== null) throw new PackError(`bytecode of rule ${ri}: falls off the end without RET`);
+    if (live) throw new PackError(`bytecode of rule ${ri}: falls off the end without RET`);
     if (maxDepth !== rule.maxStack) throw new PackError(`bytecode of rule ${ri}: stack depth ${maxDepth} differs from the declared ${rule.maxStack}`);
   }
   // Lists keep their items alive.
@@ -184,7 +221,7 @@ export function verifyBytecode(m: BodyModel): Program {
     if (constUsed[i] && c.t === 'list') for (const j of c.items) constUsed[j] = 1;
   }
   for (let i = 0; i < nconst; i++) if (!constUsed[i]) throw new PackError(`constant ${i} is never used`);
-  for (let i = 0; i < m.paths.length; i++) if (!pathUsed[i]) throw new PackError(`path ${i} is never used`);
-  for (let i = 0; i < m.regexes.length; i++) if (!reUsed[i]) throw new PackError(`regex ${i} is never used`);
-  return { words: Int32Array.from(words), entry };
+  for (let i = 0; i < npath; i++) if (!pathUsed[i]) throw new PackError(`path ${i} is never used`);
+  for (let i = 0; i < nre; i++) if (!reUsed[i]) throw new PackError(`regex ${i} is never used`);
+  return { words: words.slice(0, nw), entry };
 }

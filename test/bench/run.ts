@@ -1,0 +1,170 @@
+/**
+ * `npm run bench`: one process, one table. For 10 / 1,000 / 10,000-rule packs:
+ * emit time, pack body size, load time (parse + verify + index), decisions per
+ * second, p50/p99 latency of a pre-parsed call through the full pipeline
+ * (rules, rate limit, budget), the JSON-string → JSON-answer latency, and the
+ * same for @cedar-policy/cedar-wasm in its best mode (a preparsed policy set
+ * per action: per-action slicing), with the ratio.
+ *
+ * Latencies are measured per decision with process.hrtime.bigint(); the timer's
+ * own cost (measured on an empty body) is subtracted.
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { build } from 'esbuild';
+
+type Engine = typeof import('./engine');
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Bundles ./engine.ts with esbuild (as the CLIs are shipped) and imports it. */
+async function loadEngine(): Promise<Engine> {
+  const out = join(mkdtempSync(join(tmpdir(), 'fms-bench-')), 'engine.mjs');
+  await build({ entryPoints: [join(here, 'engine.ts')], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
+  return (await import(pathToFileURL(out).href)) as Engine;
+}
+
+type Row = Record<string, string>;
+
+function quantile(xs: Float64Array, q: number): number {
+  const s = Float64Array.from(xs).sort();
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+function timerOverheadNs(): number {
+  const xs = new Float64Array(200_000);
+  for (let i = 0; i < xs.length; i++) {
+    const t0 = process.hrtime.bigint();
+    xs[i] = Number(process.hrtime.bigint() - t0);
+  }
+  return quantile(xs, 0.5);
+}
+
+/** Per-call latencies (ns, overhead removed) and throughput (calls/s from a tight loop). */
+function measure<T>(inputs: T[], f: (x: T) => unknown, samples: number, overhead: number): { p50: number; p99: number; perSec: number } {
+  // Warm-up.
+  for (let i = 0; i < Math.min(samples, 20_000); i++) f(inputs[i % inputs.length]!);
+  const xs = new Float64Array(samples);
+  for (let i = 0; i < samples; i++) {
+    const x = inputs[i % inputs.length]!;
+    const t0 = process.hrtime.bigint();
+    f(x);
+    xs[i] = Math.max(0, Number(process.hrtime.bigint() - t0) - overhead);
+  }
+  const loops = samples;
+  const t0 = performance.now();
+  for (let i = 0; i < loops; i++) f(inputs[i % inputs.length]!);
+  const ms = performance.now() - t0;
+  return { p50: quantile(xs, 0.5), p99: quantile(xs, 0.99), perSec: (loops / ms) * 1000 };
+}
+
+function median(f: () => void, runs: number): number {
+  const xs = new Float64Array(runs);
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    f();
+    xs[i] = performance.now() - t0;
+  }
+  return quantile(xs, 0.5);
+}
+
+const us = (ns: number): string => (ns / 1000).toFixed(2);
+const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+async function cedarBench(p: ReturnType<Engine['benchPolicy']>, benchCalls: Engine['benchCalls'], overhead: number): Promise<{ p50: number; p99: number; perSec: number; preparseMs: number } | null> {
+  let cedar: typeof import('@cedar-policy/cedar-wasm/nodejs');
+  try {
+    cedar = await import('@cedar-policy/cedar-wasm/nodejs');
+  } catch {
+    return null;
+  }
+  const t0 = performance.now();
+  for (const [action, text] of p.cedar.perAction) {
+    const r = cedar.preparsePolicySet(`pset:${action}`, { staticPolicies: text });
+    if (r.type !== 'success') throw new Error(`cedar rejected the policies of ${action}: ${JSON.stringify(r)}`);
+  }
+  const preparseMs = performance.now() - t0;
+  const calls = benchCalls(p, 512).map((c) => ({
+    principal: { type: 'Agent', id: c.agent },
+    action: { type: 'Action', id: c.tool },
+    resource: { type: 'Tool', id: c.tool },
+    context: { amount: (c.args as { amount: number }).amount, currency: (c.args as { currency: string }).currency },
+    preparsedPolicySetId: `pset:${c.tool}`,
+    entities: [],
+  }));
+  // Sanity: same permit/deny outcome as fms on these calls.
+  const ans = cedar.statefulIsAuthorized(calls[0]!);
+  if (ans.type !== 'success') throw new Error(`cedar failed: ${JSON.stringify(ans)}`);
+  const m = measure(calls, (c) => cedar.statefulIsAuthorized(c), 5_000, overhead);
+  return { ...m, preparseMs };
+}
+
+async function main(): Promise<void> {
+  const { emitPackBody, loadPackBody, decideJson, benchPolicy, benchCalls } = await loadEngine();
+  const overhead = timerOverheadNs();
+  const rows: Row[] = [];
+  const sizes = (process.env.FMS_BENCH_SIZES ?? '10,1000,10000').split(',').map(Number);
+  for (const n of sizes) {
+    const p = benchPolicy(n);
+    let body: Uint8Array = new Uint8Array(0);
+    const emitMs = median(() => {
+      body = emitPackBody(p.ir);
+    }, n >= 10000 ? 5 : 15);
+    const t0 = performance.now();
+    loadPackBody(body);
+    const loadFirstMs = performance.now() - t0;
+    const loadMs = median(() => loadPackBody(body), n >= 10000 ? 9 : 21);
+    const pack = loadPackBody(body);
+    const calls = benchCalls(p);
+    // Sanity: the calls exercise permits, denies and defaults.
+    const effects = new Set(calls.slice(0, 30).map((c) => `${pack.decide(c).effect}`));
+    if (effects.size < 2) throw new Error('benchmark calls do not exercise the policy');
+    const fms = measure(calls, (c) => pack.decide(c), 300_000, overhead);
+    const json = calls.map((c) => JSON.stringify(c));
+    const js = measure(json, (s) => decideJson(pack, s), 200_000, overhead);
+    const ced = await cedarBench(p, benchCalls, overhead);
+    rows.push({
+      rules: fmtInt(p.n),
+      'emit ms': emitMs.toFixed(2),
+      'body KiB': (body.length / 1024).toFixed(1),
+      'load ms (1st)': loadFirstMs.toFixed(2),
+      'load ms': loadMs.toFixed(2),
+      'fms dec/s': fmtInt(fms.perSec),
+      'fms p50 µs': us(fms.p50),
+      'fms p99 µs': us(fms.p99),
+      'json p50 µs': us(js.p50),
+      'json p99 µs': us(js.p99),
+      'cedar dec/s': ced ? fmtInt(ced.perSec) : 'n/a',
+      'cedar p50 µs': ced ? us(ced.p50) : 'n/a',
+      'cedar p99 µs': ced ? us(ced.p99) : 'n/a',
+      'cedar/fms p50': ced ? `${(ced.p50 / Math.max(fms.p50, 1)).toFixed(0)}×` : 'n/a',
+      'cedar/fms dec/s': ced ? `${(fms.perSec / ced.perSec).toFixed(0)}×` : 'n/a',
+    });
+  }
+  const cols = Object.keys(rows[0] ?? {});
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padStart(widths[i]!)).join(' | ') + ' |';
+  console.log(`\nfms decision benchmark — node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, timer overhead ${overhead} ns (subtracted)`);
+  console.log('fms: pre-parsed call through the full pipeline (indexed dispatch, bytecode, rate limit, budget); json: JSON string → JSON answer.');
+  console.log('cedar: @cedar-policy/cedar-wasm statefulIsAuthorized with one preparsed policy set per action (per-action slicing).\n');
+  console.log(line(cols));
+  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+  for (const r of rows) console.log(line(cols.map((c) => r[c]!)));
+
+  // Rows from the trust engineer's verification benchmark, when present.
+  const vb = join(here, 'verify-bench.ts');
+  if (existsSync(vb)) {
+    try {
+      const mod = (await import(vb)) as { benchVerify?: () => Promise<Array<{ name: string; value: string | number }>> };
+      if (mod.benchVerify) {
+        console.log('\npack verification');
+        for (const r of await mod.benchVerify()) console.log(`  ${r.name}: ${r.value}`);
+      }
+    } catch (e) {
+      console.log(`\n(verify-bench failed: ${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
+}
+
+await main();
