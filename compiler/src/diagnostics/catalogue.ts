@@ -73,6 +73,7 @@ export const CATALOGUE: CatalogueEntry[] = [
   e('FMS2029', 'error', 'invalid tool pattern', 'A tool pattern is made of name characters, `/` between non-empty segments and `*` wildcards; `**` and empty segments are errors.', 'agent "bot" {\n  default deny\n  rules { permit stripe//refund }\n}'),
   e('FMS2031', 'error', 'set twice', 'A field is set twice in one block, or a rule has two conditions (join them with `and`).', 'agent "bot" {\n  default deny\n  default permit\n}'),
   e('FMS2032', 'error', 'malformed manifest line', 'A manifest line is `manifest orchestrator ID undeclared deny|defer` or `manifest grant ID to ID max N [approval]`.', 'manifest grant a b c'),
+  e('FMS2033', 'warning', 'placeholder in a value', 'A string value contains `...` or `<name>`, the way documentation marks parts to fill in; the policy would ship the placeholder.', 'provider "kms" {\n  type = "gcp-kms"\n  key  = "projects/.../cryptoKeys/app"\n}'),
 ];
 
 export const CATALOGUE_BY_CODE = new Map(CATALOGUE.map((c) => [c.code, c]));

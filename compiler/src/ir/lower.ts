@@ -379,6 +379,9 @@ class Lowerer {
       return val;
     }
     if (v.kind === 'list') return v.items.map((x) => this.value(x) ?? null);
+    if (v.kind === 'string' && (v.value.includes('...') || /<[A-Za-z][\w-]*>/.test(v.value))) {
+      this.warn('FMS2033', `\`${v.value.length > 40 ? v.value.slice(0, 40) + '…' : v.value}\` looks like a documentation placeholder`, v.span, 'replace `...` and `<name>` with the real value');
+    }
     return literalValue(v);
   }
 
