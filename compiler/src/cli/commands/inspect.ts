@@ -1,4 +1,157 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { CliError, EXIT } from '../../../../runtime/src/cli/common';
+import { PACK_MAGIC, decodeContainer } from '../../../../runtime/src/pack/container';
+import { BODY_HEADER_SIZE, BUILTINS, CMP_NAMES, EFFECT_NAMES, GLOB_NAMES, OP, OPERANDS, OP_NAMES, PATTERN_NAMES, PackError, ROOT_NAMES, SECTION, SECTION_ENTRY_SIZE, STROP_NAMES, WINDOW_NAMES, BUDGET_WINDOW_NAMES, ON_EXCEED_NAMES } from '../../../../runtime/src/pack/format';
+import type { BodyModel, ConstModel } from '../../../../runtime/src/pack/body-model';
+import { loadPackBody } from '../../../../runtime/src/vm/loaded-pack';
 
-/** Registers `fmsc inspect` (not yet implemented: registers nothing). */
-export function register(_program: Command): void {}
+const SECTION_NAMES: Record<number, string> = Object.fromEntries(Object.entries(SECTION).map(([k, v]) => [v, k]));
+
+function constText(m: BodyModel, c: ConstModel): string {
+  switch (c.t) {
+    case 'nil':
+      return 'nil';
+    case 'bool':
+    case 'num':
+      return String(c.v);
+    case 'str':
+      return JSON.stringify(c.v);
+    case 'list':
+      return '[' + c.items.map((i) => constText(m, m.consts[i]!)).join(', ') + ']';
+  }
+}
+
+/** Disassembles one rule's condition function. */
+function disassemble(m: BodyModel, start: number, len: number): string[] {
+  const out: string[] = [];
+  const c = m.code;
+  const u32 = (p: number): number => (c[p]! | (c[p + 1]! << 8) | (c[p + 2]! << 16)) + c[p + 3]! * 0x1000000;
+  for (let pc = start; pc < start + len; ) {
+    const op = c[pc]!;
+    const ops = OPERANDS[op] ?? [];
+    let arg = '';
+    switch (op) {
+      case OP.PUSH_CONST:
+        arg = constText(m, m.consts[u32(pc + 1)]!);
+        break;
+      case OP.LOAD: {
+        const p = m.paths[u32(pc + 1)]!;
+        arg = [ROOT_NAMES[p.root], ...p.segs].join('.');
+        break;
+      }
+      case OP.CMP:
+        arg = CMP_NAMES[c[pc + 1]!] ?? '?';
+        break;
+      case OP.IN:
+        arg = c[pc + 1] ? 'not in' : 'in';
+        break;
+      case OP.STROP:
+        arg = STROP_NAMES[c[pc + 1]!] ?? '?';
+        break;
+      case OP.MATCH:
+      case OP.ANY_MATCH:
+        arg = JSON.stringify(m.regexes[u32(pc + 1)]);
+        break;
+      case OP.CALL:
+        arg = `${BUILTINS[c[pc + 1]!]?.name ?? '?'}/${c[pc + 2]}`;
+        break;
+      case OP.MAKE_LIST:
+        arg = String(c[pc + 1]! | (c[pc + 2]! << 8));
+        break;
+      case OP.GLOB:
+        arg = `${GLOB_NAMES[c[pc + 1]!]} ${constText(m, m.consts[u32(pc + 2)]!)}`;
+        break;
+      case OP.AND_JMP:
+      case OP.OR_JMP:
+        arg = `→ +${u32(pc + 1)}`;
+        break;
+    }
+    out.push(`      +${String(pc - start).padStart(3, '0')}  ${(OP_NAMES[op] ?? '?').padEnd(10)} ${arg}`);
+    pc += 1 + ops.reduce((a, b) => a + b, 0);
+  }
+  return out;
+}
+
+/** Human-readable listing of a pack body (the body must pass the loader and verifier). */
+export function inspectBody(body: Uint8Array): string {
+  const pack = loadPackBody(body);
+  const m = pack.model;
+  const out: string[] = [];
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const nsec = dv.getUint16(6, true);
+  out.push(`body: ${body.length} bytes, file ${m.file}, produced by ${m.producer}`);
+  out.push('sections:');
+  for (let i = 0; i < nsec; i++) {
+    const e = BODY_HEADER_SIZE + i * SECTION_ENTRY_SIZE;
+    const t = dv.getUint16(e, true);
+    out.push(`  0x${t.toString(16).padStart(2, '0')} ${(SECTION_NAMES[t] ?? '?').padEnd(14)} offset ${dv.getUint32(e + 4, true)}  length ${dv.getUint32(e + 8, true)}  crc32 ${dv.getUint32(e + 12, true).toString(16).padStart(8, '0')}`);
+  }
+  out.push(`constants ${m.consts.length}, paths ${m.paths.length}, regexes ${m.regexes.length}`);
+  let r = 0;
+  let off = 0;
+  let ph = 0;
+  let rl = 0;
+  let bu = 0;
+  for (const a of m.agents) {
+    out.push(`agent ${a.id} (${m.file}:${a.line})  default ${EFFECT_NAMES[a.defaultEffect]}${a.defaultDeclared ? '' : ' (implicit)'}${a.model ? `  model ${a.model}` : ''}`);
+    for (let k = 0; k < a.phaseCount; k++, ph++) {
+      const p = m.phases[ph]!;
+      out.push(`  phase ${p.id} (${m.file}:${p.line})${p.duration !== null ? ` duration ${p.duration}s` : ''}${p.next >= 0 ? ` next ${m.phases[ph - k + p.next]!.id}` : ''}  tools ${p.tools.map((t) => t.text).join(' ')}`);
+    }
+    for (let k = 0; k < a.rateLimitCount; k++, rl++) {
+      const x = m.rateLimits[rl]!;
+      out.push(`  rate_limit ${x.pattern.text} ${x.count}/${WINDOW_NAMES[x.per]} (${m.file}:${x.line})`);
+    }
+    for (let k = 0; k < a.budgetCount; k++, bu++) {
+      const b = m.budgets[bu]!;
+      out.push(`  budget ${b.id} window ${BUDGET_WINDOW_NAMES[b.window]}${b.max !== null ? ` max $${b.max}` : ''}${b.daily !== null ? ` daily $${b.daily}` : ''}${b.maxCalls !== null ? ` max_calls ${b.maxCalls}` : ''}${b.warnAt !== null ? ` warn_at ${b.warnAt}` : ''} on_exceed ${ON_EXCEED_NAMES[b.onExceed]} (${m.file}:${b.line})`);
+    }
+    if (a.egress >= 0) {
+      const h = m.hostLists[a.egress]!;
+      out.push(`  egress allow [${h.allow.join(', ')}] deny [${h.deny.join(', ')}] (${m.file}:${h.line})`);
+    }
+    if (a.modelPolicy >= 0) {
+      const h = m.hostLists[a.modelPolicy]!;
+      out.push(`  model_policy allow [${h.allow.join(', ')}] deny [${h.deny.join(', ')}] (${m.file}:${h.line})`);
+    }
+    for (let k = 0; k < a.ruleCount; k++, r++) {
+      const rule = m.rules[r]!;
+      const loc = m.ruleLocs[r]!;
+      out.push(`  rule #${k} ${m.file}:${loc.line}:${loc.col}  ${EFFECT_NAMES[rule.effect]}${rule.mandatory ? '!' : ''} ${PATTERN_NAMES[rule.pattern.kind]} ${rule.pattern.text}${rule.phase >= 0 ? ` [phase ${m.phases[ph - a.phaseCount + rule.phase]!.id}]` : ''}`);
+      out.push(`      | ${loc.text}`);
+      out.push(...disassemble(m, off, rule.codeLen));
+      off += rule.codeLen;
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+/** Registers `fmsc inspect PACK`: sections, agents, rules with their source lines, bytecode listing. */
+export function register(program: Command): void {
+  program
+    .command('inspect')
+    .argument('<pack>', 'a .fmspack file (signed container) or a raw pack body')
+    .description('disassemble a policy pack: sections, agents, rules with source lines, bytecode')
+    .action((path: string) => {
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(path);
+      } catch (e) {
+        throw new CliError(`cannot read \`${path}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, EXIT.usage);
+      }
+      let body = bytes;
+      let note = '';
+      try {
+        if (bytes.length >= PACK_MAGIC.length && PACK_MAGIC.every((b, i) => bytes[i] === b)) {
+          const c = decodeContainer(bytes);
+          body = c.body;
+          note = `container v${c.version}, envelope ${c.envelope.length} bytes (signature not checked by inspect; use \`fmsc verify\`)\n`;
+        }
+        process.stdout.write(note + inspectBody(body));
+      } catch (e) {
+        if (e instanceof PackError || (e instanceof Error && e.name === 'PackRefusal')) throw new CliError(`refused \`${path}\`: ${e.message}`, EXIT.refused);
+        throw e;
+      }
+    });
+}

@@ -1,4 +1,109 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { CliError, EXIT } from '../common';
+import { PACK_MAGIC, decodeContainer } from '../../pack/container';
+import { PackError } from '../../pack/format';
+import { PackRefusal } from '../../trust/refusal';
+import { TrustUsageError, verifyPackFile } from '../../trust/load-pack-file';
+import { type LoadedPack, loadPackBody } from '../../vm/loaded-pack';
+import type { Call } from '../../vm/types';
 
-/** Registers `fms-run eval` (not yet implemented: registers nothing). */
-export function register(_program: Command): void {}
+/** Options shared by `fms-run eval` and `fms-run explain`. */
+export interface CallOpts {
+  agent: string;
+  tool: string;
+  args?: string;
+  principal?: string;
+  session?: string;
+  model?: string;
+  cost?: string;
+  time?: string;
+  trust?: string;
+  insecureUnsigned?: boolean;
+}
+
+/** Adds the call and pack options to a command. */
+export function callOptions(c: Command): Command {
+  return c
+    .requiredOption('--agent <id>', 'agent id')
+    .requiredOption('--tool <name>', 'tool name')
+    .option('--args <json>', 'arguments as a JSON object', '{}')
+    .option('--principal <json>', 'principal claims as a JSON object')
+    .option('--session <id>', 'session id')
+    .option('--model <name>', 'model of the call')
+    .option('--cost <usd>', 'cost of the call in USD')
+    .option('--time <t>', 'time of the call: ms since the epoch or an ISO 8601 date')
+    .option('--trust <file>', 'trust roots (default $FMS_TRUST)')
+    .option('--insecure-unsigned', 'accept an unsigned pack or raw pack body WITHOUT verification (development only)');
+}
+
+function json(flag: string, text: string | undefined): { [k: string]: unknown } | undefined {
+  if (text === undefined) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new CliError(`${flag} is not valid JSON`, EXIT.usage);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new CliError(`${flag} must be a JSON object`, EXIT.usage);
+  return v as { [k: string]: unknown };
+}
+
+/** Builds the call from the flags (usage errors exit 2). */
+export function callFromOpts(o: CallOpts): Call {
+  const call: Call = { agent: o.agent, tool: o.tool, args: json('--args', o.args) ?? {} };
+  const p = json('--principal', o.principal);
+  if (p) call.principal = p;
+  if (o.session !== undefined) call.session = o.session;
+  if (o.model !== undefined) call.model = o.model;
+  if (o.cost !== undefined) {
+    const c = Number(o.cost);
+    if (!Number.isFinite(c) || c < 0) throw new CliError('--cost must be a number ≥ 0', EXIT.usage);
+    call.cost = c;
+  }
+  if (o.time !== undefined) {
+    const t = /^\d+$/.test(o.time) ? Number(o.time) : Date.parse(o.time);
+    if (!Number.isFinite(t)) throw new CliError('--time must be ms since the epoch or an ISO 8601 date', EXIT.usage);
+    call.time = t;
+  }
+  return call;
+}
+
+/**
+ * Loads a pack for eval/explain. Signed packs are verified against the trust
+ * roots (refusal: exit 3). With `--insecure-unsigned`, the file may be a
+ * container (its signature is NOT checked) or a raw pack body; a warning is
+ * printed on stderr.
+ */
+export function loadPackForCli(path: string, o: CallOpts): LoadedPack {
+  try {
+    if (o.insecureUnsigned) {
+      process.stderr.write('fms-run: warning: --insecure-unsigned: the pack is NOT verified against any trust root\n');
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(path);
+      } catch (e) {
+        throw new CliError(`cannot read pack \`${path}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, EXIT.usage);
+      }
+      const isContainer = bytes.length >= PACK_MAGIC.length && PACK_MAGIC.every((b, i) => bytes[i] === b);
+      return loadPackBody(isContainer ? decodeContainer(bytes).body : bytes);
+    }
+    const v = verifyPackFile(path, o.trust ? { trust: o.trust } : {});
+    return loadPackBody(v.body);
+  } catch (e) {
+    if (e instanceof PackRefusal) throw new CliError(`refused \`${path}\`: ${e.message} [${e.code}]`, EXIT.refused);
+    if (e instanceof PackError) throw new CliError(`refused \`${path}\`: ${e.message}`, EXIT.refused);
+    if (e instanceof TrustUsageError) throw new CliError(e.message, EXIT.usage);
+    throw e;
+  }
+}
+
+/** Registers `fms-run eval PACK --agent A --tool T --args JSON`: prints the decision payload as JSON. */
+export function register(program: Command): void {
+  callOptions(program.command('eval').argument('<pack>', 'signed pack (.fmspack)').description('decide one tool call against a pack and print the decision payload')).action(
+    (pack: string, o: CallOpts) => {
+      const p = loadPackForCli(pack, o);
+      process.stdout.write(JSON.stringify(p.decide(callFromOpts(o)), null, 2) + '\n');
+    },
+  );
+}

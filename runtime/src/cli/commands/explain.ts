@@ -1,4 +1,54 @@
 import type { Command } from 'commander';
+import type { Explanation } from '../../vm/types';
+import { type CallOpts, callFromOpts, callOptions, loadPackForCli } from './eval';
 
-/** Registers `fms-run explain` (not yet implemented: registers nothing). */
-export function register(_program: Command): void {}
+/** Renders an explanation for people: rules tried, condition steps and values, missing fields, limits. */
+export function renderExplanation(x: Explanation): string {
+  const out: string[] = [];
+  for (const e of x.events) {
+    switch (e.kind) {
+      case 'agent':
+        out.push(`agent ${e.agent}: ${e.known ? 'known' : 'UNKNOWN'}`);
+        break;
+      case 'phase':
+        out.push(`phase ${e.phase}: tool ${e.visible ? 'visible' : 'NOT visible'}`);
+        break;
+      case 'rule':
+        out.push(`${e.mandatory ? 'mandatory ' : ''}rule ${e.rule_ref}  ${e.text}  → ${e.result}`);
+        for (const s of e.steps) out.push(`    ${s.op === 'load' ? `${s.detail} = ${JSON.stringify(s.value)}` : `${s.detail} → ${String(s.value)}`}`);
+        if (e.missing.length > 0) out.push(`    missing: ${e.missing.join(', ')}`);
+        break;
+      case 'default':
+        out.push(`no rule matched: default ${e.effect} (${e.rule_ref})`);
+        break;
+      case 'rate_limit':
+        out.push(`rate limit ${e.pattern} (${e.rule_ref}): ${e.tokens.toFixed(2)}/${e.capacity} tokens → ${e.ok ? 'ok' : 'EXCEEDED'}`);
+        break;
+      case 'budget':
+        out.push(`budget ${e.budget_id} (${e.rule_ref}): spent $${e.spent.toFixed(2)} over ${e.calls} calls, this call $${e.cost.toFixed(2)} → ${e.ok ? (e.warn ? 'ok (warning)' : 'ok') : 'EXCEEDED'}`);
+        break;
+      case 'egress':
+        out.push(`egress (${e.rule_ref}): host ${e.host ?? '(none)'} → ${e.ok ? 'ok' : 'DENIED'}`);
+        break;
+      case 'model_policy':
+        out.push(`model_policy (${e.rule_ref}): model ${e.model ?? '(none)'} → ${e.ok ? 'ok' : 'DENIED'}`);
+        break;
+      case 'redaction':
+        out.push(`redact (${e.rule_ref}): ${e.paths.join(', ')}`);
+        break;
+    }
+  }
+  const d = x.decision;
+  out.push(`decision: ${d.effect} ${d.code}${d.rule_ref ? ` (${d.rule_ref})` : ''} — ${d.human_message}`);
+  return out.join('\n') + '\n';
+}
+
+/** Registers `fms-run explain PACK --agent A --tool T --args JSON`: prints the decision trace. */
+export function register(program: Command): void {
+  callOptions(program.command('explain').argument('<pack>', 'signed pack (.fmspack)').description('show how a pack decides one tool call, step by step'))
+    .option('--format <f>', 'text or json', 'text')
+    .action((pack: string, o: CallOpts & { format: string }) => {
+      const x = loadPackForCli(pack, o).explain(callFromOpts(o));
+      process.stdout.write(o.format === 'json' ? JSON.stringify(x, null, 2) + '\n' : renderExplanation(x));
+    });
+}
