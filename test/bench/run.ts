@@ -165,6 +165,14 @@ async function main(): Promise<void> {
       console.log(`\n(verify-bench failed: ${e instanceof Error ? e.message : String(e)})`);
     }
   }
+
+  // Front-end throughput, bundled like the fmsc CLI (tsx's per-function name wrappers would distort it).
+  const outDir = mkdtempSync(join(tmpdir(), 'fms-bench-check-'));
+  const checkOut = join(outDir, 'check-bench.mjs');
+  await build({ entryPoints: [join(here, 'check-bench.ts')], outfile: checkOut, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
+  const cb = (await import(pathToFileURL(checkOut).href)) as typeof import('./check-bench');
+  console.log('\nfmsc check (front end)');
+  for (const r of await cb.benchCheck()) console.log(`  ${r.name}: ${r.value}`);
 }
 
 await main();
