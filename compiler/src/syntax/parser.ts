@@ -197,7 +197,14 @@ class FplParser extends EmbeddedActionsParser {
         {
           GATE: () => {
             const t2 = this.LA(2);
-            return !tokenMatcher(t2, T.Equals) && !tokenMatcher(t2, T.Colon) && !tokenMatcher(t2, T.LBrace);
+            return (
+              !tokenMatcher(t2, T.Equals) &&
+              !tokenMatcher(t2, T.Colon) &&
+              !tokenMatcher(t2, T.LBrace) &&
+              !tokenMatcher(t2, T.If) &&
+              !tokenMatcher(t2, T.When) &&
+              !tokenMatcher(t2, T.ClauseKw)
+            );
           },
           ALT: () => {
             const r = this.SUBRULE(this.rule);
@@ -235,12 +242,6 @@ class FplParser extends EmbeddedActionsParser {
           },
         },
         {
-          ALT: () => {
-            const r = this.SUBRULE(this.blockOrField);
-            this.ACTION(() => this.pushItem(items, r));
-          },
-        },
-        {
           GATE: () => !tokenMatcher(this.LA(2), T.Equals) && !tokenMatcher(this.LA(2), T.Colon),
           ALT: () => {
             const eff = this.OR2([{ ALT: () => this.CONSUME(T.DenyBang) }, { ALT: () => this.CONSUME(T.EffectKw) }]);
@@ -254,6 +255,12 @@ class FplParser extends EmbeddedActionsParser {
                 { help: 'a rule is `EFFECT TOOL [clauses]`, e.g. `permit stripe/refund if amount < $500`' },
               );
             });
+          },
+        },
+        {
+          ALT: () => {
+            const r = this.SUBRULE(this.blockOrField);
+            this.ACTION(() => this.pushItem(items, r));
           },
         },
         { ALT: () => this.CONSUME(T.Semicolon) },
@@ -338,7 +345,7 @@ class FplParser extends EmbeddedActionsParser {
       p.message = `malformed \`${tok.image}\` statement: expected ${usage[1]}`;
       p.help = undefined;
       delete p.help;
-    } else if (tok.image === '...' || /^<.*>?$/.test(tok.image) || tok.image === '<') {
+    } else if (tok.image === '...' || (tok.image === '<' && /^<[A-Za-z][\w-]*(?:\.\.\.)?>/.test(this.text.slice(span.start, span.start + 60)))) {
       p.message = `placeholder ${describeActual(tok)} is not FPL: replace it with real content`;
       p.code = 'FMS1013';
       p.help = 'documentation writes `...` and `<name>` for parts you must fill in';
