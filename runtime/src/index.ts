@@ -10,3 +10,5 @@ export { decideJson } from './decide';
 export { PackError } from './pack/format';
 export { MemoryState, ManualClock, systemClock, type StateStore, type Clock, type TokenBucket, type BudgetCounter, type SessionState, type HistoryEntry } from './state/store';
 export type { Call, Decision, DecisionCode, DecisionEffect, DecisionWarning, Explanation, Resolution, TraceEvent, ConditionStep } from './vm/types';
+export { loadPack, type LoadPackOptions } from './load-pack';
+export { verifyPack, loadTrustRoots, parseTrustRoots, MemoryRollbackStore, FileRollbackStore, PackRefusal } from './trust/verify';
