@@ -128,7 +128,7 @@ class FplParser extends EmbeddedActionsParser {
   constructor() {
     super(T.allTokens, {
       recoveryEnabled: true,
-      maxLookahead: 4,
+      maxLookahead: 2,
       errorMessageProvider: messages,
       skipValidations: false,
     });
