@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { writeFileAtomic } from '../../../runtime/src/util/write-file-atomic';
 import type { ImportArtifact, ImportResolver } from '../ir/imports';
 import type { Import, Policy } from '../ir/types';
 
@@ -53,9 +54,7 @@ export function writeLock(source: string, ir: Policy): void {
   }
   if (!changed) return;
   const sorted: Lockfile = { version: 1, imports: Object.fromEntries(Object.entries(lock.imports).sort(([a], [b]) => a.localeCompare(b))) };
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(sorted, null, 2) + '\n');
-  renameSync(tmp, path);
+  writeFileAtomic(path, JSON.stringify(sorted, null, 2) + '\n');
 }
 
 /** The registry folder: flag, then FMS_REGISTRY, then `.fms/registry/` next to the source. */

@@ -6,6 +6,7 @@ import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { encodeBase64 } from '../../../runtime/src/crypto/base64';
 import { ed25519Spki, keyIdOf } from '../../../runtime/src/crypto/keys';
+import { writeFileAtomic } from '../../../runtime/src/util/write-file-atomic';
 import type { Signer } from './signer';
 
 // The sync API of @noble/ed25519 3.x needs a SHA-512 implementation.
@@ -179,16 +180,7 @@ export function devKeySigner(env: NodeJS.ProcessEnv = process.env): DevKeySigner
   } catch {
     /* missing: write it */
   }
-  if (current !== text) {
-    const tmp = join(home, `.${randomBytes(8).toString('hex')}.trust.tmp`);
-    const fd = openSync(tmp, 'wx', 0o644);
-    try {
-      writeSync(fd, text);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, trustPath);
-  }
+  if (current !== text) writeFileAtomic(trustPath, text, { mode: 0o644 });
   const notice = `${created ? 'created and signed with' : 'signed with'} the development key \`${keyPath}\` (not for production); verify with \`--trust ${trustPath}\``;
   return { ...signer, keyPath, trustPath, created, notice };
 }

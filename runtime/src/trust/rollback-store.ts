@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PackRefusal } from './refusal';
+import { writeFileAtomic } from '../util/write-file-atomic';
 
 /** The newest pack seen for a name. */
 export interface HighWaterMark {
@@ -82,33 +83,10 @@ export class FileRollbackStore implements RollbackStore {
 
   put(name: string, mark: HighWaterMark): void {
     const file = this.fileFor(name);
-    const tmp = join(this.dir, `.${randomBytes(8).toString('hex')}.tmp`);
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      const fd = openSync(tmp, 'wx', 0o600);
-      try {
-        writeSync(fd, JSON.stringify({ name, ...mark }) + '\n');
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, file);
-      try {
-        const dfd = openSync(this.dir, 'r');
-        try {
-          fsyncSync(dfd);
-        } finally {
-          closeSync(dfd);
-        }
-      } catch {
-        /* directory fsync is best effort on platforms without it */
-      }
+      writeFileAtomic(file, JSON.stringify({ name, ...mark }) + '\n', { mode: 0o600, syncDir: true });
     } catch (e) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* nothing to clean */
-      }
       throw new PackRefusal('state', `cannot write rollback state in \`${this.dir}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
     }
   }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../../../../runtime/src/cli/common';
+import { writeFileAtomic } from '../../../../runtime/src/util/write-file-atomic';
 import { EmitError, emitPackBody } from '../../emit/emit-body';
 import { parseDurationString } from '../../ir/schema';
 import { createSignedPack, devKeySigner, localEd25519Signer, type Signer } from '../../sign/index';
@@ -28,22 +28,6 @@ function buildTime(): Date {
   if (sde === undefined || sde === '') return new Date(Math.floor(Date.now() / 1000) * 1000);
   if (!/^\d+$/.test(sde)) throw new CliError('SOURCE_DATE_EPOCH must be whole seconds since the epoch', EXIT.usage);
   return new Date(Number(sde) * 1000);
-}
-
-/** Writes a file atomically: temp file in the same folder, fsync, rename. */
-export function writeAtomic(path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
 }
 
 /** Registers `fmsc build`. */
@@ -116,7 +100,7 @@ export function register(program: Command): void {
       });
       const out = o.output ?? (file.endsWith('.fms') ? file.slice(0, -4) : file) + '.fmspack';
       try {
-        writeAtomic(out, pack);
+        writeFileAtomic(out, pack);
       } catch (e) {
         throw new CliError(`cannot write \`${out}\`: ${(e as Error).message}`, EXIT.usage);
       }

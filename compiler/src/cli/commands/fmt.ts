@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../../../../runtime/src/cli/common';
+import { writeFileAtomic } from '../../../../runtime/src/util/write-file-atomic';
 import { renderText } from '../../diagnostics/render';
 import { format } from '../../format/format';
 import { stderrPalette } from '../output';
@@ -82,45 +81,11 @@ function readInput(arg: string): Input {
   }
 }
 
-/**
- * Replaces a file's content atomically: writes a temporary file next to the
- * real target (symlinks are followed), flushes it, keeps the original mode,
- * then renames it over the target. On any failure the temporary file is
- * removed and the original is untouched.
- */
+/** Rewrites a file atomically; a failure exits 2 with one line and leaves the file untouched. */
 function writeAtomically(path: string, text: string): void {
-  let target: string;
-  let mode: number;
   try {
-    target = realpathSync(path);
-    mode = statSync(target).mode & 0o7777;
+    writeFileAtomic(path, text);
   } catch (e) {
-    throw new CliError(`cannot write \`${path}\`: ${reason(e)}`, EXIT.usage);
-  }
-  const tmp = join(dirname(target), `.${basename(target)}.fmt-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'wx', mode);
-    const buf = Buffer.from(text, 'utf8');
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, target);
-  } catch (e) {
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch {
-        // already failing; the write error is the one to report
-      }
-    }
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // the temporary file was never created or is already gone
-    }
     throw new CliError(`cannot write \`${path}\`: ${reason(e)}`, EXIT.usage);
   }
 }

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../../../../runtime/src/cli/common';
 import { PackRefusal } from '../../../../runtime/src/trust/refusal';
+import { writeFileAtomic } from '../../../../runtime/src/util/write-file-atomic';
 import { addSignature } from '../../sign/create-pack';
 import { openSigner } from './pubkey';
 
@@ -40,16 +39,8 @@ export function register(program: Command): void {
         await signer.close?.();
       }
       const out = o.out ?? pack;
-      const tmp = join(dirname(out), `.${basename(out)}.${randomBytes(6).toString('hex')}.tmp`);
       try {
-        let mode = 0o644;
-        try {
-          mode = statSync(out).mode & 0o777;
-        } catch {
-          /* new file */
-        }
-        writeFileSync(tmp, signed, { mode, flag: 'wx' });
-        renameSync(tmp, out);
+        writeFileAtomic(out, signed);
       } catch (e) {
         throw new CliError(`cannot write \`${out}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, EXIT.usage);
       }
