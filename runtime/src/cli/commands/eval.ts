@@ -22,7 +22,7 @@ export interface CallOpts {
   insecureUnsigned?: boolean;
 }
 
-/** Adds the call and pack options to a command. */
+/** Adds the options that describe one tool call (shared with `fmsc explain-call`). */
 export function callOptions(c: Command): Command {
   return c
     .requiredOption('--agent <id>', 'agent id')
@@ -32,7 +32,12 @@ export function callOptions(c: Command): Command {
     .option('--session <id>', 'session id')
     .option('--model <name>', 'model of the call')
     .option('--cost <usd>', 'cost of the call in USD')
-    .option('--time <t>', 'time of the call: ms since the epoch or an ISO 8601 date')
+    .option('--time <t>', 'time of the call: ms since the epoch or an ISO 8601 date');
+}
+
+/** Adds the call options and the pack options (trust roots, the development-only escape). */
+export function packCallOptions(c: Command): Command {
+  return callOptions(c)
     .option('--trust <file>', 'trust roots (default $FMS_TRUST)')
     .option('--insecure-unsigned', 'accept an unsigned pack or raw pack body WITHOUT verification (development only)');
 }
@@ -100,7 +105,7 @@ export function loadPackForCli(path: string, o: CallOpts): LoadedPack {
 
 /** Registers `fms-run eval PACK --agent A --tool T --args JSON`: prints the decision payload as JSON. */
 export function register(program: Command): void {
-  callOptions(program.command('eval').argument('<pack>', 'signed pack (.fmspack)').description('decide one tool call against a pack and print the decision payload')).action(
+  packCallOptions(program.command('eval').argument('<pack>', 'signed pack (.fmspack)').description('decide one tool call against a pack and print the decision payload')).action(
     (pack: string, o: CallOpts) => {
       const p = loadPackForCli(pack, o);
       process.stdout.write(JSON.stringify(p.decide(callFromOpts(o)), null, 2) + '\n');

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Explanation } from '../../vm/types';
-import { type CallOpts, callFromOpts, callOptions, loadPackForCli } from './eval';
+import { type CallOpts, callFromOpts, loadPackForCli, packCallOptions } from './eval';
 
 /** Renders an explanation for people: rules tried, condition steps and values, missing fields, limits. */
 export function renderExplanation(x: Explanation): string {
@@ -45,7 +45,7 @@ export function renderExplanation(x: Explanation): string {
 
 /** Registers `fms-run explain PACK --agent A --tool T --args JSON`: prints the decision trace. */
 export function register(program: Command): void {
-  callOptions(program.command('explain').argument('<pack>', 'signed pack (.fmspack)').description('show how a pack decides one tool call, step by step'))
+  packCallOptions(program.command('explain').argument('<pack>', 'signed pack (.fmspack)').description('show how a pack decides one tool call, step by step'))
     .option('--format <f>', 'text or json', 'text')
     .action((pack: string, o: CallOpts & { format: string }) => {
       const x = loadPackForCli(pack, o).explain(callFromOpts(o));
