@@ -268,8 +268,7 @@ class Lowerer {
       if (claim && claim(it)) continue;
       if (it.kind !== 'field') {
         if (kind === 'completion_gate' || !claim) {
-          const what = it.kind === 'block' ? `block \`${it.keyword.text}\`` : it.kind === 'rule' ? 'a rule' : `\`${it.kind}\``;
-          this.error('FMS2001', `${what} does not belong in \`${kind}\``, it.span);
+          this.error('FMS2001', `${describeItem(it)} does not belong in \`${kind}\``, it.span);
         }
         continue;
       }
@@ -515,12 +514,7 @@ class Lowerer {
       const phase: Phase = { id: pid, tools: [], loc: this.loc(p.span) };
       for (const it of p.items) {
         if (it.kind === 'rule') ruleNodes.push({ node: it, origin: 'phase', phase: pid });
-        else if (it.kind === 'block' && it.keyword.text === 'rules') {
-          for (const r of it.items) {
-            if (r.kind === 'rule') ruleNodes.push({ node: r, origin: 'phase', phase: pid });
-            else this.error('FMS2001', 'only rules belong in `rules {}`', r.span);
-          }
-        } else if (it.kind === 'field') {
+        else if (it.kind === 'block' && it.keyword.text === 'rules') this.rulesBlock(it, (r) => ruleNodes.push({ node: r, origin: 'phase', phase: pid })); else if (it.kind === 'field') {
           const name = it.key.text;
           if (!(name in SCHEMAS.phase!.fields)) {
             this.unknownField('phase', it);
@@ -542,7 +536,7 @@ class Lowerer {
             const list = Array.isArray(v) ? v : [v];
             for (const t of list) if (typeof t === 'string') phase.tools.push(rulePattern(t));
           }
-        } else this.error('FMS2001', `\`${it.kind === 'block' ? it.keyword.text : it.kind}\` does not belong in a phase`, it.span);
+        } else this.error('FMS2001', `${describeItem(it)} does not belong in a phase`, it.span);
       }
       a.phases.push(phase);
     }
@@ -601,11 +595,7 @@ class Lowerer {
     const kw = b.keyword.text;
     switch (kw) {
       case 'rules':
-        if (b.label) this.error('FMS2027', '`rules` takes no name', b.label.span);
-        for (const it of b.items) {
-          if (it.kind === 'rule') rules.push({ node: it, origin: 'rules' });
-          else this.error('FMS2001', `only rules belong in \`rules {}\`, not ${it.kind === 'field' ? `field \`${it.key.text}\`` : it.kind === 'block' ? `block \`${it.keyword.text}\`` : `\`${it.kind}\``}`, it.span);
-        }
+        this.rulesBlock(b, (r) => rules.push({ node: r, origin: 'rules' }));
         return;
       case 'phase':
         phases.push(b);
@@ -653,6 +643,15 @@ class Lowerer {
         }
         a.blocks.push(this.config(b, kw));
       }
+    }
+  }
+
+  /** The rules of a `rules {}` block (in an agent or a phase); anything else in it is an error. */
+  private rulesBlock(b: BlockNode, push: (r: RuleNode) => void): void {
+    if (b.label) this.error('FMS2027', '`rules` takes no name', b.label.span);
+    for (const it of b.items) {
+      if (it.kind === 'rule') push(it);
+      else this.error('FMS2001', `only rules belong in \`rules {}\`, not ${describeItem(it)}`, it.span);
     }
   }
 
@@ -769,6 +768,14 @@ class Lowerer {
     if (hasNet) r.network = net;
     return r;
   }
+}
+
+/** How messages name a statement: field `x`, block `x`, a rule, `rate_limit`, ... */
+function describeItem(it: Item): string {
+  if (it.kind === 'field') return `field \`${it.key.text}\``;
+  if (it.kind === 'block') return `block \`${it.keyword.text}\``;
+  if (it.kind === 'rule') return 'a rule';
+  return `\`${it.kind}\``;
 }
 
 function originOrder(o: Rule['origin']): number {
