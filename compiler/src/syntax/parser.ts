@@ -206,41 +206,13 @@ class FplParser extends EmbeddedActionsParser {
               !tokenMatcher(t2, T.ClauseKw)
             );
           },
-          ALT: () => {
-            const r = this.SUBRULE(this.rule);
-            this.ACTION(() => this.pushItem(items, r));
-          },
+          ALT: () => this.pushItem(items, this.SUBRULE(this.rule)),
         },
-        {
-          ALT: () => {
-            const r = this.SUBRULE(this.importDecl);
-            this.ACTION(() => this.pushItem(items, r));
-          },
-        },
-        {
-          ALT: () => {
-            const r = this.SUBRULE(this.rateLimit);
-            this.ACTION(() => this.pushItem(items, r));
-          },
-        },
-        {
-          ALT: () => {
-            const r = this.SUBRULE(this.redact);
-            this.ACTION(() => this.pushItem(items, r));
-          },
-        },
-        {
-          ALT: () => {
-            const r = this.SUBRULE(this.varDecl);
-            this.ACTION(() => this.pushItem(items, r));
-          },
-        },
-        {
-          ALT: () => {
-            const r = this.SUBRULE(this.manifest);
-            this.ACTION(() => this.pushItem(items, r));
-          },
-        },
+        { ALT: () => this.pushItem(items, this.SUBRULE(this.importDecl)) },
+        { ALT: () => this.pushItem(items, this.SUBRULE(this.rateLimit)) },
+        { ALT: () => this.pushItem(items, this.SUBRULE(this.redact)) },
+        { ALT: () => this.pushItem(items, this.SUBRULE(this.varDecl)) },
+        { ALT: () => this.pushItem(items, this.SUBRULE(this.manifest)) },
         {
           GATE: () => !tokenMatcher(this.LA(2), T.Equals) && !tokenMatcher(this.LA(2), T.Colon),
           ALT: () => {
@@ -257,12 +229,7 @@ class FplParser extends EmbeddedActionsParser {
             });
           },
         },
-        {
-          ALT: () => {
-            const r = this.SUBRULE(this.blockOrField);
-            this.ACTION(() => this.pushItem(items, r));
-          },
-        },
+        { ALT: () => this.pushItem(items, this.SUBRULE(this.blockOrField)) },
         { ALT: () => this.CONSUME(T.Semicolon) },
         {
           ALT: () => {
@@ -275,8 +242,10 @@ class FplParser extends EmbeddedActionsParser {
   });
 
   private pushItem(items: Item[], r: Item | undefined): void {
-    if (r) items.push(r);
-    this.lastJunk = undefined;
+    this.ACTION(() => {
+      if (r) items.push(r);
+      this.lastJunk = undefined;
+    });
   }
 
   /** Any token that cannot start a statement (everything but `}`), reported once per run. */
