@@ -12,7 +12,6 @@ import type {
   RuleLocModel,
   RuleModel,
 } from './body-model';
-import { compareBytes } from './body-writer';
 import {
   BODY_HEADER_SIZE,
   BODY_MAGIC,
@@ -89,6 +88,37 @@ export function readBody(body: Uint8Array, opts: ReadBodyOptions = {}): BodyMode
   }
 }
 
+/**
+ * The string table: `u32 n | n × u32 end | UTF-8 blob`. The blob is decoded
+ * once (strict UTF-8); string i is the decoded text's UTF-16 code units
+ * [end(i-1), end(i)). Strings are sorted and unique in code-unit order, and no
+ * boundary may split a surrogate pair. One native decode and n slices: no
+ * per-string decoder call.
+ */
+function readStrings(sr: ByteReader): string[] {
+  const n = sr.count(LIMITS.maxStrings, 4);
+  const ends = new Uint32Array(n);
+  for (let i = 0; i < n; i++) ends[i] = sr.u32();
+  const whole = decodeUtf8(sr.bytes(sr.end - sr.pos));
+  sr.done();
+  if ((n === 0 ? 0 : ends[n - 1]!) !== whole.length) throw new PackError('string table: offsets do not cover the string bytes');
+  const strings: string[] = new Array(n);
+  let start = 0;
+  let prev = '';
+  for (let i = 0; i < n; i++) {
+    const end = ends[i]!;
+    if (end < start) throw new PackError(`string table: offset of string ${i} goes backwards`);
+    if (end - start > LIMITS.maxStringLength) throw new PackError(`string table: string ${i} is too long`);
+    if (end > 0 && end < whole.length && (whole.charCodeAt(end - 1) & 0xfc00) === 0xd800) throw new PackError(`string table: string ${i} ends inside a character`);
+    const s = whole.slice(start, end);
+    if (i > 0 && !(prev < s)) throw new PackError(`string table: not sorted and unique at string ${i}`);
+    strings[i] = s;
+    prev = s;
+    start = end;
+  }
+  return strings;
+}
+
 function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
   if (!(body instanceof Uint8Array)) throw new PackError('pack body is not bytes');
   if (body.length > LIMITS.maxBody) throw new PackError(`pack body is too large (${body.length} bytes)`);
@@ -128,20 +158,9 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
     return new ByteReader(body, s, e, what);
   };
 
-  // STRINGS: sorted, unique, strict UTF-8.
-  const sr = R(SECTION.STRINGS, 'string table');
-  const nstr = sr.count(LIMITS.maxStrings, 4);
-  const strings: string[] = new Array(nstr);
-  let prev: Uint8Array | null = null;
-  for (let i = 0; i < nstr; i++) {
-    const len = sr.u32();
-    if (len > LIMITS.maxStringBytes) throw new PackError(`string table: string ${i} is too long`);
-    const b = sr.bytes(len);
-    if (prev !== null && compareBytes(prev, b) >= 0) throw new PackError(`string table: not sorted and unique at string ${i}`);
-    prev = b;
-    strings[i] = decodeUtf8(b);
-  }
-  sr.done();
+  // STRINGS: offsets into one strict-UTF-8 blob; sorted by bytes and unique.
+  const strings = readStrings(R(SECTION.STRINGS, 'string table'));
+  const nstr = strings.length;
   const used = new Uint8Array(nstr);
   const str = (r: ByteReader): string => {
     const i = r.u32();

@@ -49,17 +49,13 @@ function collectStrings(m: BodyModel): string[] {
     pat(r.pattern);
     r.paths.forEach(add);
   }
-  const enc = [...set].map((s) => ({ s, b: encodeUtf8(s) }));
-  enc.sort((x, y) => compareBytes(x.b, y.b));
-  return enc.map((e) => e.s);
+  for (const s of set) if (LONE_SURROGATE.test(s)) throw new RangeError(`string with a lone surrogate: ${JSON.stringify(s)}`);
+  // UTF-16 code-unit order: the order the loader checks with one `<` per string.
+  return [...set].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
 }
 
-/** Lexicographic comparison of byte strings. */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
-}
+/** A UTF-16 surrogate without its partner (not encodable as UTF-8). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * Serialises a body model. Deterministic: the same model gives the same bytes.
@@ -86,10 +82,9 @@ export function writeBody(m: BodyModel): Uint8Array {
   });
   sec(SECTION.STRINGS, (w) => {
     w.u32(strings.length);
-    for (const s of strings) {
-      const b = encodeUtf8(s);
-      w.u32(b.length).bytes(b);
-    }
+    let end = 0;
+    for (const s of strings) w.u32((end += s.length));
+    w.bytes(encodeUtf8(strings.join('')));
   });
   sec(SECTION.CONSTS, (w) => {
     w.u32(m.consts.length);

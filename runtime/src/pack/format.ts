@@ -9,15 +9,20 @@
  * N × { u16 type | u16 flags (0) | u32 offset | u32 length | u32 crc32 }
  * section bytes, in ascending type order, contiguous, no gaps, no trailing bytes
  * ```
- * Strings are stored once, in the STRINGS section, sorted by UTF-8 bytes and
- * unique; every other section refers to them by u32 index (`NONE` = absent).
+ * Strings are stored once, in the STRINGS section, sorted and unique in UTF-16
+ * code-unit order; every other section refers to them by u32 index (`NONE` =
+ * absent). STRINGS is `u32 n | n × u32 end | UTF-8 bytes`: the bytes are the
+ * concatenation of all strings, and string i is the decoded text's code units
+ * [end(i-1), end(i)), so the loader decodes the table in one call.
  * Optional f64 fields are guarded by a presence bit, never by NaN.
  */
+
+import * as zlib from 'node:zlib';
 
 /** Magic at the start of every body. */
 export const BODY_MAGIC = [0x46, 0x4d, 0x53, 0x42] as const; // "FMSB"
 /** Version of the body layout; bumped on any incompatible change. */
-export const BODY_VERSION = 1;
+export const BODY_VERSION = 2;
 /** Bytes of the fixed header before the section table. */
 export const BODY_HEADER_SIZE = 8;
 /** Bytes of one section table entry. */
@@ -76,7 +81,7 @@ export const LIMITS = {
   maxBody: 256 * 1024 * 1024,
   maxSections: 32,
   maxStrings: 1 << 22,
-  maxStringBytes: 1 << 20,
+  maxStringLength: 1 << 20,
   maxAgents: 1 << 16,
   maxRules: 1 << 22,
   maxConsts: 1 << 22,
@@ -239,8 +244,20 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-/** CRC-32 (IEEE) of a byte range. A redundancy check on top of the structural checks, not a security measure. */
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
+/**
+ * CRC-32 (IEEE) of a byte range. A redundancy check on top of the structural
+ * checks, not a security measure. Uses zlib's native crc32 where Node has it
+ * (20.15+); the table version gives the same value and stays as the fallback.
+ */
 export function crc32(b: Uint8Array, start = 0, end = b.length): number {
+  if (nativeCrc32 !== undefined) return nativeCrc32(b.subarray(start, end)) >>> 0;
+  return crc32Table(b, start, end);
+}
+
+/** The portable CRC-32 (tests compare it with the native one). */
+export function crc32Table(b: Uint8Array, start = 0, end = b.length): number {
   let c = 0xffffffff;
   for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
@@ -338,21 +355,30 @@ export class ByteReader {
   private need(n: number): void {
     if (this.pos + n > this.end) throw new PackError(`${this.what}: truncated at byte ${this.pos}`);
   }
+  // The accessors check bounds inline and assemble integers from bytes: at load
+  // time this code mostly runs unoptimised, where every extra call counts.
   u8(): number {
-    this.need(1);
-    return this.buf[this.pos++]!;
+    const p = this.pos;
+    if (p >= this.end) this.truncated();
+    this.pos = p + 1;
+    return this.buf[p]!;
   }
   u16(): number {
-    this.need(2);
-    const v = this.view.getUint16(this.pos, true);
-    this.pos += 2;
-    return v;
+    const p = this.pos;
+    if (p + 2 > this.end) this.truncated();
+    const b = this.buf;
+    this.pos = p + 2;
+    return b[p]! | (b[p + 1]! << 8);
   }
   u32(): number {
-    this.need(4);
-    const v = this.view.getUint32(this.pos, true);
-    this.pos += 4;
-    return v;
+    const p = this.pos;
+    if (p + 4 > this.end) this.truncated();
+    const b = this.buf;
+    this.pos = p + 4;
+    return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
+  }
+  private truncated(): never {
+    throw new PackError(`${this.what}: truncated at byte ${this.pos}`);
   }
   /** A finite f64; NaN, infinities and -0 are refused (the writer never emits them). */
   f64(): number {
@@ -377,13 +403,19 @@ export class ByteReader {
   }
   /** A bool byte (0 or 1 only). */
   bool(): boolean {
-    const v = this.u8();
+    const p = this.pos;
+    if (p >= this.end) this.truncated();
+    this.pos = p + 1;
+    const v = this.buf[p]!;
     if (v > 1) throw new PackError(`${this.what}: bad boolean ${v}`);
     return v === 1;
   }
   /** An enum byte below `n`. */
   enumOf(n: number, name: string): number {
-    const v = this.u8();
+    const p = this.pos;
+    if (p >= this.end) this.truncated();
+    this.pos = p + 1;
+    const v = this.buf[p]!;
     if (v >= n) throw new PackError(`${this.what}: bad ${name} ${v}`);
     return v;
   }

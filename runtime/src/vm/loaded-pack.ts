@@ -4,7 +4,7 @@
 import { RE2JS } from 're2js';
 import type { BodyModel, PhaseModel } from '../pack/body-model';
 import { readBody } from '../pack/body-reader';
-import { BUILTINS, EFFECT_NAMES, OP, PATTERN, PackError, ROOT_NAMES, CMP_NAMES, STROP_NAMES, GLOB_NAMES } from '../pack/format';
+import { BUILTIN_ID, BUILTINS, EFFECT_NAMES, OP, PATTERN, PackError, ROOT_NAMES, CMP_NAMES, STROP_NAMES, GLOB_NAMES } from '../pack/format';
 import { type Clock, MemoryState, type SessionState, type StateStore, systemClock } from '../state/store';
 import { anyMatch, callBuiltin } from './builtins';
 import { invalidCall, outOfPhase, ref, ruleDecision, unknownAgent } from './payloads';
@@ -46,6 +46,11 @@ interface AgentRt {
 
 const CACHE_LIMIT = 4096;
 
+/** Built-ins that read the session history (a pack without them keeps none). */
+const HISTORY_BUILTINS = new Set(
+  ['history_contains_within', 'history_sequence', 'history_tool_count', 'deny_count_within', 'session_sum', 'session_count'].map((n) => BUILTIN_ID[n]!),
+);
+
 /** A pack body that passed parsing and verification, ready to decide. */
 export class LoadedPack {
   /** File name used in rule_ref. */
@@ -62,7 +67,7 @@ export class LoadedPack {
   private readonly state: StateStore;
   private readonly clock: Clock;
   private readonly stack: Array<RValue | typeof ERR> = new Array(64);
-  private readonly ruleRefs: string[];
+  private readonly ruleRefs: Array<string | undefined>;
 
   /** @internal use `loadPackBody`. */
   constructor(model: BodyModel, prog: Program, opts: LoadOptions) {
@@ -85,11 +90,11 @@ export class LoadedPack {
         throw new PackError(`regex ${i} does not compile: ${e instanceof Error ? e.message : String(e)}`);
       }
     });
-    this.ruleRefs = model.ruleLocs.map((l) => ref(model.file, l.line));
+    this.ruleRefs = new Array(model.ruleLocs.length);
     let uses = false;
     const w = prog.words;
     for (let i = 0; i < w.length; i += 3) {
-      if (w[i] === OP.CALL && [0, 1, 2, 3, 9, 10].includes(w[i + 1]!)) uses = true;
+      if (w[i] === OP.CALL && HISTORY_BUILTINS.has(w[i + 1]!)) uses = true;
       if (w[i] === OP.LOAD && this.pathRoots[w[i + 1]!] === 'session') uses = true;
     }
     this.usesHistory = uses;
@@ -143,6 +148,11 @@ export class LoadedPack {
       bu += a.budgetCount;
       rd += a.redactionCount;
     }
+  }
+
+  /** `governance.fms:LINE` of a rule, built on first use. */
+  private ruleRef(ri: number): string {
+    return (this.ruleRefs[ri] ??= ref(this.file, this.model.ruleLocs[ri]!.line));
   }
 
   /** Agent ids in the pack. */
@@ -368,7 +378,7 @@ export class LoadedPack {
         const ri = list[k]!;
         const rule = rules[ri]!;
         if (rule.phase >= 0 && rule.phase !== phaseIdx) {
-          if (trace) trace.push({ kind: 'rule', rule_ref: this.ruleRefs[ri]!, text: this.model.ruleLocs[ri]!.text, mandatory: rule.mandatory, result: 'skipped-phase', steps: [], missing: [] });
+          if (trace) trace.push({ kind: 'rule', rule_ref: this.ruleRef(ri), text: this.model.ruleLocs[ri]!.text, mandatory: rule.mandatory, result: 'skipped-phase', steps: [], missing: [] });
           continue;
         }
         const e = entry[ri]!;
@@ -377,11 +387,11 @@ export class LoadedPack {
           const steps: ConditionStep[] = [];
           const missing: string[] = [];
           res = e < 0 ? true : this.run(e, env, sess, steps, missing);
-          trace.push({ kind: 'rule', rule_ref: this.ruleRefs[ri]!, text: this.model.ruleLocs[ri]!.text, mandatory: rule.mandatory, result: res === true ? 'match' : res === ERR ? 'error' : 'no-match', steps, missing });
+          trace.push({ kind: 'rule', rule_ref: this.ruleRef(ri), text: this.model.ruleLocs[ri]!.text, mandatory: rule.mandatory, result: res === true ? 'match' : res === ERR ? 'error' : 'no-match', steps, missing });
         } else res = e < 0 ? true : this.run(e, env, sess, null, null);
         if (res !== true) continue;
         const eff = EFFECT_NAMES[rule.effect]!;
-        const d = ruleDecision(eff, tool, this.ruleRefs[ri]!, rule.mandatory, rule.reason, rule.notify, false);
+        const d = ruleDecision(eff, tool, this.ruleRef(ri), rule.mandatory, rule.reason, rule.notify, false);
         if (eff === 'deny') return done(d, ncand);
         return done(applyLimits({ agent: lim, call, file: this.file, nowMs, sessionId, decision: d, state: this.state, commit, trace }), ncand);
       }

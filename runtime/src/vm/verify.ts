@@ -26,7 +26,21 @@ export interface Program {
 const V = 0;
 const B = 1;
 
-/** Verifies all condition functions of a body and decodes them. Throws PackError. */
+/** Instruction size in bytes per opcode (0 = invalid opcode), from OPERANDS. */
+const SIZE = new Uint8Array(256);
+for (let op = 0; op < 256; op++) {
+  const ops = OPERANDS[op];
+  if (ops !== undefined) SIZE[op] = 1 + ops.reduce((x, y) => x + y, 0);
+}
+
+/**
+ * Verifies all condition functions of a body and decodes them, in one pass
+ * over the bytes. Jumps are forward only, so a jump's target is still ahead:
+ * it is recorded as pending (offset, stack types, word to patch) and settled
+ * when the pass reaches an instruction at that offset. A pending target the
+ * pass steps over (inside an instruction) or never reaches is refused.
+ * Throws PackError.
+ */
 export function verifyBytecode(m: BodyModel): Program {
   const code = m.code;
   const nconst = m.consts.length;
@@ -37,13 +51,20 @@ export function verifyBytecode(m: BodyModel): Program {
   const reUsed = new Uint8Array(nre);
   const constIsStr = new Uint8Array(nconst);
   for (let i = 0; i < nconst; i++) constIsStr[i] = m.consts[i]!.t === 'str' ? 1 : 0;
-  // Instruction index of each byte offset that starts an instruction (-1 otherwise).
-  const boundary = new Int32Array(code.length).fill(-1);
-  let words = new Int32Array(Math.max(48, code.length));
+  // Every instruction takes at least one byte: 3 words per byte is enough.
+  const words = new Int32Array(3 * code.length);
   let nw = 0;
   const entry = new Int32Array(m.rules.length);
-  // Abstract stack (types) and saved states at jump targets.
-  const stk = new Uint8Array(LIMITS.maxStack + 2);
+  // Abstract stack (types).
+  const DEPTH = LIMITS.maxStack + 2;
+  const stk = new Uint8Array(DEPTH);
+  // Pending jump targets of the current function: absolute byte offset, the
+  // word that takes the target's instruction index, stack depth and types.
+  let pendOff = new Int32Array(16);
+  let pendWord = new Int32Array(16);
+  let pendSp = new Uint8Array(16);
+  let pendStk = new Uint8Array(16 * DEPTH);
+  let npend = 0;
   let ri = 0;
   let start = 0;
   let pcNow = 0;
@@ -61,62 +82,73 @@ export function verifyBytecode(m: BodyModel): Program {
       entry[ri] = -1;
       continue;
     }
-    // Pass 1: instruction boundaries.
-    const base = nw / 3;
-    let count = 0;
-    for (let pc = start; pc < end; ) {
-      pcNow = pc;
-      const ops = OPERANDS[code[pc]!];
-      if (ops === undefined) fail(`unknown opcode 0x${code[pc]!.toString(16)}`);
-      let size = 1;
-      for (let k = 0; k < ops!.length; k++) size += ops![k]!;
-      if (pc + size > end) fail('instruction overruns the function');
-      boundary[pc] = base + count++;
-      pc += size;
-    }
-    if (nw + count * 3 > words.length) {
-      const nwds = new Int32Array(Math.max(words.length * 2, nw + count * 3));
-      nwds.set(words);
-      words = nwds;
-    }
-    entry[ri] = base;
-    // Pass 2: operands, jumps and types.
-    let states: Map<number, Uint8Array> | null = null;
+    entry[ri] = nw / 3;
+    npend = 0;
+    // Smallest pending target offset (end when none).
+    let next = end;
     let sp = 0;
     let live = true;
     let maxDepth = 0;
     for (let pc = start; pc < end; ) {
       pcNow = pc;
-      const ii = boundary[pc]!;
-      const joined = states !== null ? states.get(ii) : undefined;
-      if (joined !== undefined) {
-        if (live) {
-          if (sp !== joined.length) fail('stack types disagree at a join');
-          for (let k = 0; k < sp; k++) if (stk[k] !== joined[k]) fail('stack types disagree at a join');
+      if (pc === next) {
+        // Settle every jump to this instruction: same stack types from each
+        // jump (and from the fall-through when live).
+        const ii = nw / 3;
+        let first = -1;
+        let newNext = end;
+        let k = 0;
+        while (k < npend) {
+          const o = pendOff[k]!;
+          if (o !== pc) {
+            if (o < newNext) newNext = o;
+            k++;
+            continue;
+          }
+          const d = pendSp[k]!;
+          const base = k * DEPTH;
+          if (first < 0) {
+            first = k;
+            if (live) {
+              if (sp !== d) fail('stack types disagree at a join');
+              for (let q = 0; q < sp; q++) if (stk[q] !== pendStk[base + q]) fail('stack types disagree at a join');
+            }
+            for (let q = 0; q < d; q++) stk[q] = pendStk[base + q]!;
+            sp = d;
+            live = true;
+          } else {
+            if (sp !== d) fail('stack types disagree at a jump target');
+            for (let q = 0; q < sp; q++) if (stk[q] !== pendStk[base + q]) fail('stack types disagree at a jump target');
+          }
+          words[pendWord[k]!] = ii;
+          // Remove entry k (swap with the last).
+          npend--;
+          pendOff[k] = pendOff[npend]!;
+          pendWord[k] = pendWord[npend]!;
+          pendSp[k] = pendSp[npend]!;
+          pendStk.copyWithin(base, npend * DEPTH, npend * DEPTH + DEPTH);
         }
-        stk.set(joined);
-        sp = joined.length;
-        live = true;
-      }
+        next = newNext;
+      } else if (pc > next) fail(`bad jump target +${next - start}`);
       if (!live) fail('unreachable instruction');
       const op = code[pc]!;
+      const size = SIZE[op]!;
+      if (size === 0) fail(`unknown opcode 0x${op.toString(16)}`);
+      if (pc + size > end) fail('instruction overruns the function');
       let a = 0;
       let b = 0;
-      let size = 1;
       let pops = 0;
       let popB = false;
       let push = -1;
       switch (op) {
         case OP.PUSH_CONST:
           a = u32(pc + 1);
-          size = 5;
           if (a >= nconst) fail(`constant ${a} out of range`);
           constUsed[a] = 1;
           push = V;
           break;
         case OP.LOAD:
           a = u32(pc + 1);
-          size = 5;
           if (a >= npath) fail(`path ${a} out of range`);
           pathUsed[a] = 1;
           push = V;
@@ -125,7 +157,6 @@ export function verifyBytecode(m: BodyModel): Program {
         case OP.IN:
         case OP.STROP:
           a = code[pc + 1]!;
-          size = 2;
           if (a >= (op === OP.CMP ? CMP_NAMES.length : op === OP.IN ? 2 : STROP_NAMES.length)) fail(`bad operator ${a}`);
           pops = 2;
           push = B;
@@ -133,7 +164,6 @@ export function verifyBytecode(m: BodyModel): Program {
         case OP.MATCH:
         case OP.ANY_MATCH:
           a = u32(pc + 1);
-          size = 5;
           if (a >= nre) fail(`regex ${a} out of range`);
           reUsed[a] = 1;
           pops = 1;
@@ -142,7 +172,6 @@ export function verifyBytecode(m: BodyModel): Program {
         case OP.CALL: {
           a = code[pc + 1]!;
           b = code[pc + 2]!;
-          size = 3;
           const bi = BUILTINS[a];
           if (bi === undefined || a === BUILTIN_ANY_MATCH) fail(`bad built-in ${a}`);
           if (b < bi!.min || b > bi!.max || b > LIMITS.maxCallArgs) fail(`bad argument count ${b} for ${bi!.name}`);
@@ -161,7 +190,6 @@ export function verifyBytecode(m: BodyModel): Program {
           break;
         case OP.MAKE_LIST:
           a = code[pc + 1]! | (code[pc + 2]! << 8);
-          size = 3;
           if (a > LIMITS.maxListItems) fail('list too long');
           pops = a;
           push = V;
@@ -169,7 +197,6 @@ export function verifyBytecode(m: BodyModel): Program {
         case OP.GLOB:
           a = code[pc + 1]!;
           b = u32(pc + 2);
-          size = 6;
           if (a >= GLOB_NAMES.length) fail(`bad glob kind ${a}`);
           if (b >= nconst || !constIsStr[b]) fail(`glob constant ${b} is not a string`);
           constUsed[b] = 1;
@@ -179,17 +206,26 @@ export function verifyBytecode(m: BodyModel): Program {
         case OP.AND_JMP:
         case OP.OR_JMP: {
           const t = u32(pc + 1);
-          size = 5;
-          if (t <= pc - start || t >= end - start || boundary[start + t]! < base) fail(`bad jump target +${t}`);
-          const ti = boundary[start + t]!;
+          if (t <= pc - start || t >= end - start) fail(`bad jump target +${t}`);
           if (sp === 0 || stk[sp - 1] !== B) fail('jump on a non-boolean');
-          states ??= new Map();
-          const prev = states.get(ti);
-          if (prev !== undefined) {
-            if (prev.length !== sp) fail('stack types disagree at a jump target');
-            for (let k = 0; k < sp; k++) if (prev[k] !== stk[k]) fail('stack types disagree at a jump target');
-          } else states.set(ti, stk.slice(0, sp));
-          a = ti;
+          if (npend === pendOff.length) {
+            const grow = <T extends Int32Array | Uint8Array>(x: T, n: number): T => {
+              const y = new (x.constructor as new (n: number) => T)(n);
+              y.set(x);
+              return y;
+            };
+            pendOff = grow(pendOff, npend * 2);
+            pendWord = grow(pendWord, npend * 2);
+            pendSp = grow(pendSp, npend * 2);
+            pendStk = grow(pendStk, npend * 2 * DEPTH);
+          }
+          const target = start + t;
+          pendOff[npend] = target;
+          pendWord[npend] = nw + 1;
+          pendSp[npend] = sp;
+          for (let q = 0; q < sp; q++) pendStk[npend * DEPTH + q] = stk[q]!;
+          npend++;
+          if (target < next) next = target;
           sp--;
           break;
         }
@@ -212,6 +248,8 @@ export function verifyBytecode(m: BodyModel): Program {
       words[nw++] = b;
       pc += size;
     }
+    pcNow = end;
+    if (npend > 0) fail(`bad jump target +${next - start}`);
     if (live) throw new PackError(`bytecode of rule ${ri}: falls off the end without RET`);
     if (maxDepth !== rule.maxStack) throw new PackError(`bytecode of rule ${ri}: stack depth ${maxDepth} differs from the declared ${rule.maxStack}`);
   }
@@ -223,5 +261,5 @@ export function verifyBytecode(m: BodyModel): Program {
   for (let i = 0; i < nconst; i++) if (!constUsed[i]) throw new PackError(`constant ${i} is never used`);
   for (let i = 0; i < npath; i++) if (!pathUsed[i]) throw new PackError(`path ${i} is never used`);
   for (let i = 0; i < nre; i++) if (!reUsed[i]) throw new PackError(`regex ${i} is never used`);
-  return { words: words.slice(0, nw), entry };
+  return { words: words.subarray(0, nw), entry };
 }
