@@ -39,22 +39,39 @@ export function checkRules(ir: Policy, sink: DiagnosticSink): void {
         });
       }
     }
+    // Only unconditional, non-mandatory rules can shadow a later one. An exact
+    // pattern covers only the same exact pattern, so those are found by name;
+    // the rest (globs, prefixes, `*`) are few and tried in order. The earliest
+    // qualifying rule is reported, as a scan from the top would find it, in
+    // time linear in the number of rules for the usual policy.
+    type Shadow = { at: number; rule: Rule };
+    const exactShadows = new Map<string, Shadow[]>();
+    const wideShadows: Shadow[] = [];
+    const first = (list: readonly Shadow[] | undefined, r: Rule): Shadow | undefined =>
+      list?.find((w) => samePhaseScope(w.rule, r) && w.rule.loc.file === r.loc.file && patternCovers(w.rule.tool, r.tool));
     for (let j = 0; j < rules.length; j++) {
       const r = rules[j]!;
-      if (r.mandatory || r.loc.file !== ir.file) continue;
-      for (let i = 0; i < j; i++) {
-        const s = rules[i]!;
-        if (s.mandatory || !unconditional(s) || !samePhaseScope(s, r) || !patternCovers(s.tool, r.tool)) continue;
-        if (s.loc.file !== r.loc.file) continue;
-        sink.accept({
-          code: 'FMS2012',
-          severity: 'warning',
-          message: `unreachable rule: \`${s.text}\` on line ${s.loc.line} already decides every call this rule matches`,
-          span: r.loc.span,
-          related: [{ message: 'the earlier rule', file: sink.file, span: s.loc.span }],
-          help: 'rules are tried top to bottom and the first match wins; move this rule above it or remove it',
-        });
-        break;
+      if (!r.mandatory && r.loc.file === ir.file) {
+        const a = r.tool.kind === 'exact' ? first(exactShadows.get(r.tool.text), r) : undefined;
+        const b = first(wideShadows, r);
+        const s = a && b ? (a.at < b.at ? a : b) : (a ?? b);
+        if (s) {
+          sink.accept({
+            code: 'FMS2012',
+            severity: 'warning',
+            message: `unreachable rule: \`${s.rule.text}\` on line ${s.rule.loc.line} already decides every call this rule matches`,
+            span: r.loc.span,
+            related: [{ message: 'the earlier rule', file: sink.file, span: s.rule.loc.span }],
+            help: 'rules are tried top to bottom and the first match wins; move this rule above it or remove it',
+          });
+        }
+      }
+      if (!r.mandatory && unconditional(r)) {
+        if (r.tool.kind === 'exact') {
+          const l = exactShadows.get(r.tool.text);
+          if (l) l.push({ at: j, rule: r });
+          else exactShadows.set(r.tool.text, [{ at: j, rule: r }]);
+        } else wideShadows.push({ at: j, rule: r });
       }
     }
   }
