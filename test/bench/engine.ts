@@ -3,6 +3,7 @@
  * shipped CLIs are (tsx's per-module loader adds getter indirection on every
  * cross-module call, which is not what production runs).
  */
+export { compile } from '../../compiler/src/compile';
 export { emitPackBody } from '../../compiler/src/emit/emit-body';
 export { decideJson } from '../../runtime/src/decide';
 export { loadPackBody } from '../../runtime/src/vm/loaded-pack';

@@ -14,6 +14,8 @@ import { E, agent, budget, policy, rateLimit, rule } from '../helpers/ir-builder
 export interface BenchPolicy {
   n: number;
   ir: Policy;
+  /** The same policy as governance.fms source (for the compile column). */
+  source: string;
   tools: string[];
   cedar: { all: string; perAction: Map<string, string> };
 }
@@ -25,6 +27,7 @@ export function benchPolicy(n: number): BenchPolicy {
   const tools: string[] = [];
   const rules = [];
   const perAction = new Map<string, string[]>();
+  const src: string[] = [];
   let line = 10;
   for (let i = 0; tools.length * 2 < n; i++) {
     const t = tool(i);
@@ -33,6 +36,7 @@ export function benchPolicy(n: number): BenchPolicy {
     const lo = 500 + (i % 300);
     rules.push(rule('deny', t, { line: line++, when: E.cmp('>', E.args('amount'), E.lit(hi)) }));
     rules.push(rule('permit', t, { line: line++, when: E.and(E.cmp('<', E.args('amount'), E.lit(lo)), E.in(E.args('currency'), E.lit(['usd', 'eur']))) }));
+    src.push(`    deny   ${t} if args.amount > ${hi}`, `    permit ${t} if args.amount < ${lo} and args.currency in ["usd", "eur"]`);
     const ps = [
       `forbid (principal, action == Action::"${t}", resource) when { context.amount > ${hi} };`,
       `permit (principal, action == Action::"${t}", resource) when { context.amount < ${lo} && ["usd", "eur"].contains(context.currency) };`,
@@ -47,7 +51,21 @@ export function benchPolicy(n: number): BenchPolicy {
     }),
   );
   const all = [...perAction.values()].flat().join('\n');
-  return { n: rules.length, ir, tools, cedar: { all, perAction: new Map([...perAction].map(([k, v]) => [k, v.join('\n')])) } };
+  const source = [
+    'agent "bot" {',
+    '  default deny',
+    '  rate_limit "*": 1000000000 per second',
+    '  budget daily {',
+    '    max       $1000000000000000',
+    '    max_calls 4000000000',
+    '  }',
+    '  rules {',
+    ...src,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+  return { n: rules.length, ir, source, tools, cedar: { all, perAction: new Map([...perAction].map(([k, v]) => [k, v.join('\n')])) } };
 }
 
 /** A rotating set of calls across the policy's tools: permits, denies and defaults. */

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: one process, one table. For 10 / 1,000 / 10,000-rule packs:
- * emit time, pack body size, load time (parse + verify + index), decisions per
+ * emit time, pack body size, load time (parse + verify + index: the median in
+ * this process, and the first load in a fresh process), decisions per
  * second, p50/p99 latency of a pre-parsed call through the full pipeline
  * (rules, rate limit, budget), the JSON-string → JSON-answer latency, and the
  * same for @cedar-policy/cedar-wasm in its best mode (a preparsed policy set
@@ -9,7 +10,8 @@
  * Latencies are measured per decision with process.hrtime.bigint(); the timer's
  * own cost (measured on an empty body) is subtracted.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -19,10 +21,36 @@ type Engine = typeof import('./engine');
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Bundles ./engine.ts with esbuild (as the CLIs are shipped) and imports it. */
-async function loadEngine(): Promise<Engine> {
+async function loadEngine(): Promise<{ engine: Engine; path: string }> {
   const out = join(mkdtempSync(join(tmpdir(), 'fms-bench-')), 'engine.mjs');
   await build({ entryPoints: [join(here, 'engine.ts')], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
-  return (await import(pathToFileURL(out).href)) as Engine;
+  return { engine: (await import(pathToFileURL(out).href)) as Engine, path: out };
+}
+
+/**
+ * The first load in a fresh Node process (what `fms-run` pays once at start):
+ * V8 has not compiled the loader yet, so this includes that one-time cost.
+ * Median of `runs` processes.
+ */
+function freshProcessLoadMs(enginePath: string, body: Uint8Array, runs: number): number {
+  const dir = mkdtempSync(join(tmpdir(), 'fms-bench-cold-'));
+  const bodyPath = join(dir, 'body.bin');
+  const script = join(dir, 'cold.mjs');
+  writeFileSync(bodyPath, body);
+  writeFileSync(
+    script,
+    `import { readFileSync } from 'node:fs';\n` +
+      `const { loadPackBody } = await import(${JSON.stringify(pathToFileURL(enginePath).href)});\n` +
+      `const b = new Uint8Array(readFileSync(${JSON.stringify(bodyPath)}));\n` +
+      `const t0 = performance.now();\nloadPackBody(b);\nprocess.stdout.write(String(performance.now() - t0));\n`,
+  );
+  const xs = new Float64Array(runs);
+  for (let i = 0; i < runs; i++) {
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`cold load failed: ${r.stderr}`);
+    xs[i] = Number(r.stdout);
+  }
+  return quantile(xs, 0.5);
 }
 
 type Row = Record<string, string>;
@@ -101,7 +129,8 @@ async function cedarBench(p: ReturnType<Engine['benchPolicy']>, benchCalls: Engi
 }
 
 async function main(): Promise<void> {
-  const { emitPackBody, loadPackBody, decideJson, benchPolicy, benchCalls } = await loadEngine();
+  const { engine, path: enginePath } = await loadEngine();
+  const { compile, emitPackBody, loadPackBody, decideJson, benchPolicy, benchCalls } = engine;
   const overhead = timerOverheadNs();
   const rows: Row[] = [];
   const sizes = (process.env.FMS_BENCH_SIZES ?? '10,1000,10000').split(',').map(Number);
@@ -111,12 +140,24 @@ async function main(): Promise<void> {
     const emitMs = median(() => {
       body = emitPackBody(p.ir);
     }, n >= 10000 ? 5 : 15);
-    const t0 = performance.now();
-    loadPackBody(body);
-    const loadFirstMs = performance.now() - t0;
+    // Source → checked IR → pack body (what `fmsc build` does before signing).
+    const compileOnce = (): Uint8Array => {
+      const r = compile(p.source, 'governance.fms');
+      const errors = r.diagnostics.filter((d) => d.severity === 'error');
+      if (!r.ir || errors.length > 0) throw new Error(`bench policy does not compile: ${errors[0]?.message}`);
+      return emitPackBody(r.ir);
+    };
+    const fromSource = loadPackBody(compileOnce());
+    const compileMs = median(compileOnce, n >= 10000 ? 5 : 11);
+    const loadColdMs = freshProcessLoadMs(enginePath, body, 9);
     const loadMs = median(() => loadPackBody(body), n >= 10000 ? 9 : 21);
     const pack = loadPackBody(body);
     const calls = benchCalls(p);
+    // Sanity: the policy compiled from source decides like the IR-built one.
+    for (const c of calls.slice(0, 64)) {
+      const [x, y] = [pack.decide(c), fromSource.decide(c)];
+      if (x.effect !== y.effect || x.code !== y.code) throw new Error(`source and IR policies disagree on ${c.tool}`);
+    }
     // Sanity: the calls exercise permits, denies and defaults.
     const effects = new Set(calls.slice(0, 30).map((c) => `${pack.decide(c).effect}`));
     if (effects.size < 2) throw new Error('benchmark calls do not exercise the policy');
@@ -126,10 +167,11 @@ async function main(): Promise<void> {
     const ced = await cedarBench(p, benchCalls, overhead);
     rows.push({
       rules: fmtInt(p.n),
+      'compile ms': compileMs.toFixed(2),
       'emit ms': emitMs.toFixed(2),
       'body KiB': (body.length / 1024).toFixed(1),
-      'load ms (1st)': loadFirstMs.toFixed(2),
       'load ms': loadMs.toFixed(2),
+      'load ms (new process)': loadColdMs.toFixed(2),
       'fms dec/s': fmtInt(fms.perSec),
       'fms p50 µs': us(fms.p50),
       'fms p99 µs': us(fms.p99),
@@ -147,6 +189,8 @@ async function main(): Promise<void> {
   const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padStart(widths[i]!)).join(' | ') + ' |';
   console.log(`\nfms decision benchmark — node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, timer overhead ${overhead} ns (subtracted)`);
   console.log('fms: pre-parsed call through the full pipeline (indexed dispatch, bytecode, rate limit, budget); json: JSON string → JSON answer.');
+  console.log('compile: governance.fms source → parse, IR, all checks → pack body; emit: IR → pack body only.');
+  console.log('load: parse + CRCs + bytecode verification + index, median in this process; new process: first load in a fresh node (median of 9).');
   console.log('cedar: @cedar-policy/cedar-wasm statefulIsAuthorized with one preparsed policy set per action (per-action slicing).\n');
   console.log(line(cols));
   console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
