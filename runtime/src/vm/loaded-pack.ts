@@ -208,7 +208,7 @@ export class LoadedPack {
           st[sp++] = v;
           if (steps) {
             const name = [this.pathRoots[a]!, ...this.pathSegs[a]!].join('.');
-            steps.push({ op: 'load', detail: name, value: v === ERR ? '<missing>' : v });
+            steps.push(v === ERR ? { op: 'load', detail: name, value: null, missing: true } : { op: 'load', detail: name, value: v });
             if (v === ERR) missing!.push(name);
           }
           break;
@@ -217,33 +217,33 @@ export class LoadedPack {
           const r = st[--sp]!;
           const l = st[sp - 1]!;
           st[sp - 1] = cmp(a, l, r);
-          if (steps) steps.push({ op: CMP_NAMES[a]!, detail: `${show(l)} ${CMP_NAMES[a]} ${show(r)}`, value: show(st[sp - 1]!) });
+          if (steps) steps.push({ op: CMP_NAMES[a]!, detail: `${show(l)} ${CMP_NAMES[a]} ${show(r)}`, ...stepValue(st[sp - 1]!) });
           break;
         }
         case OP.IN: {
           const r = st[--sp]!;
           const l = st[sp - 1]!;
           st[sp - 1] = inOp(a === 1, l, r);
-          if (steps) steps.push({ op: a ? 'not in' : 'in', detail: `${show(l)} ${a ? 'not in' : 'in'} ${show(r)}`, value: show(st[sp - 1]!) });
+          if (steps) steps.push({ op: a ? 'not in' : 'in', detail: `${show(l)} ${a ? 'not in' : 'in'} ${show(r)}`, ...stepValue(st[sp - 1]!) });
           break;
         }
         case OP.STROP: {
           const r = st[--sp]!;
           const l = st[sp - 1]!;
           st[sp - 1] = strop(a, l, r);
-          if (steps) steps.push({ op: STROP_NAMES[a]!, detail: `${show(l)} ${STROP_NAMES[a]} ${show(r)}`, value: show(st[sp - 1]!) });
+          if (steps) steps.push({ op: STROP_NAMES[a]!, detail: `${show(l)} ${STROP_NAMES[a]} ${show(r)}`, ...stepValue(st[sp - 1]!) });
           break;
         }
         case OP.MATCH: {
           const l = st[sp - 1]!;
           st[sp - 1] = typeof l === 'string' ? this.regexes[a]!(l) : ERR;
-          if (steps) steps.push({ op: 'matches', detail: `${show(l)} matches ${JSON.stringify(this.model.regexes[a])}`, value: show(st[sp - 1]!) });
+          if (steps) steps.push({ op: 'matches', detail: `${show(l)} matches ${JSON.stringify(this.model.regexes[a])}`, ...stepValue(st[sp - 1]!) });
           break;
         }
         case OP.ANY_MATCH: {
           const l = st[sp - 1]!;
           st[sp - 1] = anyMatch(env.call, l, this.regexes[a]!);
-          if (steps) steps.push({ op: 'args_array_any_match', detail: `${show(l)} ~ ${JSON.stringify(this.model.regexes[a])}`, value: show(st[sp - 1]!) });
+          if (steps) steps.push({ op: 'args_array_any_match', detail: `${show(l)} ~ ${JSON.stringify(this.model.regexes[a])}`, ...stepValue(st[sp - 1]!) });
           break;
         }
         case OP.CALL: {
@@ -252,7 +252,7 @@ export class LoadedPack {
           const args = st.slice(sp, sp + n);
           const v = callBuiltin(a, args, { call: env.call, nowMs: env.nowMs, history: hist ? hist.history : [] });
           st[sp++] = v;
-          if (steps) steps.push({ op: BUILTINS[a]!.name, detail: `${BUILTINS[a]!.name}(${args.map(show).join(', ')})`, value: show(v) });
+          if (steps) steps.push({ op: BUILTINS[a]!.name, detail: `${BUILTINS[a]!.name}(${args.map(show).join(', ')})`, ...stepValue(v) });
           break;
         }
         case OP.NOT: {
@@ -273,7 +273,7 @@ export class LoadedPack {
           const pat = this.consts[w[i + 2]!] as string;
           const v = st[sp - 1]!;
           st[sp - 1] = globOp(a, pat, v);
-          if (steps) steps.push({ op: GLOB_NAMES[a]!, detail: `${show(v)} ~ ${pat}`, value: show(st[sp - 1]!) });
+          if (steps) steps.push({ op: GLOB_NAMES[a]!, detail: `${show(v)} ~ ${pat}`, ...stepValue(st[sp - 1]!) });
           break;
         }
         case OP.AND_JMP:
@@ -402,6 +402,11 @@ export class LoadedPack {
     if (eff === 'deny') return done(d, ncand);
     return done(applyLimits({ agent: lim, call, file: this.file, nowMs, sessionId, decision: d, state: this.state, commit, trace }), ncand);
   }
+}
+
+/** A step's result for the trace: the value itself, or `error: true` (and null) when it is an error. */
+function stepValue(v: unknown): { value: unknown; error?: true } {
+  return v === ERR ? { value: null, error: true } : { value: v };
 }
 
 function show(v: unknown): string {

@@ -100,7 +100,12 @@ export type TraceEvent =
 export interface ConditionStep {
   op: string;
   detail: string;
+  /** The value loaded or computed (null when missing or an error). */
   value: unknown;
+  /** A `load` whose field is absent from the call. */
+  missing?: true;
+  /** A computation that failed (type mismatch, missing operand): the condition does not match. */
+  error?: true;
 }
 
 /** What `explain` returns: the decision plus every step that led to it. */

@@ -247,7 +247,8 @@ test('fmsc explain-call --format json: the Explanation (decision, candidates, ev
     ],
   );
   assert.equal(rules[1]!.steps[0], { op: 'load', detail: 'args.amount', value: 450 });
-  assert.is(rules[1]!.steps[1]!.detail, '450 <= 1000');
+  assert.equal(rules[1]!.steps[1], { op: '<=', detail: '450 <= 1000', value: true });
+  assert.equal(rules[0]!.steps[1], { op: '<=', detail: '450 <= 100', value: false });
   assert.equal(rules[1]!.missing, []);
 
   const m = JSON.parse(run(FMSC, ['explain-call', EXAMPLE, '--agent', 'support-bot', '--tool', 'stripe/refund', '--format', 'json']).stdout) as Explanation;
@@ -255,6 +256,10 @@ test('fmsc explain-call --format json: the Explanation (decision, candidates, ev
   assert.ok(first && first.kind === 'rule');
   assert.is(first.result, 'error');
   assert.equal(first.missing, ['args.amount']);
+  // JSON steps carry real values: a missing field and an error are flagged, not spelled as strings.
+  assert.equal(first.steps[0], { op: 'load', detail: 'args.amount', value: null, missing: true });
+  assert.is(first.steps[1]!.error, true);
+  assert.is(first.steps[1]!.value, null);
   assert.is(m.decision.code, 'POLICY_DENY');
 });
 

@@ -15,7 +15,7 @@ export function renderExplanation(x: Explanation): string {
         break;
       case 'rule':
         out.push(`${e.mandatory ? 'mandatory ' : ''}rule ${e.rule_ref}  ${e.text}  → ${e.result}`);
-        for (const s of e.steps) out.push(`    ${s.op === 'load' ? `${s.detail} = ${JSON.stringify(s.value)}` : `${s.detail} → ${String(s.value)}`}`);
+        for (const s of e.steps) out.push(`    ${s.op === 'load' ? `${s.detail} = ${s.missing ? '<missing>' : JSON.stringify(s.value)}` : `${s.detail} → ${s.error ? 'error' : JSON.stringify(s.value)}`}`);
         if (e.missing.length > 0) out.push(`    missing: ${e.missing.join(', ')}`);
         break;
       case 'default':
