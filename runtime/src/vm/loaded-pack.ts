@@ -46,9 +46,10 @@ interface AgentRt {
 
 const CACHE_LIMIT = 4096;
 
-/** Built-ins that read the session history (a pack without them keeps none). */
-const HISTORY_BUILTINS = new Set(
-  ['history_contains_within', 'history_sequence', 'history_tool_count', 'deny_count_within', 'session_sum', 'session_count'].map((n) => BUILTIN_ID[n]!),
+/** Bit mask of the built-ins that read the session history (a pack without them keeps none). */
+const HISTORY_BUILTINS = ['history_contains_within', 'history_sequence', 'history_tool_count', 'deny_count_within', 'session_sum', 'session_count'].reduce(
+  (m, n) => m | (1 << BUILTIN_ID[n]!),
+  0,
 );
 
 /** A pack body that passed parsing and verification, ready to decide. */
@@ -91,13 +92,8 @@ export class LoadedPack {
       }
     });
     this.ruleRefs = new Array(model.ruleLocs.length);
-    let uses = false;
-    const w = prog.words;
-    for (let i = 0; i < w.length; i += 3) {
-      if (w[i] === OP.CALL && HISTORY_BUILTINS.has(w[i + 1]!)) uses = true;
-      if (w[i] === OP.LOAD && this.pathRoots[w[i + 1]!] === 'session') uses = true;
-    }
-    this.usesHistory = uses;
+    // Every path is used (the verifier checks), so a `session` path means a LOAD of it.
+    this.usesHistory = (prog.called & HISTORY_BUILTINS) !== 0 || this.pathRoots.includes('session');
     let r = 0;
     let ph = 0;
     let rl = 0;

@@ -21,6 +21,8 @@ export interface Program {
   words: Int32Array;
   /** Per rule: index of its first instruction, or -1 when it has no condition. */
   entry: Int32Array;
+  /** Bit i set when some CALL names built-in i. */
+  called: number;
 }
 
 const V = 0;
@@ -65,6 +67,7 @@ export function verifyBytecode(m: BodyModel): Program {
   let pendSp = new Uint8Array(16);
   let pendStk = new Uint8Array(16 * DEPTH);
   let npend = 0;
+  let called = 0;
   let ri = 0;
   let start = 0;
   let pcNow = 0;
@@ -177,6 +180,7 @@ export function verifyBytecode(m: BodyModel): Program {
           if (b < bi!.min || b > bi!.max || b > LIMITS.maxCallArgs) fail(`bad argument count ${b} for ${bi!.name}`);
           pops = b;
           push = bi!.bool ? B : V;
+          called |= 1 << a;
           break;
         }
         case OP.NOT:
@@ -261,5 +265,5 @@ export function verifyBytecode(m: BodyModel): Program {
   for (let i = 0; i < nconst; i++) if (!constUsed[i]) throw new PackError(`constant ${i} is never used`);
   for (let i = 0; i < npath; i++) if (!pathUsed[i]) throw new PackError(`path ${i} is never used`);
   for (let i = 0; i < nre; i++) if (!reUsed[i]) throw new PackError(`regex ${i} is never used`);
-  return { words: words.subarray(0, nw), entry };
+  return { words: words.subarray(0, nw), entry, called };
 }
