@@ -31,6 +31,7 @@ import {
   PATTERN_NAMES,
   PackError,
   REQUIRED_SECTIONS,
+  RULE_RECORD_SIZE,
   RESERVED_SECTIONS,
   ROOT_NAMES,
   SECTION,
@@ -195,40 +196,65 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
   const producer = str(mr);
   mr.done();
 
-  // CONSTS
+  // CONSTS: read by offset like the rules (one pass, few calls).
   const cr = R(SECTION.CONSTS, 'constants');
   const nconst = cr.count(LIMITS.maxConsts, 1);
   const consts: ConstModel[] = new Array(nconst);
-  for (let i = 0; i < nconst; i++) {
-    const tag = cr.u8();
-    switch (tag) {
-      case CONST_TAG.nil:
-        consts[i] = { t: 'nil' };
-        break;
-      case CONST_TAG.false:
-      case CONST_TAG.true:
-        consts[i] = { t: 'bool', v: tag === CONST_TAG.true };
-        break;
-      case CONST_TAG.num:
-        consts[i] = { t: 'num', v: cr.f64() };
-        break;
-      case CONST_TAG.str:
-        consts[i] = { t: 'str', v: str(cr) };
-        break;
-      case CONST_TAG.list: {
-        const n = cr.count(LIMITS.maxListItems, 4);
-        const items: number[] = new Array(n);
-        for (let k = 0; k < n; k++) {
-          const j = cr.u32();
-          if (j >= i) throw new PackError(`constants: list ${i} refers to constant ${j} (not earlier)`);
-          items[k] = j;
+  {
+    const b = body;
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const end = cr.end;
+    let p = cr.pos;
+    const need = (n: number, i: number): void => {
+      if (p + n > end) throw new PackError(`constants: truncated at constant ${i}`);
+    };
+    for (let i = 0; i < nconst; i++) {
+      need(1, i);
+      const tag = b[p++]!;
+      switch (tag) {
+        case CONST_TAG.nil:
+          consts[i] = { t: 'nil' };
+          break;
+        case CONST_TAG.false:
+        case CONST_TAG.true:
+          consts[i] = { t: 'bool', v: tag === CONST_TAG.true };
+          break;
+        case CONST_TAG.num: {
+          need(8, i);
+          const v = dv.getFloat64(p, true);
+          // NaN, infinities and -0 are refused (the writer never emits them).
+          if (!Number.isFinite(v) || (v === 0 && 1 / v < 0)) throw new PackError(`constants: non-canonical number at byte ${p}`);
+          p += 8;
+          consts[i] = { t: 'num', v };
+          break;
         }
-        consts[i] = { t: 'list', items };
-        break;
+        case CONST_TAG.str: {
+          need(4, i);
+          const si = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
+          p += 4;
+          if (si >= nstr) throw new PackError(`constants: string index ${si} out of range`);
+          used[si] = 1;
+          consts[i] = { t: 'str', v: strings[si]! };
+          break;
+        }
+        case CONST_TAG.list: {
+          cr.pos = p;
+          const n = cr.count(LIMITS.maxListItems, 4);
+          const items: number[] = new Array(n);
+          for (let k = 0; k < n; k++) {
+            const j = cr.u32();
+            if (j >= i) throw new PackError(`constants: list ${i} refers to constant ${j} (not earlier)`);
+            items[k] = j;
+          }
+          p = cr.pos;
+          consts[i] = { t: 'list', items };
+          break;
+        }
+        default:
+          throw new PackError(`constants: bad tag ${tag} at constant ${i}`);
       }
-      default:
-        throw new PackError(`constants: bad tag ${tag} at constant ${i}`);
     }
+    cr.pos = p;
   }
   cr.done();
 
@@ -308,56 +334,92 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
   for (let i = 0; i < nhl; i++) if (!hlUsed[i]) throw new PackError(`host list ${i} is not referenced by any agent`);
   const sum = (f: (a: AgentModel) => number): number => agents.reduce((s, a) => s + f(a), 0);
 
-  // RULES
+  // RULES: fixed-size records (RULE_RECORD_SIZE), read by offset: this loop
+  // runs once per rule, mostly before V8 has optimised anything, so it makes
+  // no calls but the pattern check.
   const ru = R(SECTION.RULES, 'rule table');
-  const nrule = ru.count(LIMITS.maxRules, 24);
+  const nrule = ru.count(LIMITS.maxRules, RULE_RECORD_SIZE);
+  if (ru.end - ru.pos !== nrule * RULE_RECORD_SIZE) throw new PackError(`rule table: ${ru.end - ru.pos - nrule * RULE_RECORD_SIZE} bytes beyond ${nrule} records`);
   if (nrule !== sum((a) => a.ruleCount)) throw new PackError('rule table: count does not match the agent table');
   const [codeStart, codeEnd] = ranges.get(SECTION.BYTECODE)!;
   const code = body.subarray(codeStart, codeEnd);
   const rules: RuleModel[] = new Array(nrule);
   {
+    const b = body;
+    const nEffects = EFFECT_NAMES.length;
+    const nOrigins = ORIGIN_NAMES.length;
+    const nKinds = PATTERN_NAMES.length;
+    let p = ru.pos;
     let ai = 0;
     let left = nag > 0 ? agents[0]!.ruleCount : 0;
     let codeTotal = 0;
-    for (let i = 0; i < nrule; i++) {
+    for (let i = 0; i < nrule; i++, p += RULE_RECORD_SIZE) {
       while (left === 0) left = agents[++ai]!.ruleCount;
       left--;
-      const agent = agents[ai]!;
-      const effect = ru.enumOf(EFFECT_NAMES.length, 'effect');
-      const mandatory = ru.bool();
+      const effect = b[p]!;
+      if (effect >= nEffects) throw new PackError(`rule table: rule ${i} has a bad effect ${effect}`);
+      const mb = b[p + 1]!;
+      if (mb > 1) throw new PackError(`rule table: rule ${i} has a bad boolean ${mb}`);
+      const mandatory = mb === 1;
       if (mandatory && effect !== EFFECT.deny) throw new PackError(`rule table: rule ${i} is mandatory but not deny`);
-      const origin = ru.enumOf(ORIGIN_NAMES.length, 'rule origin');
-      const ph = ru.u16();
+      const origin = b[p + 2]!;
+      if (origin >= nOrigins) throw new PackError(`rule table: rule ${i} has a bad origin ${origin}`);
+      const ph = b[p + 3]! | (b[p + 4]! << 8);
       const phase = ph === NONE16 ? -1 : ph;
-      if (phase >= agent.phaseCount) throw new PackError(`rule table: rule ${i} phase ${phase} out of range`);
+      if (phase >= agents[ai]!.phaseCount) throw new PackError(`rule table: rule ${i} phase ${phase} out of range`);
       if ((origin === 1) !== (phase >= 0)) throw new PackError(`rule table: rule ${i} origin and phase disagree`);
-      const pat = pattern(ru);
-      const codeLen = ru.u32();
-      const maxStack = ru.u16();
+      const kind = b[p + 5]!;
+      if (kind >= nKinds) throw new PackError(`rule table: rule ${i} has a bad pattern kind ${kind}`);
+      const ti = (b[p + 6]! | (b[p + 7]! << 8) | (b[p + 8]! << 16)) + b[p + 9]! * 0x1000000;
+      if (ti >= nstr) throw new PackError(`rule table: string index ${ti} out of range`);
+      used[ti] = 1;
+      const text = strings[ti]!;
+      checkPattern(kind, text, 'rule table');
+      const codeLen = (b[p + 10]! | (b[p + 11]! << 8) | (b[p + 12]! << 16)) + b[p + 13]! * 0x1000000;
+      const maxStack = b[p + 14]! | (b[p + 15]! << 8);
       if (maxStack > LIMITS.maxStack) throw new PackError(`rule table: rule ${i} stack depth ${maxStack} exceeds ${LIMITS.maxStack}`);
       if ((codeLen === 0) !== (maxStack === 0)) throw new PackError(`rule table: rule ${i} code length and stack depth disagree`);
       codeTotal += codeLen;
       if (codeTotal > code.length) throw new PackError(`rule table: rule ${i} code overruns the bytecode section`);
-      const reason = optStr(ru);
-      const notify = optStr(ru);
-      rules[i] = { effect, mandatory, origin, phase, pattern: pat, codeLen, maxStack, reason, notify };
+      const ri = (b[p + 16]! | (b[p + 17]! << 8) | (b[p + 18]! << 16)) + b[p + 19]! * 0x1000000;
+      const ni = (b[p + 20]! | (b[p + 21]! << 8) | (b[p + 22]! << 16)) + b[p + 23]! * 0x1000000;
+      let reason: string | null = null;
+      let notify: string | null = null;
+      if (ri !== NONE) {
+        if (ri >= nstr) throw new PackError(`rule table: string index ${ri} out of range`);
+        used[ri] = 1;
+        reason = strings[ri]!;
+      }
+      if (ni !== NONE) {
+        if (ni >= nstr) throw new PackError(`rule table: string index ${ni} out of range`);
+        used[ni] = 1;
+        notify = strings[ni]!;
+      }
+      rules[i] = { effect, mandatory, origin, phase, pattern: { kind, text }, codeLen, maxStack, reason, notify };
     }
     if (codeTotal !== code.length) throw new PackError('bytecode section is not tiled exactly by the rules');
   }
-  ru.done();
 
-  // RULE_MAP
+  // RULE_MAP: fixed 12-byte records (u32 line, u32 column, u32 text).
   const lm = R(SECTION.RULE_MAP, 'rule map');
   const nloc = lm.count(LIMITS.maxRules, 12);
   if (nloc !== nrule) throw new PackError('rule map: count does not match the rule table');
+  if (lm.end - lm.pos !== nloc * 12) throw new PackError(`rule map: ${lm.end - lm.pos - nloc * 12} bytes beyond ${nloc} records`);
   const ruleLocs: RuleLocModel[] = new Array(nloc);
-  for (let i = 0; i < nloc; i++) {
-    const ln = line(lm);
-    const col = lm.u32();
-    if (col === 0) throw new PackError('rule map: column 0');
-    ruleLocs[i] = { line: ln, col, text: str(lm) };
+  {
+    const b = body;
+    let p = lm.pos;
+    for (let i = 0; i < nloc; i++, p += 12) {
+      const ln = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
+      const col = (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16)) + b[p + 7]! * 0x1000000;
+      const ti = (b[p + 8]! | (b[p + 9]! << 8) | (b[p + 10]! << 16)) + b[p + 11]! * 0x1000000;
+      if (ln === 0) throw new PackError('rule map: line 0');
+      if (col === 0) throw new PackError('rule map: column 0');
+      if (ti >= nstr) throw new PackError(`rule map: string index ${ti} out of range`);
+      used[ti] = 1;
+      ruleLocs[i] = { line: ln, col, text: strings[ti]! };
+    }
   }
-  lm.done();
 
   // PHASES
   const ph = R(SECTION.PHASES, 'phase table');

@@ -56,6 +56,14 @@ export const SECTION = {
   LANDLOCK: 0x42,
 } as const;
 
+/**
+ * One record of the RULES section (after its u32 count), 24 bytes:
+ * u8 effect | u8 mandatory | u8 origin | u16 phase (NONE16) | u8 pattern kind |
+ * u32 pattern text | u32 code length | u16 max stack | u32 reason (NONE) | u32 notify (NONE).
+ * Fixed size, so the loader checks the section length once and reads fields by offset.
+ */
+export const RULE_RECORD_SIZE = 24;
+
 /** Sections every body must carry. */
 export const REQUIRED_SECTIONS: readonly number[] = [
   SECTION.META,

@@ -7,7 +7,8 @@
  *
  * State changes happen only when `commit` is true (decide), never for explain,
  * and only for a call that ends permitted or deferred (a denied call consumes
- * no tokens and no budget; every decided call is recorded in the history).
+ * no tokens and no budget; a call deferred by a budget consumes no budget;
+ * every decided call is recorded in the history).
  */
 import type { BudgetModel, HostListModel, PhaseModel, RateLimitModel, RedactionModel } from '../pack/body-model';
 import { ON_EXCEED_NAMES, WINDOW_NAMES, WINDOW_SECONDS } from '../pack/format';
@@ -267,7 +268,12 @@ export function applyLimits(inp: LimitsInput): Decision {
   if (warnings !== null) d = { ...d, warnings: d.warnings ? [...d.warnings, ...warnings] : warnings };
   if (inp.commit) {
     if (bucketUpdates) for (const [k, t] of bucketUpdates) state.setBucket(k, { tokens: t, lastMs: nowMs });
-    if (counterUpdates) for (const [k, c] of counterUpdates) state.setCounter(k, c);
+    // A call a budget deferred has not spent anything: it waits for approval.
+    // Counting it would leave the window over its ceiling, deferring every
+    // later call, even free ones. (A call a rule deferred does count: it
+    // reserves its cost while it waits.)
+    const budgetDeferred = d.effect === 'defer' && d.code === 'BUDGET_EXCEEDED';
+    if (counterUpdates && !budgetDeferred) for (const [k, c] of counterUpdates) state.setCounter(k, c);
   }
   return d;
 }

@@ -128,6 +128,28 @@ test('budgets: max, warn_at, max_calls, on_exceed, per session', () => {
   assert.ok(d.approval_id);
 });
 
+test('budgets: a call the budget defers spends nothing; a call a rule defers reserves its cost', () => {
+  const { pack } = load(
+    policy(
+      agent('bot', [rule('defer', 'wire', { line: 3 }), rule('permit', '*', { line: 4 })], {
+        budgets: [budget('daily', { max: 100, onExceed: 'defer', line: 72 })],
+      }),
+    ),
+  );
+  let d = pack.decide(call('llm', {}, { cost: 500 }));
+  assert.equal([d.effect, d.code, d.rule_ref], ['defer', 'BUDGET_EXCEEDED', 'governance.fms:72']);
+  // The deferred 500 was not spent: a small call still fits.
+  d = pack.decide(call('llm', {}, { cost: 60 }));
+  assert.equal([d.effect, d.code], ['permit', 'PERMIT']);
+  // A rule's defer reserves its 30: 60 + 30 + 20 > 100.
+  d = pack.decide(call('wire', {}, { cost: 30 }));
+  assert.equal([d.effect, d.code], ['defer', 'POLICY_DEFER']);
+  d = pack.decide(call('llm', {}, { cost: 20 }));
+  assert.equal([d.effect, d.code], ['defer', 'BUDGET_EXCEEDED']);
+  d = pack.decide(call('llm', {}, { cost: 10 }));
+  assert.equal([d.effect, d.code], ['permit', 'PERMIT']);
+});
+
 test('egress: deny list wins, *.x.com matches subdomains', () => {
   const { pack } = load(policy(agent('bot', [rule('permit', 'http/*', { line: 2 })], { egress: hosts(['*.example.com', 'api.stripe.com'], ['evil.example.com'], 80) })));
   assert.is(pack.decide(call('http/get', { url: 'https://a.example.com/x' })).effect, 'permit');
