@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { corpusDir, ROOT } from '../../helpers/paths';
@@ -10,11 +10,32 @@ test('fmsc test: the decision fixtures written for corpus examples and docs cook
   corpusDir();
   const dir = join(ROOT, 'test/fixtures/corpus-decisions');
   const fixtures = readdirSync(dir).filter((f) => f.endsWith('.fmtest.json')).map((f) => join(dir, f));
-  assert.ok(fixtures.length >= 6);
+  assert.ok(fixtures.length >= 36);
   const r = spawnSync(process.execPath, [join(ROOT, 'dist/fmsc.mjs'), 'test', ...fixtures], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   assert.is(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /\b(\d+) passed, 0 failed/);
   assert.not.match(r.stdout, /✗/);
+});
+
+test('every faramesh-core example and policy pack and every docs cookbook policy has a fixture', () => {
+  const corpus = corpusDir();
+  const dir = join(ROOT, 'test/fixtures/corpus-decisions');
+  const covered = new Set(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.fmtest.json'))
+      .map((f) => resolve(dir, (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { policy: string }).policy)),
+  );
+  const core = join(corpus, 'faramesh-core');
+  const wanted = [
+    ...readdirSync(join(core, 'examples')).map((f) => join(core, 'examples', f)),
+    ...readdirSync(join(core, 'packs')).map((d) => join(core, 'packs', d, 'policy.fpl')),
+    ...readdirSync(join(core, 'policies/packs')).map((f) => join(core, 'policies/packs', f)),
+    // The cookbook of the FPL reference (fpl-28 imports a registry package that is not available offline).
+    ...['fpl-29', 'fpl-30', 'fpl-31', 'fpl-32'].map((b) => join(corpus, 'faramesh-docs/complete', `${b}.fms`)),
+  ];
+  assert.ok(wanted.length >= 36);
+  const missing = wanted.filter((w) => !covered.has(resolve(w)));
+  assert.equal(missing, []);
 });
 
 test('fmsc test fails (exit 1) when a case is wrong', () => {
