@@ -48,6 +48,19 @@ test('fmsc test fails (exit 1) when a case is wrong', () => {
   const r = spawnSync(process.execPath, [join(ROOT, 'dist/fmsc.mjs'), 'test', file], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   assert.is(r.status, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /1 failed/);
+
+  // --update rewrites the wrong expectation with the actual decision; the next run passes.
+  const good = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/corpus-decisions/infra-bot.fmtest.json'), 'utf8'));
+  const u = spawnSync(process.execPath, [join(ROOT, 'dist/fmsc.mjs'), 'test', '--update', file], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  assert.is(u.status, 0, u.stdout + u.stderr);
+  assert.match(u.stdout, /fixtures updated/);
+  const updated = JSON.parse(readFileSync(file, 'utf8'));
+  assert.is(updated.cases[2].expect.effect, good.cases[2].expect.effect);
+  assert.is(updated.cases[2].expect.code, good.cases[2].expect.code);
+  assert.equal(updated.cases[0], fx.cases[0]);
+  const again = spawnSync(process.execPath, [join(ROOT, 'dist/fmsc.mjs'), 'test', file], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  assert.is(again.status, 0, again.stdout + again.stderr);
+  assert.match(again.stdout, /0 failed/);
 });
 
 test.run();
