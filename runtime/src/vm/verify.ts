@@ -74,7 +74,6 @@ export function verifyBytecode(m: BodyModel): Program {
   const fail = (why: string): never => {
     throw new PackError(`bytecode of rule ${ri} at +${pcNow - start}: ${why}`);
   };
-  const u32 = (p: number): number => (code[p]! | (code[p + 1]! << 8) | (code[p + 2]! << 16)) + code[p + 3]! * 0x1000000;
   let off = 0;
   for (ri = 0; ri < m.rules.length; ri++) {
     const rule = m.rules[ri]!;
@@ -145,13 +144,13 @@ export function verifyBytecode(m: BodyModel): Program {
       let push = -1;
       switch (op) {
         case OP.PUSH_CONST:
-          a = u32(pc + 1);
+          a = (code[pc + 1]! | (code[pc + 2]! << 8) | (code[pc + 3]! << 16)) + code[pc + 4]! * 0x1000000;
           if (a >= nconst) fail(`constant ${a} out of range`);
           constUsed[a] = 1;
           push = V;
           break;
         case OP.LOAD:
-          a = u32(pc + 1);
+          a = (code[pc + 1]! | (code[pc + 2]! << 8) | (code[pc + 3]! << 16)) + code[pc + 4]! * 0x1000000;
           if (a >= npath) fail(`path ${a} out of range`);
           pathUsed[a] = 1;
           push = V;
@@ -166,7 +165,7 @@ export function verifyBytecode(m: BodyModel): Program {
           break;
         case OP.MATCH:
         case OP.ANY_MATCH:
-          a = u32(pc + 1);
+          a = (code[pc + 1]! | (code[pc + 2]! << 8) | (code[pc + 3]! << 16)) + code[pc + 4]! * 0x1000000;
           if (a >= nre) fail(`regex ${a} out of range`);
           reUsed[a] = 1;
           pops = 1;
@@ -200,7 +199,7 @@ export function verifyBytecode(m: BodyModel): Program {
           break;
         case OP.GLOB:
           a = code[pc + 1]!;
-          b = u32(pc + 2);
+          b = (code[pc + 2]! | (code[pc + 3]! << 8) | (code[pc + 4]! << 16)) + code[pc + 5]! * 0x1000000;
           if (a >= GLOB_NAMES.length) fail(`bad glob kind ${a}`);
           if (b >= nconst || !constIsStr[b]) fail(`glob constant ${b} is not a string`);
           constUsed[b] = 1;
@@ -209,7 +208,7 @@ export function verifyBytecode(m: BodyModel): Program {
           break;
         case OP.AND_JMP:
         case OP.OR_JMP: {
-          const t = u32(pc + 1);
+          const t = (code[pc + 1]! | (code[pc + 2]! << 8) | (code[pc + 3]! << 16)) + code[pc + 4]! * 0x1000000;
           if (t <= pc - start || t >= end - start) fail(`bad jump target +${t}`);
           if (sp === 0 || stk[sp - 1] !== B) fail('jump on a non-boolean');
           if (npend === pendOff.length) {
