@@ -348,6 +348,9 @@ export function checkCall(call: unknown): string | null {
   if (c['time'] !== undefined && (typeof c['time'] !== 'number' || !Number.isFinite(c['time']))) return 'call.time must be a finite number (ms)';
   if (!isObj(c['args'])) return 'call.args must be an object';
   if (!isObj(c['principal'])) return 'call.principal must be an object';
+  const groups = (c['principal'] as { groups?: unknown } | undefined)?.groups;
+  // A list, as the checker types it: a string here would turn `contains` into a substring test.
+  if (groups !== undefined && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string'))) return 'call.principal.groups must be a list of strings';
   if (!isObj(c['selectors'])) return 'call.selectors must be an object';
   return null;
 }

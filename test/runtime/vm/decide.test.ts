@@ -194,6 +194,10 @@ test('conditions: matches (RE2, linear), in, not in, network selectors, principa
   assert.is(pack.decide(call('mail/send', { currency: 'usd' }, { principal: { role: 'user' } })).effect, 'permit');
   assert.is(pack.decide(call('mail/send', { currency: 'usd' }, { principal: { role: 'admin' } })).effect, 'deny');
   assert.is(pack.decide(call('mail/send', { currency: 'usd' })).effect, 'deny'); // principal missing → error
+  // principal.groups is a list of strings; anything else is refused before any rule runs.
+  const bad = pack.decide(call('mail/send', { currency: 'usd' }, { principal: { role: 'user', groups: 'devops' } }));
+  assert.equal([bad.effect, bad.code, bad.human_message], ['deny', 'INVALID_CALL', 'denied: call.principal.groups must be a list of strings']);
+  assert.is(pack.decide(call('mail/send', { currency: 'usd' }, { principal: { role: 'user', groups: ['devops'] } })).effect, 'permit');
   assert.is(pack.decide(call('api/x', { url: 'https://x.acme.io/v1/pay', method: 'post' })).effect, 'permit');
   assert.is(pack.decide(call('api/x', { url: 'https://x.acme.io/v1/a/b', method: 'post' })).effect, 'deny');
   assert.is(pack.decide(call('api/x', { url: 'https://acme.io/v1/pay', method: 'post' })).effect, 'deny');
