@@ -3,7 +3,7 @@
  * same IR gives byte-identical output (no clock, no randomness, no Map
  * iteration over unordered input).
  */
-import type { Agent, Expr, NetworkMatch, Policy, Rule, ToolPattern, Value } from '../ir/types';
+import type { Agent, Expr, NetworkMatch, Policy, Rule, SourceLoc, ToolPattern, Value } from '../ir/types';
 import type { BodyModel, ConstModel, PatternModel, RuleModel } from '../../../runtime/src/pack/body-model';
 import { writeBody } from '../../../runtime/src/pack/body-writer';
 import {
@@ -387,6 +387,8 @@ export function buildBodyModel(policy: Policy, producer = PRODUCER): BodyModel {
   };
   const code: number[] = [];
   const seen = new Set<string>();
+  // Where each line comes from: the stack's file, or an imported package's ref.
+  const fileOf = (l: SourceLoc): string => l.file || policy.file;
   for (const a of policy.agents) {
     if (seen.has(a.id)) throw new EmitError(`duplicate agent ${a.id}`);
     seen.add(a.id);
@@ -395,7 +397,7 @@ export function buildBodyModel(policy: Policy, producer = PRODUCER): BodyModel {
       const f = emitRuleFn(t, r);
       for (const b of f.bytes) code.push(b);
       m.rules.push(ruleModel(a, r, f.bytes.length, f.max));
-      m.ruleLocs.push({ line: Math.max(1, r.loc.line), col: Math.max(1, r.loc.col), text: r.text });
+      m.ruleLocs.push({ line: Math.max(1, r.loc.line), col: Math.max(1, r.loc.col), text: r.text, file: fileOf(r.loc) });
     }
     for (const p of a.phases) {
       const next = p.next !== undefined ? a.phases.findIndex((q) => q.id === p.next) : -1;
@@ -407,10 +409,11 @@ export function buildBodyModel(policy: Policy, producer = PRODUCER): BodyModel {
         tools: p.tools.map(patternModel),
         line: Math.max(1, p.loc.line),
         col: Math.max(1, p.loc.col),
+        file: fileOf(p.loc),
       });
     }
     for (const r of a.rateLimits) {
-      m.rateLimits.push({ pattern: patternModel(r.pattern), count: r.count, per: WINDOW_NAMES.indexOf(r.per), line: Math.max(1, r.loc.line) });
+      m.rateLimits.push({ pattern: patternModel(r.pattern), count: r.count, per: WINDOW_NAMES.indexOf(r.per), line: Math.max(1, r.loc.line), file: fileOf(r.loc) });
     }
     for (const b of a.budgets) {
       m.budgets.push({
@@ -422,18 +425,19 @@ export function buildBodyModel(policy: Policy, producer = PRODUCER): BodyModel {
         warnAt: b.warnAt ?? null,
         onExceed: ON_EXCEED_NAMES.indexOf(b.onExceed),
         line: Math.max(1, b.loc.line),
+        file: fileOf(b.loc),
       });
     }
-    for (const r of a.redactions) m.redactions.push({ pattern: patternModel(r.tool), paths: r.paths, line: Math.max(1, r.loc.line) });
+    for (const r of a.redactions) m.redactions.push({ pattern: patternModel(r.tool), paths: r.paths, line: Math.max(1, r.loc.line), file: fileOf(r.loc) });
     let egress = -1;
     let modelPolicy = -1;
     if (a.egress) {
       egress = m.hostLists.length;
-      m.hostLists.push({ kind: HOST_LIST_KIND.egress, allow: a.egress.allow, deny: a.egress.deny, line: Math.max(1, a.egress.loc.line) });
+      m.hostLists.push({ kind: HOST_LIST_KIND.egress, allow: a.egress.allow, deny: a.egress.deny, line: Math.max(1, a.egress.loc.line), file: fileOf(a.egress.loc) });
     }
     if (a.modelPolicy) {
       modelPolicy = m.hostLists.length;
-      m.hostLists.push({ kind: HOST_LIST_KIND.model, allow: a.modelPolicy.allow, deny: a.modelPolicy.deny, line: Math.max(1, a.modelPolicy.loc.line) });
+      m.hostLists.push({ kind: HOST_LIST_KIND.model, allow: a.modelPolicy.allow, deny: a.modelPolicy.deny, line: Math.max(1, a.modelPolicy.loc.line), file: fileOf(a.modelPolicy.loc) });
     }
     m.agents.push({
       id: a.id,
@@ -442,6 +446,7 @@ export function buildBodyModel(policy: Policy, producer = PRODUCER): BodyModel {
       model: a.model ?? null,
       line: Math.max(1, a.loc.line),
       col: Math.max(1, a.loc.col),
+      file: fileOf(a.loc),
       ruleCount: rules.length,
       phaseCount: a.phases.length,
       rateLimitCount: a.rateLimits.length,

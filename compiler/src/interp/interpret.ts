@@ -43,8 +43,9 @@ function limitsOf(a: Agent): AgentLimits {
       tools: p.tools.map(pm),
       line: p.loc.line,
       col: p.loc.col,
+      file: p.loc.file,
     })),
-    rateLimits: a.rateLimits.map((r) => ({ pattern: pm(r.pattern), count: r.count, per: WINDOW_NAMES.indexOf(r.per), line: r.loc.line })),
+    rateLimits: a.rateLimits.map((r) => ({ pattern: pm(r.pattern), count: r.count, per: WINDOW_NAMES.indexOf(r.per), line: r.loc.line, file: r.loc.file })),
     budgets: a.budgets.map((b) => ({
       id: b.id,
       window: BUDGET_WINDOW_NAMES.indexOf(b.window),
@@ -54,10 +55,11 @@ function limitsOf(a: Agent): AgentLimits {
       warnAt: b.warnAt ?? null,
       onExceed: ON_EXCEED_NAMES.indexOf(b.onExceed),
       line: b.loc.line,
+      file: b.loc.file,
     })),
-    egress: a.egress ? { kind: 0, allow: a.egress.allow, deny: a.egress.deny, line: a.egress.loc.line } : null,
-    modelPolicy: a.modelPolicy ? { kind: 1, allow: a.modelPolicy.allow, deny: a.modelPolicy.deny, line: a.modelPolicy.loc.line } : null,
-    redactions: a.redactions.map((r) => ({ pattern: pm(r.tool), paths: r.paths, line: r.loc.line })),
+    egress: a.egress ? { kind: 0, allow: a.egress.allow, deny: a.egress.deny, line: a.egress.loc.line, file: a.egress.loc.file } : null,
+    modelPolicy: a.modelPolicy ? { kind: 1, allow: a.modelPolicy.allow, deny: a.modelPolicy.deny, line: a.modelPolicy.loc.line, file: a.modelPolicy.loc.file } : null,
+    redactions: a.redactions.map((r) => ({ pattern: pm(r.tool), paths: r.paths, line: r.loc.line, file: r.loc.file })),
   };
 }
 
@@ -108,7 +110,7 @@ export class Interpreter {
     const sessionId = call.session ?? '';
     // The interpreter always keeps the session (history and phase).
     const sess: SessionState = this.state.session(sessionKey(agent.id, sessionId));
-    const end = (d: Decision): Decision => finish(lim, call, d, sess, nowMs, this.state, true, null, file);
+    const end = (d: Decision): Decision => finish(lim, call, d, sess, nowMs, this.state, true, null);
     // 2. Phase.
     let phaseId: string | null = null;
     if (lim.phases.length > 0) {
@@ -117,7 +119,7 @@ export class Interpreter {
       sess.phase = p.id;
       sess.phaseSinceMs = cp.since;
       phaseId = p.id;
-      if (!visibleInPhase(p, call.tool)) return end(outOfPhase(call.tool, p.id, ref(file, p.line)));
+      if (!visibleInPhase(p, call.tool)) return end(outOfPhase(call.tool, p.id, ref(p.file, p.line)));
     }
     const env: EvalEnv = { call, nowMs, phase: phaseId, sessionCalls: sess.history.length, agentModel: agent.model ?? null };
     const applies = (r: Rule): boolean =>
@@ -125,21 +127,21 @@ export class Interpreter {
     const rules = [...agent.rules].sort((x, y) => x.index - y.index);
     // 3. Mandatory denies.
     for (const r of rules) {
-      if (r.mandatory && applies(r)) return end(ruleDecision('deny', call.tool, ref(file, r.loc.line), true, r.reason ?? null, r.notify ?? null, false));
+      if (r.mandatory && applies(r)) return end(ruleDecision('deny', call.tool, ref(r.loc.file || file, r.loc.line), true, r.reason ?? null, r.notify ?? null, false));
     }
     // 4. First match; 5. default.
     let d: Decision | null = null;
     let effect = agent.default;
     for (const r of rules) {
       if (r.mandatory || !applies(r)) continue;
-      d = ruleDecision(r.effect, call.tool, ref(file, r.loc.line), false, r.reason ?? null, r.notify ?? null, false);
+      d = ruleDecision(r.effect, call.tool, ref(r.loc.file || file, r.loc.line), false, r.reason ?? null, r.notify ?? null, false);
       effect = r.effect;
       break;
     }
-    if (d === null) d = ruleDecision(effect, call.tool, ref(file, agent.loc.line), false, null, null, true);
+    if (d === null) d = ruleDecision(effect, call.tool, ref(agent.loc.file || file, agent.loc.line), false, null, null, true);
     if (effect === 'deny') return end(d);
     // 6. Limits.
-    return end(applyLimits({ agent: lim, call, file, nowMs, sessionId, decision: d, state: this.state, commit: true, trace: null }));
+    return end(applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit: true, trace: null }));
   }
 
   private matchRule(r: Rule, env: EvalEnv, sess: SessionState): boolean | Err {

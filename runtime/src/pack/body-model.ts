@@ -31,6 +31,8 @@ export interface AgentModel {
   defaultDeclared: boolean;
   model: string | null;
   line: number;
+  /** Source of `line`: the stack's file, or the import ref of the package it came from. */
+  file: string;
   col: number;
   ruleCount: number;
   phaseCount: number;
@@ -61,6 +63,8 @@ export interface RuleModel {
 
 export interface RuleLocModel {
   line: number;
+  /** Source of `line`: the stack's file, or the import ref of the package it came from. */
+  file: string;
   col: number;
   text: string;
 }
@@ -73,6 +77,8 @@ export interface PhaseModel {
   next: number;
   tools: PatternModel[];
   line: number;
+  /** Source of `line`: the stack's file, or the import ref of the package it came from. */
+  file: string;
   col: number;
 }
 
@@ -82,6 +88,8 @@ export interface RateLimitModel {
   /** Index into WINDOW_NAMES. */
   per: number;
   line: number;
+  /** Source of `line`: the stack's file, or the import ref of the package it came from. */
+  file: string;
 }
 
 export interface BudgetModel {
@@ -95,6 +103,8 @@ export interface BudgetModel {
   /** Index into ON_EXCEED_NAMES. */
   onExceed: number;
   line: number;
+  /** Source of `line`: the stack's file, or the import ref of the package it came from. */
+  file: string;
 }
 
 export interface HostListModel {
@@ -103,16 +113,20 @@ export interface HostListModel {
   allow: string[];
   deny: string[];
   line: number;
+  /** Source of `line`: the stack's file, or the import ref of the package it came from. */
+  file: string;
 }
 
 export interface RedactionModel {
   pattern: PatternModel;
   paths: string[];
   line: number;
+  /** Source of `line`: the stack's file, or the import ref of the package it came from. */
+  file: string;
 }
 
 export interface BodyModel {
-  /** File name used in rule_ref. */
+  /** The stack's source file name (rule_ref of its own rules is `file:LINE`). */
   file: string;
   irVersion: number;
   producer: string;

@@ -281,24 +281,25 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
 
   // HOST_LISTS (read before agents so references can be checked)
   const hr = R(SECTION.HOST_LISTS, 'host lists');
-  const nhl = hr.count(LIMITS.maxAgents * 2, 13);
+  const nhl = hr.count(LIMITS.maxAgents * 2, 17);
   const hostLists: HostListModel[] = new Array(nhl);
   for (let i = 0; i < nhl; i++) {
     const kind = hr.enumOf(2, 'host list kind');
     const ln = line(hr);
+    const hfile = str(hr);
     const na = hr.count(LIMITS.maxPatternList, 4);
     const allow: string[] = new Array(na);
     for (let k = 0; k < na; k++) allow[k] = str(hr);
     const nd = hr.count(LIMITS.maxPatternList, 4);
     const deny: string[] = new Array(nd);
     for (let k = 0; k < nd; k++) deny[k] = str(hr);
-    hostLists[i] = { kind, allow, deny, line: ln };
+    hostLists[i] = { kind, allow, deny, line: ln, file: hfile };
   }
   hr.done();
 
   // AGENTS
   const ar = R(SECTION.AGENTS, 'agent table');
-  const nag = ar.count(LIMITS.maxAgents, 46);
+  const nag = ar.count(LIMITS.maxAgents, 50);
   const agents: AgentModel[] = new Array(nag);
   const ids = new Set<string>();
   const hlUsed = new Uint8Array(nhl);
@@ -320,6 +321,7 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
     const model = optStr(ar);
     const ln = line(ar);
     const col = ar.u32();
+    const afile = str(ar);
     const ruleCount = ar.u32();
     const phaseCount = ar.u32();
     const rateLimitCount = ar.u32();
@@ -328,7 +330,7 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
     if (phaseCount > LIMITS.maxPhases) throw new PackError(`agent table: agent \`${id}\` has too many phases`);
     const egress = hostRef(HOST_LIST_KIND.egress);
     const modelPolicy = hostRef(HOST_LIST_KIND.model);
-    agents[i] = { id, defaultEffect, defaultDeclared, model, line: ln, col, ruleCount, phaseCount, rateLimitCount, budgetCount, redactionCount, egress, modelPolicy };
+    agents[i] = { id, defaultEffect, defaultDeclared, model, line: ln, col, file: afile, ruleCount, phaseCount, rateLimitCount, budgetCount, redactionCount, egress, modelPolicy };
   }
   ar.done();
   for (let i = 0; i < nhl; i++) if (!hlUsed[i]) throw new PackError(`host list ${i} is not referenced by any agent`);
@@ -400,30 +402,33 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
     if (codeTotal !== code.length) throw new PackError('bytecode section is not tiled exactly by the rules');
   }
 
-  // RULE_MAP: fixed 12-byte records (u32 line, u32 column, u32 text).
+  // RULE_MAP: fixed 16-byte records (u32 line, u32 column, u32 text, u32 file).
   const lm = R(SECTION.RULE_MAP, 'rule map');
-  const nloc = lm.count(LIMITS.maxRules, 12);
+  const nloc = lm.count(LIMITS.maxRules, 16);
   if (nloc !== nrule) throw new PackError('rule map: count does not match the rule table');
-  if (lm.end - lm.pos !== nloc * 12) throw new PackError(`rule map: ${lm.end - lm.pos - nloc * 12} bytes beyond ${nloc} records`);
+  if (lm.end - lm.pos !== nloc * 16) throw new PackError(`rule map: ${lm.end - lm.pos - nloc * 16} bytes beyond ${nloc} records`);
   const ruleLocs: RuleLocModel[] = new Array(nloc);
   {
     const b = body;
     let p = lm.pos;
-    for (let i = 0; i < nloc; i++, p += 12) {
+    for (let i = 0; i < nloc; i++, p += 16) {
       const ln = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
       const col = (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16)) + b[p + 7]! * 0x1000000;
       const ti = (b[p + 8]! | (b[p + 9]! << 8) | (b[p + 10]! << 16)) + b[p + 11]! * 0x1000000;
       if (ln === 0) throw new PackError('rule map: line 0');
       if (col === 0) throw new PackError('rule map: column 0');
+      const fi = (b[p + 12]! | (b[p + 13]! << 8) | (b[p + 14]! << 16)) + b[p + 15]! * 0x1000000;
       if (ti >= nstr) throw new PackError(`rule map: string index ${ti} out of range`);
+      if (fi >= nstr) throw new PackError(`rule map: string index ${fi} out of range`);
       used[ti] = 1;
-      ruleLocs[i] = { line: ln, col, text: strings[ti]! };
+      used[fi] = 1;
+      ruleLocs[i] = { line: ln, col, text: strings[ti]!, file: strings[fi]! };
     }
   }
 
   // PHASES
   const ph = R(SECTION.PHASES, 'phase table');
-  const nph = ph.count(LIMITS.maxAgents * LIMITS.maxPhases, 19);
+  const nph = ph.count(LIMITS.maxAgents * LIMITS.maxPhases, 23);
   if (nph !== sum((a) => a.phaseCount)) throw new PackError('phase table: count does not match the agent table');
   const phases: PhaseModel[] = new Array(nph);
   {
@@ -444,17 +449,18 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
       if (next >= agents[ai]!.phaseCount) throw new PackError(`phase table: phase ${i} next ${next} out of range`);
       const ln = line(ph);
       const col = ph.u32();
+      const pfile = str(ph);
       const nt = ph.count(LIMITS.maxPatternList, 5);
       const tools: PatternModel[] = new Array(nt);
       for (let k = 0; k < nt; k++) tools[k] = pattern(ph);
-      phases[i] = { id, duration, next, tools, line: ln, col };
+      phases[i] = { id, duration, next, tools, line: ln, col, file: pfile };
     }
   }
   ph.done();
 
   // RATE_LIMITS
   const rl = R(SECTION.RATE_LIMITS, 'rate-limit table');
-  const nrl = rl.count(LIMITS.maxRules, 14);
+  const nrl = rl.count(LIMITS.maxRules, 18);
   if (nrl !== sum((a) => a.rateLimitCount)) throw new PackError('rate-limit table: count does not match the agent table');
   const rateLimits: RateLimitModel[] = new Array(nrl);
   for (let i = 0; i < nrl; i++) {
@@ -462,13 +468,14 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
     const count = rl.u32();
     if (count === 0) throw new PackError('rate-limit table: count 0');
     const per = rl.enumOf(WINDOW_NAMES.length, 'window');
-    rateLimits[i] = { pattern: pat, count, per, line: line(rl) };
+    const rline = line(rl);
+    rateLimits[i] = { pattern: pat, count, per, line: rline, file: str(rl) };
   }
   rl.done();
 
   // BUDGETS
   const bu = R(SECTION.BUDGETS, 'budget table');
-  const nbu = bu.count(LIMITS.maxRules, 11);
+  const nbu = bu.count(LIMITS.maxRules, 15);
   if (nbu !== sum((a) => a.budgetCount)) throw new PackError('budget table: count does not match the agent table');
   const budgets: BudgetModel[] = new Array(nbu);
   for (let i = 0; i < nbu; i++) {
@@ -489,22 +496,24 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
       warnAt = bu.f64();
       if (warnAt < 0 || warnAt > 1) throw new PackError('budget table: warn_at outside 0..1');
     }
-    budgets[i] = { id, window, max, daily, maxCalls, warnAt, onExceed, line: line(bu) };
+    const bline = line(bu);
+    budgets[i] = { id, window, max, daily, maxCalls, warnAt, onExceed, line: bline, file: str(bu) };
   }
   bu.done();
 
   // REDACTIONS
   const rd = R(SECTION.REDACTIONS, 'redaction table');
-  const nrd = rd.count(LIMITS.maxRules, 13);
+  const nrd = rd.count(LIMITS.maxRules, 17);
   if (nrd !== sum((a) => a.redactionCount)) throw new PackError('redaction table: count does not match the agent table');
   const redactions: RedactionModel[] = new Array(nrd);
   for (let i = 0; i < nrd; i++) {
     const pat = pattern(rd);
     const ln = line(rd);
+    const rfile = str(rd);
     const np = rd.count(LIMITS.maxPatternList, 4);
     const ps: string[] = new Array(np);
     for (let k = 0; k < np; k++) ps[k] = str(rd);
-    redactions[i] = { pattern: pat, paths: ps, line: ln };
+    redactions[i] = { pattern: pat, paths: ps, line: ln, file: rfile };
   }
   rd.done();
 

@@ -28,26 +28,39 @@ function collectStrings(m: BodyModel): string[] {
   for (const a of m.agents) {
     add(a.id);
     add(a.model);
+    add(a.file);
   }
   for (const r of m.rules) {
     pat(r.pattern);
     add(r.reason);
     add(r.notify);
   }
-  for (const l of m.ruleLocs) add(l.text);
+  for (const l of m.ruleLocs) {
+    add(l.text);
+    add(l.file);
+  }
   for (const p of m.phases) {
     add(p.id);
+    add(p.file);
     p.tools.forEach(pat);
   }
-  for (const r of m.rateLimits) pat(r.pattern);
-  for (const b of m.budgets) add(b.id);
+  for (const r of m.rateLimits) {
+    pat(r.pattern);
+    add(r.file);
+  }
+  for (const b of m.budgets) {
+    add(b.id);
+    add(b.file);
+  }
   for (const h of m.hostLists) {
     h.allow.forEach(add);
     h.deny.forEach(add);
+    add(h.file);
   }
   for (const r of m.redactions) {
     pat(r.pattern);
     r.paths.forEach(add);
+    add(r.file);
   }
   for (const s of set) if (LONE_SURROGATE.test(s)) throw new RangeError(`string with a lone surrogate: ${JSON.stringify(s)}`);
   // UTF-16 code-unit order: the order the loader checks with one `<` per string.
@@ -124,7 +137,7 @@ export function writeBody(m: BodyModel): Uint8Array {
     w.u32(m.agents.length);
     for (const a of m.agents) {
       w.u32(S(a.id)).u8(a.defaultEffect).u8(a.defaultDeclared ? 1 : 0).u32(OS(a.model));
-      w.u32(a.line).u32(a.col);
+      w.u32(a.line).u32(a.col).u32(S(a.file));
       w.u32(a.ruleCount).u32(a.phaseCount).u32(a.rateLimitCount).u32(a.budgetCount).u32(a.redactionCount);
       w.u32(a.egress < 0 ? NONE : a.egress).u32(a.modelPolicy < 0 ? NONE : a.modelPolicy);
     }
@@ -142,14 +155,14 @@ export function writeBody(m: BodyModel): Uint8Array {
   });
   sec(SECTION.RULE_MAP, (w) => {
     w.u32(m.ruleLocs.length);
-    for (const l of m.ruleLocs) w.u32(l.line).u32(l.col).u32(S(l.text));
+    for (const l of m.ruleLocs) w.u32(l.line).u32(l.col).u32(S(l.text)).u32(S(l.file));
   });
   sec(SECTION.PHASES, (w) => {
     w.u32(m.phases.length);
     for (const p of m.phases) {
       w.u32(S(p.id)).u8(p.duration === null ? 0 : 1);
       if (p.duration !== null) w.f64(p.duration);
-      w.u16(p.next < 0 ? NONE16 : p.next).u32(p.line).u32(p.col).u32(p.tools.length);
+      w.u16(p.next < 0 ? NONE16 : p.next).u32(p.line).u32(p.col).u32(S(p.file)).u32(p.tools.length);
       for (const t of p.tools) pat(w, t);
     }
   });
@@ -157,7 +170,7 @@ export function writeBody(m: BodyModel): Uint8Array {
     w.u32(m.rateLimits.length);
     for (const r of m.rateLimits) {
       pat(w, r.pattern);
-      w.u32(r.count).u8(r.per).u32(r.line);
+      w.u32(r.count).u8(r.per).u32(r.line).u32(S(r.file));
     }
   });
   sec(SECTION.BUDGETS, (w) => {
@@ -169,13 +182,13 @@ export function writeBody(m: BodyModel): Uint8Array {
       if (b.daily !== null) w.f64(b.daily);
       if (b.maxCalls !== null) w.u32(b.maxCalls);
       if (b.warnAt !== null) w.f64(b.warnAt);
-      w.u32(b.line);
+      w.u32(b.line).u32(S(b.file));
     }
   });
   sec(SECTION.HOST_LISTS, (w) => {
     w.u32(m.hostLists.length);
     for (const h of m.hostLists) {
-      w.u8(h.kind).u32(h.line).u32(h.allow.length);
+      w.u8(h.kind).u32(h.line).u32(S(h.file)).u32(h.allow.length);
       for (const s of h.allow) w.u32(S(s));
       w.u32(h.deny.length);
       for (const s of h.deny) w.u32(S(s));
@@ -185,7 +198,7 @@ export function writeBody(m: BodyModel): Uint8Array {
     w.u32(m.redactions.length);
     for (const r of m.redactions) {
       pat(w, r.pattern);
-      w.u32(r.line).u32(r.paths.length);
+      w.u32(r.line).u32(S(r.file)).u32(r.paths.length);
       for (const p of r.paths) w.u32(S(p));
     }
   });

@@ -103,7 +103,7 @@ export class LoadedPack {
       const rt: AgentRt = {
         id: a.id,
         defaultEffect: a.defaultEffect,
-        defaultRef: ref(model.file, a.line),
+        defaultRef: ref(a.file, a.line),
         ruleStart: r,
         ruleEnd: r + a.ruleCount,
         limits: {
@@ -148,7 +148,8 @@ export class LoadedPack {
 
   /** `governance.fms:LINE` of a rule, built on first use. */
   private ruleRef(ri: number): string {
-    return (this.ruleRefs[ri] ??= ref(this.file, this.model.ruleLocs[ri]!.line));
+    const l = this.model.ruleLocs[ri]!;
+    return (this.ruleRefs[ri] ??= ref(l.file, l.line));
   }
 
   /** Agent ids in the pack. */
@@ -341,7 +342,7 @@ export class LoadedPack {
     let phaseIdx = -1;
     if (phases.length > 0 || this.usesHistory) sess = this.state.session(sessionKey(a.id, sessionId));
     const done = (d: Decision, cands: number): Explanation => ({
-      decision: finish(lim, call, d, sess, nowMs, this.state, commit, trace, this.file),
+      decision: finish(lim, call, d, sess, nowMs, this.state, commit, trace),
       candidates: cands,
       events: trace ?? [],
     });
@@ -355,7 +356,7 @@ export class LoadedPack {
       const p = phases[phaseIdx]!;
       const vis = visibleInPhase(p, tool);
       if (trace) trace.push({ kind: 'phase', phase: p.id, visible: vis });
-      if (!vis) return done(outOfPhase(tool, p.id, ref(this.file, p.line)), 0);
+      if (!vis) return done(outOfPhase(tool, p.id, ref(p.file, p.line)), 0);
     }
     const env: EvalEnv = {
       call,
@@ -389,14 +390,14 @@ export class LoadedPack {
         const eff = EFFECT_NAMES[rule.effect]!;
         const d = ruleDecision(eff, tool, this.ruleRef(ri), rule.mandatory, rule.reason, rule.notify, false);
         if (eff === 'deny') return done(d, ncand);
-        return done(applyLimits({ agent: lim, call, file: this.file, nowMs, sessionId, decision: d, state: this.state, commit, trace }), ncand);
+        return done(applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace }), ncand);
       }
     }
     const eff = EFFECT_NAMES[a.defaultEffect]!;
     if (trace) trace.push({ kind: 'default', effect: eff, rule_ref: a.defaultRef });
     const d = ruleDecision(eff, tool, a.defaultRef, false, null, null, true);
     if (eff === 'deny') return done(d, ncand);
-    return done(applyLimits({ agent: lim, call, file: this.file, nowMs, sessionId, decision: d, state: this.state, commit, trace }), ncand);
+    return done(applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace }), ncand);
   }
 }
 

@@ -120,7 +120,6 @@ function dayString(day: number): string {
 export interface LimitsInput {
   agent: AgentLimits;
   call: Call;
-  file: string;
   nowMs: number;
   sessionId: string;
   /** The rule or default decision (permit or defer). */
@@ -135,7 +134,7 @@ export interface LimitsInput {
  * the first that refuses decides. Returns the resulting decision.
  */
 export function applyLimits(inp: LimitsInput): Decision {
-  const { agent, call, file, nowMs, state, trace } = inp;
+  const { agent, call, nowMs, state, trace } = inp;
   let d = inp.decision;
   const tool = call.tool;
   const cost = call.cost === undefined ? 0 : call.cost;
@@ -152,10 +151,10 @@ export function applyLimits(inp: LimitsInput): Decision {
     let tokens = r.count;
     if (b !== undefined) tokens = Math.min(r.count, b.tokens + (Math.max(0, nowMs - b.lastMs) / 1000) * rate);
     const ok = tokens >= 1;
-    if (trace) trace.push({ kind: 'rate_limit', rule_ref: ref(file, r.line), pattern: r.pattern.text, tokens, capacity: r.count, ok });
+    if (trace) trace.push({ kind: 'rate_limit', rule_ref: ref(r.file, r.line), pattern: r.pattern.text, tokens, capacity: r.count, ok });
     if (!ok) {
       const retry = Math.max(1, Math.ceil((1 - tokens) / rate));
-      const rr = ref(file, r.line);
+      const rr = ref(r.file, r.line);
       return {
         effect: 'deny',
         code: 'RATE_EXCEEDED',
@@ -184,8 +183,8 @@ export function applyLimits(inp: LimitsInput): Decision {
         (b.max !== null && spent > b.max) || (b.daily !== null && dc.spent + cost > b.daily) || (b.maxCalls !== null && c.calls + 1 > b.maxCalls);
       const warn = !exceeded && b.max !== null && b.warnAt !== null && spent >= b.warnAt * b.max;
       let rr = '';
-      if (trace) trace.push({ kind: 'budget', rule_ref: ref(file, b.line), budget_id: b.id, spent: c.spent, calls: c.calls, cost, ok: !exceeded, warn });
-      if (exceeded || warn) rr = ref(file, b.line);
+      if (trace) trace.push({ kind: 'budget', rule_ref: ref(b.file, b.line), budget_id: b.id, spent: c.spent, calls: c.calls, cost, ok: !exceeded, warn });
+      if (exceeded || warn) rr = ref(b.file, b.line);
       if (exceeded) {
         const cap = b.max !== null && spent > b.max ? `ceiling (${money(b.max)})` : b.daily !== null && dc.spent + cost > b.daily ? `daily ceiling (${money(b.daily)})` : `call limit (${b.maxCalls})`;
         const resets = b.window === 1 || (b.daily !== null && !(b.max !== null && spent > b.max) && !(b.maxCalls !== null && c.calls + 1 > b.maxCalls)) ? nextUtcMidnight(nowMs) : null;
@@ -243,8 +242,8 @@ export function applyLimits(inp: LimitsInput): Decision {
         why = `host '${host}' not in egress allow list`;
       }
     }
-    if (trace) trace.push({ kind: 'egress', rule_ref: ref(file, eg.line), host, ok });
-    if (!ok) return { effect: 'deny', code: 'EGRESS_DENIED', rule_ref: ref(file, eg.line), human_message: `denied: ${why}`, resolution: { type: 'rule_block', rule_id: 'egress' } };
+    if (trace) trace.push({ kind: 'egress', rule_ref: ref(eg.file, eg.line), host, ok });
+    if (!ok) return { effect: 'deny', code: 'EGRESS_DENIED', rule_ref: ref(eg.file, eg.line), human_message: `denied: ${why}`, resolution: { type: 'rule_block', rule_id: 'egress' } };
   }
 
   // Model policy.
@@ -253,12 +252,12 @@ export function applyLimits(inp: LimitsInput): Decision {
     const model = typeof call.model === 'string' ? call.model : agent.model;
     let ok = true;
     if (model !== null) ok = !listMatch(mp.deny, model, false) && (mp.allow.length === 0 || listMatch(mp.allow, model, false));
-    if (trace) trace.push({ kind: 'model_policy', rule_ref: ref(file, mp.line), model, ok });
+    if (trace) trace.push({ kind: 'model_policy', rule_ref: ref(mp.file, mp.line), model, ok });
     if (!ok) {
       return {
         effect: 'deny',
         code: 'MODEL_DENIED',
-        rule_ref: ref(file, mp.line),
+        rule_ref: ref(mp.file, mp.line),
         human_message: `denied: model '${model}' is not permitted`,
         resolution: { type: 'rule_block', rule_id: 'model_policy' },
       };
@@ -304,11 +303,11 @@ function maskPath(obj: unknown, segs: string[]): void {
  * DESIGN §3 step 7: `args` with every redaction path of the matching `redact`
  * entries masked, or null when no redaction applies to the tool.
  */
-export function redactArgs(agent: AgentLimits, call: Call, trace: TraceEvent[] | null, file: string): { [k: string]: unknown } | null {
+export function redactArgs(agent: AgentLimits, call: Call, trace: TraceEvent[] | null): { [k: string]: unknown } | null {
   let out: { [k: string]: unknown } | null = null;
   for (const r of agent.redactions) {
     if (!patternMatch(r.pattern.kind, r.pattern.text, call.tool)) continue;
-    if (trace) trace.push({ kind: 'redaction', rule_ref: ref(file, r.line), paths: r.paths });
+    if (trace) trace.push({ kind: 'redaction', rule_ref: ref(r.file, r.line), paths: r.paths });
     out ??= (cloneJson(call.args ?? {}) as { [k: string]: unknown });
     for (const p of r.paths) maskPath(out, p.split('.'));
   }
@@ -319,13 +318,13 @@ export function redactArgs(agent: AgentLimits, call: Call, trace: TraceEvent[] |
  * Final touches shared by both engines: approval id for a defer, redaction,
  * and (when committing) the session history entry.
  */
-export function finish(agent: AgentLimits, call: Call, d: Decision, sess: SessionState | null, nowMs: number, state: StateStore, commit: boolean, trace: TraceEvent[] | null, file: string): Decision {
+export function finish(agent: AgentLimits, call: Call, d: Decision, sess: SessionState | null, nowMs: number, state: StateStore, commit: boolean, trace: TraceEvent[] | null): Decision {
   if (d.effect === 'defer') {
     const id = commit ? state.approvalId() : 'apr-dry-run';
     d = { ...d, approval_id: id, resolution: { type: 'pending_approval', approval_id: id } };
   }
   if (agent.redactions.length > 0) {
-    const r = redactArgs(agent, call, trace, file);
+    const r = redactArgs(agent, call, trace);
     if (r !== null) d = { ...d, redacted_args: r };
   }
   if (commit && sess !== null) recordHistory(sess, { tool: call.tool, effect: d.effect, timeMs: nowMs, args: call.args });

@@ -94,31 +94,31 @@ export function inspectBody(body: Uint8Array): string {
   let rl = 0;
   let bu = 0;
   for (const a of m.agents) {
-    out.push(`agent ${a.id} (${m.file}:${a.line})  default ${EFFECT_NAMES[a.defaultEffect]}${a.defaultDeclared ? '' : ' (implicit)'}${a.model ? `  model ${a.model}` : ''}`);
+    out.push(`agent ${a.id} (${a.file}:${a.line})  default ${EFFECT_NAMES[a.defaultEffect]}${a.defaultDeclared ? '' : ' (implicit)'}${a.model ? `  model ${a.model}` : ''}`);
     for (let k = 0; k < a.phaseCount; k++, ph++) {
       const p = m.phases[ph]!;
-      out.push(`  phase ${p.id} (${m.file}:${p.line})${p.duration !== null ? ` duration ${p.duration}s` : ''}${p.next >= 0 ? ` next ${m.phases[ph - k + p.next]!.id}` : ''}  tools ${p.tools.map((t) => t.text).join(' ')}`);
+      out.push(`  phase ${p.id} (${p.file}:${p.line})${p.duration !== null ? ` duration ${p.duration}s` : ''}${p.next >= 0 ? ` next ${m.phases[ph - k + p.next]!.id}` : ''}  tools ${p.tools.map((t) => t.text).join(' ')}`);
     }
     for (let k = 0; k < a.rateLimitCount; k++, rl++) {
       const x = m.rateLimits[rl]!;
-      out.push(`  rate_limit ${x.pattern.text} ${x.count}/${WINDOW_NAMES[x.per]} (${m.file}:${x.line})`);
+      out.push(`  rate_limit ${x.pattern.text} ${x.count}/${WINDOW_NAMES[x.per]} (${x.file}:${x.line})`);
     }
     for (let k = 0; k < a.budgetCount; k++, bu++) {
       const b = m.budgets[bu]!;
-      out.push(`  budget ${b.id} window ${BUDGET_WINDOW_NAMES[b.window]}${b.max !== null ? ` max $${b.max}` : ''}${b.daily !== null ? ` daily $${b.daily}` : ''}${b.maxCalls !== null ? ` max_calls ${b.maxCalls}` : ''}${b.warnAt !== null ? ` warn_at ${b.warnAt}` : ''} on_exceed ${ON_EXCEED_NAMES[b.onExceed]} (${m.file}:${b.line})`);
+      out.push(`  budget ${b.id} window ${BUDGET_WINDOW_NAMES[b.window]}${b.max !== null ? ` max $${b.max}` : ''}${b.daily !== null ? ` daily $${b.daily}` : ''}${b.maxCalls !== null ? ` max_calls ${b.maxCalls}` : ''}${b.warnAt !== null ? ` warn_at ${b.warnAt}` : ''} on_exceed ${ON_EXCEED_NAMES[b.onExceed]} (${b.file}:${b.line})`);
     }
     if (a.egress >= 0) {
       const h = m.hostLists[a.egress]!;
-      out.push(`  egress allow [${h.allow.join(', ')}] deny [${h.deny.join(', ')}] (${m.file}:${h.line})`);
+      out.push(`  egress allow [${h.allow.join(', ')}] deny [${h.deny.join(', ')}] (${h.file}:${h.line})`);
     }
     if (a.modelPolicy >= 0) {
       const h = m.hostLists[a.modelPolicy]!;
-      out.push(`  model_policy allow [${h.allow.join(', ')}] deny [${h.deny.join(', ')}] (${m.file}:${h.line})`);
+      out.push(`  model_policy allow [${h.allow.join(', ')}] deny [${h.deny.join(', ')}] (${h.file}:${h.line})`);
     }
     for (let k = 0; k < a.ruleCount; k++, r++) {
       const rule = m.rules[r]!;
       const loc = m.ruleLocs[r]!;
-      out.push(`  rule #${k} ${m.file}:${loc.line}:${loc.col}  ${EFFECT_NAMES[rule.effect]}${rule.mandatory ? '!' : ''} ${PATTERN_NAMES[rule.pattern.kind]} ${rule.pattern.text}${rule.phase >= 0 ? ` [phase ${m.phases[ph - a.phaseCount + rule.phase]!.id}]` : ''}`);
+      out.push(`  rule #${k} ${loc.file}:${loc.line}:${loc.col}  ${EFFECT_NAMES[rule.effect]}${rule.mandatory ? '!' : ''} ${PATTERN_NAMES[rule.pattern.kind]} ${rule.pattern.text}${rule.phase >= 0 ? ` [phase ${m.phases[ph - a.phaseCount + rule.phase]!.id}]` : ''}`);
       out.push(`      | ${loc.text}`);
       out.push(...disassemble(m, off, rule.codeLen));
       off += rule.codeLen;
