@@ -74,6 +74,8 @@ export const CATALOGUE: CatalogueEntry[] = [
   e('FMS2031', 'error', 'set twice', 'A field is set twice in one block, or a rule has two conditions (join them with `and`).', 'agent "bot" {\n  default deny\n  default permit\n}'),
   e('FMS2032', 'error', 'malformed manifest line', 'A manifest line is `manifest orchestrator ID undeclared deny|defer` or `manifest grant ID to ID max N [approval]`.', 'manifest grant a b c'),
   e('FMS2033', 'warning', 'placeholder in a value', 'A string value contains `...` or `<name>`, the way documentation marks parts to fill in; the policy would ship the placeholder.', 'provider "kms" {\n  type = "gcp-kms"\n  key  = "projects/.../cryptoKeys/app"\n}'),
+  e('FMS2034', 'error', 'imported agent cannot be merged', 'A package declares an agent the stack also declares, and merging them would drop or weaken a setting: phases, a different `default` or `model`, a second `egress` or `model_policy`, or a budget both sides declare. Imported rules, rate limits, budgets and redactions merge; those settings must be declared once, in the stack.', 'import "example.com/acme/bot@1.0.0"   # declares agent "bot" with `default permit`\n\nagent "bot" {\n  default deny\n}'),
+  e('FMS2035', 'warning', '`use` parameters not applied', 'A `use ALIAS { … }` block sets parameters. The FPL documentation shows them but does not define what they change, so the compiler checks the alias and records the values without applying them to the imported rules. The policy may not be what the parameters suggest.', 'import "example.com/acme/stripe@1.0.0" as stripe_rules\n\nagent "payments-bot" {\n  default deny\n  use stripe_rules {\n    refund_threshold = 500\n  }\n}'),
 ];
 
 export const CATALOGUE_BY_CODE = new Map(CATALOGUE.map((c) => [c.code, c]));

@@ -1,7 +1,7 @@
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 import type { DiagnosticSink } from '../diagnostics/diagnostic';
-import type { Import, Policy } from './types';
+import type { Agent, HostLists, Import, Policy } from './types';
 
 ed.hashes.sha512 = sha512;
 
@@ -28,8 +28,15 @@ export function scopeCovers(scope: string, target: string): boolean {
 
 /**
  * Resolves, pins and verifies the imports of `ir`, then lowers each artifact
- * with `lowerArtifact` and merges its agents: a new agent id is added, an
- * existing one gets the imported rules after its own.
+ * with `lowerArtifact` (its file name is the import ref, so its rules answer
+ * with `rule_ref` = `host/path@version:LINE`) and merges its agents:
+ * - an agent the stack does not declare is added whole;
+ * - an agent the stack declares gets the imported rules after its own, then the
+ *   imported rate limits, budgets and redactions; an imported egress or
+ *   model_policy applies when the stack's agent has none. Anything that cannot
+ *   be merged without dropping or weakening part of either side (phases, a
+ *   different default or model, a second egress or model_policy, a budget id
+ *   declared on both sides) is an error, FMS2034: nothing is dropped silently.
  */
 export function resolveImports(
   ir: Policy,
@@ -81,9 +88,20 @@ export function resolveImports(
     }
     imp.sha256 = found.sha256;
     const text = Buffer.from(found.bytes).toString('utf8');
-    const sub = lowerArtifact(text, found.file);
+    const sub = lowerArtifact(text, imp.ref);
     if (sub.errors.length) {
       sink.accept({ code: 'FMS2022', severity: 'error', message: `import \`${imp.ref}\` does not compile: ${sub.errors[0]}`, span });
+      continue;
+    }
+    if (sub.ir.imports.length > 0) {
+      const nested = sub.ir.imports[0]!.ref;
+      sink.accept({
+        code: 'FMS2022',
+        severity: 'error',
+        message: `import \`${imp.ref}\` itself imports \`${nested}\`: packages that import packages are not supported`,
+        span,
+        help: `import \`${nested}\` in this stack as well (agents merge by name, so the effect is the same), and ask the publisher for a self-contained package`,
+      });
       continue;
     }
     for (const agent of sub.ir.agents) {
@@ -92,7 +110,40 @@ export function resolveImports(
         ir.agents.push(agent);
         continue;
       }
+      const conflict = mergeConflict(mine, agent);
+      if (conflict) {
+        sink.accept({
+          code: 'FMS2034',
+          severity: 'error',
+          message: `import \`${imp.ref}\` cannot be merged into agent \`${mine.id}\`: ${conflict}`,
+          span,
+          related: [{ message: `the stack's agent \`${mine.id}\``, file: sink.file, span: mine.loc.span }],
+          help: 'an imported agent adds rules, rate limits, budgets and redactions to the agent of the same name; settings both sides declare must be declared once, in the stack',
+        });
+        continue;
+      }
       for (const r of agent.rules) mine.rules.push({ ...r, index: mine.rules.length });
+      mine.rateLimits.push(...agent.rateLimits);
+      mine.budgets.push(...agent.budgets);
+      mine.redactions.push(...agent.redactions);
+      if (agent.egress) mine.egress = agent.egress;
+      if (agent.modelPolicy) mine.modelPolicy = agent.modelPolicy;
     }
   }
+}
+
+const sameLists = (a: HostLists, b: HostLists): boolean => a.allow.join('\n') === b.allow.join('\n') && a.deny.join('\n') === b.deny.join('\n');
+
+/** Why an imported agent cannot be merged into the stack's agent of the same id (undefined: it can). */
+function mergeConflict(mine: Agent, theirs: Agent): string | undefined {
+  if (theirs.phases.length > 0) return 'the imported agent declares phases (a stack agent has one phase machine, declared in the stack)';
+  if (theirs.defaultDeclared && mine.defaultDeclared && theirs.default !== mine.default) return `the imported agent's default is \`${theirs.default}\`, the stack's is \`${mine.default}\``;
+  if (theirs.defaultDeclared && !mine.defaultDeclared) return `the imported agent declares \`default ${theirs.default}\`; declare the default in the stack`;
+  if (theirs.model !== undefined && mine.model !== undefined && theirs.model !== mine.model) return `the imported agent's model is \`${theirs.model}\`, the stack's is \`${mine.model}\``;
+  if (theirs.egress && mine.egress && !sameLists(theirs.egress, mine.egress)) return 'both declare an `egress` block';
+  if (theirs.modelPolicy && mine.modelPolicy && !sameLists(theirs.modelPolicy, mine.modelPolicy)) return 'both declare a `model_policy` block';
+  const ids = new Set(mine.budgets.map((b) => b.id));
+  const dup = theirs.budgets.find((b) => ids.has(b.id));
+  if (dup) return `both declare \`budget ${dup.id}\``;
+  return undefined;
 }

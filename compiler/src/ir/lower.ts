@@ -43,6 +43,8 @@ export interface LowerOptions {
   allowUnsetEnv?: boolean;
   /** Resolves `import` lines (the CLI passes a registry-folder resolver); without it imports are only checked for form. */
   resolveImport?: ImportResolver;
+  /** The name rule refs use for this source (default: the file's base name; an imported package passes its ref). */
+  sourceName?: string;
 }
 
 /** The id of the agent formed by flat rules in a file with no named agent. */
@@ -72,7 +74,7 @@ class Lowerer {
   ) {
     this.sink = new DiagnosticSink(file);
     this.lines = new LineIndex(text);
-    this.ir = { irVersion: 1, file: baseName(file), imports: [], runtime: {}, trust: [], blocks: [], agents: [] };
+    this.ir = { irVersion: 1, file: opts.sourceName ?? baseName(file), imports: [], runtime: {}, trust: [], blocks: [], agents: [] };
   }
 
   private loc(span: Span): SourceLoc {
@@ -126,7 +128,7 @@ class Lowerer {
         const parsed = parse(text, file);
         const errs = parsed.diagnostics.filter((d) => d.severity === 'error');
         if (errs.length) return { ir: this.ir, errors: errs.map((d) => d.message) };
-        const sub = lower(parsed.ast, text, file, { ...this.opts, resolveImport: undefined });
+        const sub = lower(parsed.ast, text, file, { ...this.opts, resolveImport: undefined, sourceName: file });
         return { ir: sub.ir, errors: sub.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message) };
       });
     }
@@ -632,6 +634,14 @@ class Lowerer {
           const name = b.label?.text ?? '';
           const guess = didYouMean(name, this.aliases);
           this.error('FMS2025', `\`use ${name}\` names no import alias`, b.label?.span ?? b.keyword.span, guess ? `did you mean \`${guess}\`?` : 'import the package with `import "host/kind/name@1.2.3" as NAME` first');
+        }
+        if (b.items.length > 0) {
+          this.warn(
+            'FMS2035',
+            `the parameters of \`use ${b.label?.text ?? ''}\` are not applied`,
+            b.items[0]!.span,
+            'the FPL documentation does not define what `use` parameters do, so this compiler records them without changing the imported rules; write the values into your own rules instead',
+          );
         }
         a.blocks.push(this.config(b, 'use'));
         return;

@@ -67,7 +67,7 @@ agent "payments" {
   model_policy { allow = ["gpt-4o"] }
   alert { on = "deny" notify = "slack://#sec" }
   delegate helper { ttl 1h }
-  use base { threshold = 5 }
+  use base {}
 }
 
 agent "helper" {
