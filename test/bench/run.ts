@@ -153,7 +153,7 @@ async function main(): Promise<void> {
   {
     const bodies = sizes.map((n) => emitPackBody(benchPolicy(n).ir));
     await new Promise((r) => setTimeout(r, 500));
-    for (let i = 0; i < sizes.length; i++) coldMs.set(sizes[i]!, await freshProcessLoadMs(bodies[i]!, 9));
+    for (let i = 0; i < sizes.length; i++) coldMs.set(sizes[i]!, await freshProcessLoadMs(bodies[i]!, 15));
   }
   for (const n of sizes) {
     const p = benchPolicy(n);
@@ -211,7 +211,7 @@ async function main(): Promise<void> {
   console.log(`\nfms decision benchmark — node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, timer overhead ${overhead} ns (subtracted)`);
   console.log('fms: pre-parsed call through the full pipeline (indexed dispatch, bytecode, rate limit, budget); json: JSON string → JSON answer.');
   console.log('compile: governance.fms source → parse, IR, all checks → pack body; emit: IR → pack body only.');
-  console.log('load: parse + CRCs + bytecode verification + index, median in this process; new process: first load in a fresh node (median of 9).');
+  console.log('load: parse + CRCs + bytecode verification + index, median in this process; new process: first load in a fresh node (median of 15).');
   console.log('cedar: @cedar-policy/cedar-wasm statefulIsAuthorized with one preparsed policy set per action (per-action slicing).\n');
   console.log(line(cols));
   console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
