@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { emitPackBody } from '../../../compiler/src/emit/emit-body';
-import { BODY_HEADER_SIZE, PackError, SECTION, SECTION_ENTRY_SIZE } from '../../../runtime/src/pack/format';
+import { BODY_HEADER_SIZE, PackError, SECTION, SECTION_ENTRY_SIZE, crc32 } from '../../../runtime/src/pack/format';
 import { ManualClock, MemoryState } from '../../../runtime/src/state/store';
 import { type LoadedPack, loadPackBody } from '../../../runtime/src/vm/loaded-pack';
 import type { Call } from '../../../runtime/src/vm/types';
@@ -162,6 +162,49 @@ test('structural checks alone: no crash, header and table fully covered, survivo
     );
   }
   assert.ok(refused / total > 0.5, `structural checks refused only ${refused}/${total}`);
+});
+
+/**
+ * Deeper than one byte: 1–8 random byte changes per trial, with every section's
+ * CRC recomputed so that the structural checks and the verifier (not the CRC)
+ * must catch them. Each trial either is refused with a PackError or loads a
+ * pack that answers every probe without throwing.
+ */
+test('multi-byte corruption with CRCs fixed up: refused or harmless, never a crash', () => {
+  let seed = 20261126;
+  const rnd = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const view = new DataView(BODY.buffer, BODY.byteOffset, BODY.byteLength);
+  const nsec = view.getUint16(6, true);
+  const tableEnd = BODY_HEADER_SIZE + nsec * SECTION_ENTRY_SIZE;
+  let refused = 0;
+  let loaded = 0;
+  for (let t = 0; t < 20_000; t++) {
+    const b = BODY.slice();
+    const k = 1 + rnd(8);
+    // Only section bytes: the header and table are covered exactly above.
+    for (let j = 0; j < k; j++) b[tableEnd + rnd(b.length - tableEnd)] = rnd(256);
+    const v = new DataView(b.buffer);
+    for (let s = 0; s < nsec; s++) {
+      const e = BODY_HEADER_SIZE + s * SECTION_ENTRY_SIZE;
+      const off = v.getUint32(e + 4, true);
+      v.setUint32(e + 12, crc32(b, off, off + v.getUint32(e + 8, true)), true);
+    }
+    let pack: LoadedPack;
+    try {
+      pack = fresh(b);
+    } catch (e) {
+      assert.ok(e instanceof PackError, `trial ${t}: non-PackError ${String(e)}`);
+      refused++;
+      continue;
+    }
+    fingerprint(pack); // must not throw
+    loaded++;
+  }
+  assert.is(refused + loaded, 20_000);
+  assert.ok(refused > 10_000, `only ${refused} refused`);
 });
 
 test.run();
