@@ -149,7 +149,6 @@ async function main(): Promise<void> {
   // background compiler and GC threads of the benchmarks below would compete
   // with the child.
   const coldMs = new Map<number, number>();
-  for (const n of sizes) coldMs.set(n, 0);
   {
     const bodies = sizes.map((n) => emitPackBody(benchPolicy(n).ir));
     await new Promise((r) => setTimeout(r, 500));

@@ -145,20 +145,23 @@ export const STROP_NAMES = ['contains', 'startsWith', 'endsWith'] as const;
 export const GLOB = { host: 0, path: 1, value: 2, method: 3 } as const;
 export const GLOB_NAMES = ['host', 'path', 'value', 'method'] as const;
 
-/** Built-in functions (CALL operand) with arity [min, max] and whether they yield a bool. */
+/**
+ * Built-in functions (CALL operand) with arity [min, max], whether they yield a
+ * bool, and whether they read the session history.
+ */
 export const BUILTINS = [
-  { name: 'history_contains_within', min: 2, max: 2, bool: true },
-  { name: 'history_sequence', min: 1, max: 16, bool: true },
-  { name: 'history_tool_count', min: 1, max: 1, bool: false },
-  { name: 'deny_count_within', min: 1, max: 1, bool: false },
-  { name: 'args_array_len', min: 1, max: 1, bool: false },
-  { name: 'args_array_contains', min: 2, max: 2, bool: true },
+  { name: 'history_contains_within', min: 2, max: 2, bool: true, history: true },
+  { name: 'history_sequence', min: 1, max: 16, bool: true, history: true },
+  { name: 'history_tool_count', min: 1, max: 1, bool: false, history: true },
+  { name: 'deny_count_within', min: 1, max: 1, bool: false, history: true },
+  { name: 'args_array_len', min: 1, max: 1, bool: false, history: false },
+  { name: 'args_array_contains', min: 2, max: 2, bool: true, history: false },
   /** Never used with CALL: args_array_any_match compiles to ANY_MATCH (its regex is compiled at load). */
-  { name: 'args_array_any_match', min: 2, max: 2, bool: true },
-  { name: 'purpose', min: 1, max: 1, bool: true },
-  { name: 'len', min: 1, max: 1, bool: false },
-  { name: 'session_sum', min: 2, max: 3, bool: false },
-  { name: 'session_count', min: 1, max: 2, bool: false },
+  { name: 'args_array_any_match', min: 2, max: 2, bool: true, history: false },
+  { name: 'purpose', min: 1, max: 1, bool: true, history: false },
+  { name: 'len', min: 1, max: 1, bool: false, history: false },
+  { name: 'session_sum', min: 2, max: 3, bool: false, history: true },
+  { name: 'session_count', min: 1, max: 2, bool: false, history: true },
 ] as const;
 export const BUILTIN_ID: Record<string, number> = Object.fromEntries(BUILTINS.map((b, i) => [b.name, i]));
 /** Index of args_array_any_match, which CALL must never name. */

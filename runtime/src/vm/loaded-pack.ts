@@ -4,7 +4,7 @@
 import { RE2JS } from 're2js';
 import type { BodyModel, PhaseModel } from '../pack/body-model';
 import { readBody } from '../pack/body-reader';
-import { BUILTIN_ID, BUILTINS, EFFECT_NAMES, OP, PATTERN, PackError, ROOT_NAMES, CMP_NAMES, STROP_NAMES, GLOB_NAMES } from '../pack/format';
+import { BUILTINS, EFFECT_NAMES, OP, PATTERN, PackError, ROOT_NAMES, CMP_NAMES, STROP_NAMES, GLOB_NAMES } from '../pack/format';
 import { type Clock, MemoryState, type SessionState, type StateStore, systemClock } from '../state/store';
 import { anyMatch, callBuiltin } from './builtins';
 import { invalidCall, outOfPhase, ref, ruleDecision, unknownAgent } from './payloads';
@@ -47,14 +47,11 @@ interface AgentRt {
 const CACHE_LIMIT = 4096;
 
 /** Bit mask of the built-ins that read the session history (a pack without them keeps none). */
-const HISTORY_BUILTINS = ['history_contains_within', 'history_sequence', 'history_tool_count', 'deny_count_within', 'session_sum', 'session_count'].reduce(
-  (m, n) => m | (1 << BUILTIN_ID[n]!),
-  0,
-);
+const HISTORY_BUILTINS = BUILTINS.reduce((m, b, i) => (b.history ? m | (1 << i) : m), 0);
 
 /** A pack body that passed parsing and verification, ready to decide. */
 export class LoadedPack {
-  /** File name used in rule_ref. */
+  /** The stack's source file name (items from imported packages carry their own). */
   readonly file: string;
   /** Decoded tables (for inspect and tools). */
   readonly model: BodyModel;
@@ -146,7 +143,7 @@ export class LoadedPack {
     }
   }
 
-  /** `governance.fms:LINE` of a rule, built on first use. */
+  /** `FILE:LINE` of a rule (the stack's file or an imported package's ref), built on first use. */
   private ruleRef(ri: number): string {
     const l = this.model.ruleLocs[ri]!;
     return (this.ruleRefs[ri] ??= ref(l.file, l.line));
