@@ -673,12 +673,7 @@ class FplParser extends EmbeddedActionsParser {
         {
           ALT: () => {
             const t = this.CONSUME(T.Money);
-            return this.ACTION(() => ({
-              kind: 'money' as const,
-              value: Number(t.image.slice(1)),
-              raw: t.image,
-              span: this.tspan(t),
-            }));
+            return this.ACTION(() => this.literalNode(t));
           },
         },
         {
@@ -723,11 +718,7 @@ class FplParser extends EmbeddedActionsParser {
               { ALT: () => this.CONSUME(T.False) },
               { ALT: () => this.CONSUME(T.Nil) },
             ]);
-            return this.ACTION(() =>
-              t.image === 'nil' || t.image === 'null'
-                ? { kind: 'nil' as const, raw: t.image, span: this.tspan(t) }
-                : { kind: 'bool' as const, value: t.image === 'true', raw: t.image, span: this.tspan(t) },
-            );
+            return this.ACTION(() => this.literalNode(t));
           },
         },
         {
@@ -774,6 +765,16 @@ class FplParser extends EmbeddedActionsParser {
     const node: NumberValue = { kind: 'number', value: m ? Number(m[1]) : NaN, raw: t.image ?? '', span: this.tspan(t) };
     if (m && m[2]) node.unit = m[2];
     return node;
+  }
+
+  /** The value of a literal token: string, number, `$` money, `true`/`false`, `nil`/`null`. */
+  private literalNode(t: IToken): ValueNode {
+    if (tokenMatcher(t, T.StringLit)) return this.stringNode(t);
+    if (tokenMatcher(t, T.NumberLit)) return this.numberNode(t);
+    const span = this.tspan(t);
+    if (tokenMatcher(t, T.Money)) return { kind: 'money', value: Number(t.image.slice(1)), raw: t.image, span };
+    if (tokenMatcher(t, T.Nil)) return { kind: 'nil', raw: t.image, span };
+    return { kind: 'bool', value: t.image === 'true', raw: t.image, span };
   }
 
   private errorValue(after: Span): ValueNode {
@@ -915,16 +916,7 @@ class FplParser extends EmbeddedActionsParser {
               { ALT: () => this.CONSUME(T.False) },
               { ALT: () => this.CONSUME(T.Nil) },
             ]);
-            return this.ACTION((): ExprNode => {
-              const span = this.tspan(t);
-              let value: ValueNode;
-              if (tokenMatcher(t, T.StringLit)) value = this.stringNode(t);
-              else if (tokenMatcher(t, T.NumberLit)) value = this.numberNode(t);
-              else if (tokenMatcher(t, T.Money)) value = { kind: 'money', value: Number(t.image.slice(1)), raw: t.image, span };
-              else if (tokenMatcher(t, T.Nil)) value = { kind: 'nil', raw: t.image, span };
-              else value = { kind: 'bool', value: t.image === 'true', raw: t.image, span };
-              return { kind: 'lit', value, span };
-            });
+            return this.ACTION((): ExprNode => ({ kind: 'lit', value: this.literalNode(t), span: this.tspan(t) }));
           },
         },
         {
