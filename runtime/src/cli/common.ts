@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 
 /** Exit codes shared by fmsc and fms-run (DESIGN §8). */
 export const EXIT = {
@@ -7,6 +7,11 @@ export const EXIT = {
   usage: 2,
   refused: 3,
 } as const;
+
+/** `--format text|json` (default text): an unknown value is a usage error (exit 2) from commander. */
+export function formatOption(): Option {
+  return new Option('--format <format>', 'text or json').choices(['text', 'json']).default('text');
+}
 
 /** An error that carries its exit code and a one-line message for stderr. */
 export class CliError extends Error {

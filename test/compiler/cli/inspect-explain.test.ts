@@ -330,7 +330,7 @@ test('--help of inspect and explain-call exits 0 and lists their arguments and o
   const e = run(FMSC, ['explain-call', '--help']);
   assert.is(e.status, 0, e.stderr);
   assert.match(e.stdout, /^Usage: fmsc explain-call \[options\] \[file\]/);
-  for (const o of ['--agent <id>', '--tool <name>', '--args <json>', '--principal <json>', '--session <id>', '--model <name>', '--cost <usd>', '--time <t>', '--format <f>'])
+  for (const o of ['--agent <id>', '--tool <name>', '--args <json>', '--principal <json>', '--session <id>', '--model <name>', '--cost <usd>', '--time <t>', '--format <format>'])
     assert.ok(e.stdout.includes(o), o);
   assert.match(e.stdout, /default: "governance\.fms"/);
   assert.match(e.stdout, /choices: "text", "json"/);

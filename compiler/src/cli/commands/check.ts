@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { CliError, EXIT } from '../../../../runtime/src/cli/common';
+import { CliError, EXIT, formatOption } from '../../../../runtime/src/cli/common';
 import type { Diagnostic } from '../../diagnostics/diagnostic';
 import { irSummary } from '../../ir/summary';
 import { compileFile, fails, printDiagnostics, toJson } from '../load';
@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .command('check')
     .description('parse and check governance.fms files; report every mistake (exit 0 clean, 1 diagnostics, 2 usage or I/O)')
     .argument('<files...>', 'policy files (`-` reads stdin)')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(formatOption())
     .option('--strict', 'warnings fail the check too')
     .option('--quiet', 'do not print info notes (hints such as FMS2019)')
     .addOption(new Option('--emit <what>', 'with --format json, include the IR summary').choices(['ir']))

@@ -1,5 +1,5 @@
-import { type Command, Option } from 'commander';
-import { CliError, EXIT } from '../../../../runtime/src/cli/common';
+import type { Command } from 'commander';
+import { CliError, EXIT, formatOption } from '../../../../runtime/src/cli/common';
 import { renderExplanation } from '../../../../runtime/src/cli/commands/explain';
 import { type CallOpts, callFromOpts, callOptions } from '../../../../runtime/src/cli/commands/eval';
 import { type LoadedPack, loadPackBody } from '../../../../runtime/src/vm/loaded-pack';
@@ -34,7 +34,7 @@ export function register(program: Command): void {
       .argument('[file]', 'policy source', 'governance.fms')
       .description('show how the policy decides one tool call: rules tried, conditions and values, missing fields, limits and budgets'),
   )
-    .addOption(new Option('--format <f>', 'text or json').choices(['text', 'json']).default('text'))
+    .addOption(formatOption())
     .action((file: string, o: CallOpts & { format: string }) => {
       const x = compileToPack(file).explain(callFromOpts(o));
       process.stdout.write(o.format === 'json' ? JSON.stringify(x, null, 2) + '\n' : renderExplanation(x));

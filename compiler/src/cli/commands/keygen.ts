@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../../../../runtime/src/cli/common';
+import { CliError, EXIT, formatOption } from '../../../../runtime/src/cli/common';
 import { generateKeyFile, type TrustKeyEntry } from '../../sign/local-key';
 
 /** Prints a public key, its id and a trust entry; shared by keygen and pubkey. */
@@ -21,11 +21,6 @@ export function printPublicKey(
   );
 }
 
-/** Validates `--format` for data-printing commands. */
-export function checkFormat(format: string): void {
-  if (format !== 'text' && format !== 'json') throw new CliError(`unknown format \`${format}\` (text or json)`, EXIT.usage);
-}
-
 /** Registers `fmsc keygen KEYFILE`: a new Ed25519 key (file mode 0600), public key and trust entry on stdout. */
 export function register(program: Command): void {
   program
@@ -34,9 +29,8 @@ export function register(program: Command): void {
     .argument('<keyfile>', 'where to write the private key (pkcs#8 pem)')
     .option('--force', 'replace an existing key file')
     .option('--comment <text>', 'comment for the trust entry')
-    .option('--format <format>', 'text or json', 'text')
+    .addOption(formatOption())
     .action((keyfile: string, o: { force?: boolean; comment?: string; format: string }) => {
-      checkFormat(o.format);
       let g;
       try {
         g = generateKeyFile(keyfile, { ...(o.force ? { force: true } : {}), ...(o.comment ? { comment: o.comment } : {}) });

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../../../../runtime/src/cli/common';
+import { CliError, EXIT, formatOption } from '../../../../runtime/src/cli/common';
 import { kmsSigner } from '../../sign/kms-signer';
 import { localEd25519Signer, trustEntryFor } from '../../sign/local-key';
 import type { Signer } from '../../sign/signer';
-import { checkFormat, printPublicKey } from './keygen';
+import { printPublicKey } from './keygen';
 
 /** Opens the signer named by `--kms` or `--key` (exactly one), mapping failures to exit 2. */
 export async function openSigner(o: { kms?: string; key?: string }): Promise<Signer> {
@@ -23,9 +23,8 @@ export function register(program: Command): void {
     .option('--kms <uri>', 'pkcs11:…, awskms://…, gcpkms://…, azurekms://…, hashivault://…, file:…')
     .option('--key <file>', 'a local key file from `fmsc keygen`')
     .option('--comment <text>', 'comment for the trust entry')
-    .option('--format <format>', 'text or json', 'text')
+    .addOption(formatOption())
     .action(async (o: { kms?: string; key?: string; comment?: string; format: string }) => {
-      checkFormat(o.format);
       const s = await openSigner(o);
       try {
         printPublicKey({ keyId: s.keyId, trustEntry: trustEntryFor(s, o.comment) }, o.format, { source: s.description });

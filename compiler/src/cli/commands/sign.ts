@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../../../../runtime/src/cli/common';
+import { CliError, EXIT, formatOption } from '../../../../runtime/src/cli/common';
 import { PackRefusal } from '../../../../runtime/src/trust/refusal';
 import { writeFileAtomic } from '../../../../runtime/src/util/write-file-atomic';
 import { addSignature } from '../../sign/create-pack';
@@ -19,9 +19,8 @@ export function register(program: Command): void {
     .option('--kms <uri>', 'pkcs11:…, awskms://…, gcpkms://…, azurekms://…, hashivault://…, file:…')
     .option('--key <file>', 'a local key file from `fmsc keygen`')
     .option('--out <file>', 'write the signed pack here instead of replacing <pack>')
-    .option('--format <format>', 'text or json', 'text')
+    .addOption(formatOption())
     .action(async (pack: string, o: { kms?: string; key?: string; out?: string; format: string }) => {
-      if (o.format !== 'text' && o.format !== 'json') throw new CliError(`unknown format \`${o.format}\` (text or json)`, EXIT.usage);
       let bytes: Uint8Array;
       try {
         bytes = readFileSync(pack);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { formatOption } from '../../../../runtime/src/cli/common';
 import { runVerify } from '../../../../runtime/src/cli/commands/verify';
 
 /**
@@ -12,6 +13,6 @@ export function register(program: Command): void {
     .argument('<pack>', 'the .fmspack file')
     .option('--trust <file>', 'trust roots JSON (default: $FMS_TRUST)')
     .option('--state-dir <dir>', 'also check and update the rollback high-water mark in this directory')
-    .option('--format <format>', 'text or json', 'text')
+    .addOption(formatOption())
     .action((pack: string, o: { trust?: string; stateDir?: string; format: string }) => runVerify(pack, { ...o, state: true }, false));
 }

@@ -1,4 +1,5 @@
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
+import { formatOption } from '../common';
 import type { Explanation } from '../../vm/types';
 import { type CallOpts, callFromOpts, loadPackForCli, packCallOptions } from './eval';
 
@@ -46,7 +47,7 @@ export function renderExplanation(x: Explanation): string {
 /** Registers `fms-run explain PACK --agent A --tool T --args JSON`: prints the decision trace. */
 export function register(program: Command): void {
   packCallOptions(program.command('explain').argument('<pack>', 'signed pack (.fmspack)').description('show how a pack decides one tool call, step by step'))
-    .addOption(new Option('--format <f>', 'text or json').choices(['text', 'json']).default('text'))
+    .addOption(formatOption())
     .action((pack: string, o: CallOpts & { format: string }) => {
       const x = loadPackForCli(pack, o).explain(callFromOpts(o));
       process.stdout.write(o.format === 'json' ? JSON.stringify(x, null, 2) + '\n' : renderExplanation(x));

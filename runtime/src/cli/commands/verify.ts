@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../common';
+import { CliError, EXIT, formatOption } from '../common';
 import { PackRefusal } from '../../trust/refusal';
 import { TrustUsageError, verifyPackFile } from '../../trust/load-pack-file';
 import { defaultStateDir } from '../../trust/rollback-store';
@@ -17,7 +17,6 @@ interface VerifyOpts {
  * exit 3 and a one-line reason.
  */
 export function runVerify(packPath: string, o: VerifyOpts, useStateByDefault: boolean): void {
-  if (o.format !== 'text' && o.format !== 'json') throw new CliError(`unknown format \`${o.format}\` (text or json)`, EXIT.usage);
   const stateDir = !o.state ? false : (o.stateDir ?? (useStateByDefault ? defaultStateDir() : false));
   let v;
   try {
@@ -61,6 +60,6 @@ export function register(program: Command): void {
     .option('--trust <file>', 'trust roots JSON (default: $FMS_TRUST)')
     .option('--state-dir <dir>', 'rollback state directory (default: $FMS_STATE_DIR or ~/.local/state/fms)')
     .option('--no-state', 'do not read or update the rollback high-water mark')
-    .option('--format <format>', 'text or json', 'text')
+    .addOption(formatOption())
     .action((pack: string, o: VerifyOpts) => runVerify(pack, o, true));
 }
