@@ -6,16 +6,15 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compile } from '../../compiler/src/compile';
 import { emitPackBody } from '../../compiler/src/emit/emit-body';
 import { createSignedPack } from '../../compiler/src/sign/create-pack';
 import { generateKeyFile, localEd25519Signer } from '../../compiler/src/sign/local-key';
 import { loadPack, MemoryRollbackStore, parseTrustRoots } from '../../runtime/src/index';
-import { corpusDir, walk } from '../helpers/paths';
+import { corpusSuite, walk } from '../helpers/paths';
 
-const CORPUS = corpusDir();
+const { dir: CORPUS, test } = corpusSuite('corpus-packs.test.ts');
 
 test('every corpus policy that checks cleanly builds, signs, verifies, loads and decides', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fms-corpus-packs-'));

@@ -1,12 +1,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compile, type CompileResult } from '../../compiler/src/compile';
 import { LineIndex } from '../../compiler/src/diagnostics/diagnostic';
-import { corpusDir, ROOT, UPDATE_GOLDEN, walk } from '../helpers/paths';
+import { corpusSuite, ROOT, UPDATE_GOLDEN, walk } from '../helpers/paths';
 
-const CORPUS = corpusDir();
+const { dir: CORPUS, test } = corpusSuite('corpus.test.ts');
 const files = walk(CORPUS).filter((f) => /\.(fpl|fms)$/.test(f));
 const rel = (f: string) => relative(CORPUS, f);
 const opts = { env: {}, allowUnsetEnv: true };

@@ -2,12 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { corpusDir, ROOT } from '../../helpers/paths';
+import { corpusSuite, ROOT } from '../../helpers/paths';
+
+const { dir: CORPUS, test } = corpusSuite('cli/corpus-fixtures.test.ts');
 
 test('fmsc test: the decision fixtures written for corpus examples and docs cookbook policies all pass', () => {
-  corpusDir();
   const dir = join(ROOT, 'test/fixtures/corpus-decisions');
   const fixtures = readdirSync(dir).filter((f) => f.endsWith('.fmtest.json')).map((f) => join(dir, f));
   assert.ok(fixtures.length >= 36);
@@ -18,7 +18,7 @@ test('fmsc test: the decision fixtures written for corpus examples and docs cook
 });
 
 test('every faramesh-core example and policy pack and every docs cookbook policy has a fixture', () => {
-  const corpus = corpusDir();
+  const corpus = CORPUS;
   const dir = join(ROOT, 'test/fixtures/corpus-decisions');
   const covered = new Set(
     readdirSync(dir)

@@ -1,11 +1,11 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { format } from '../../../compiler/src/format/format';
 import { parse } from '../../../compiler/src/syntax/parse';
 import { firstDifference, stripLayout } from '../../helpers/ast-equal';
+import { corpusSuite } from '../../helpers/paths';
 
 /** Formats `src` (which must be valid), checks the output, idempotence and round-trip. */
 function fmt(src: string): string {
@@ -294,7 +294,7 @@ test('refuses to format a file with syntax errors', () => {
 
 // ------------------------------------------------------------ corpus
 
-const corpusRoot = fileURLToPath(new URL('../../../../shared/corpus/', import.meta.url));
+const { dir: corpusRoot, test: corpusTest } = corpusSuite('format/format.test.ts');
 
 function walk(dir: string): string[] {
   return readdirSync(dir)
@@ -305,8 +305,7 @@ function walk(dir: string): string[] {
     });
 }
 
-test('corpus: every valid file round-trips, is idempotent and keeps its comments', () => {
-  if (!existsSync(corpusRoot)) throw new Error(`corpus folder missing: expected it at ${corpusRoot}`);
+corpusTest('corpus: every valid file round-trips, is idempotent and keeps its comments', () => {
   const files = walk(corpusRoot);
   assert.ok(files.length > 100, `corpus has files (found ${files.length})`);
   let checked = 0;

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compile } from '../../../compiler/src/compile';
 import { parse } from '../../../compiler/src/syntax/parse';
-import { corpusDir, walk } from '../../helpers/paths';
+import { corpusSuite, walk } from '../../helpers/paths';
 
-const sources = walk(corpusDir())
+const { dir: CORPUS, test } = corpusSuite('syntax/fuzz.test.ts');
+const sources = walk(CORPUS)
   .filter((f) => /\.(fpl|fms)$/.test(f))
   .map((f) => readFileSync(f, 'utf8'));
 
