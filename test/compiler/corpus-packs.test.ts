@@ -30,7 +30,10 @@ test('every corpus policy that checks cleanly builds, signs, verifies, loads and
   let serial = 1;
   for (const f of files) {
     const rel = relative(CORPUS, f);
-    const r = compile(readFileSync(f, 'utf8'), rel.split('/').pop()!, { env: {}, allowUnsetEnv: true });
+    // A pack never carries an unset env() value: give every variable the policy reads one.
+    const text = readFileSync(f, 'utf8');
+    const env = Object.fromEntries([...text.matchAll(/env\(\s*"([^"]+)"\s*\)/g)].map((m) => [m[1]!, 'corpus-value']));
+    const r = compile(text, rel.split('/').pop()!, { env });
     if (!r.ir || r.diagnostics.some((d) => d.severity === 'error')) continue;
     const body = emitPackBody(r.ir);
     const bytes = await createSignedPack({ body, name: 'corpus/policy', serial: serial++, createdAt: new Date(Date.now() - 60_000), sourceSha256: '0'.repeat(64), signer });

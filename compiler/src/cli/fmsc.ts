@@ -11,9 +11,10 @@ import { register as explainCall } from './commands/explain-call';
 import { register as inspect } from './commands/inspect';
 import { register as keygen } from './commands/keygen';
 import { register as pubkey } from './commands/pubkey';
+import { register as signPackage } from './commands/sign-package';
 
 const program = new Command('fmsc')
   .description('Compile governance.fms (FPL) into signed policy packs')
   .version('0.1.0');
-for (const r of [check, build, sign, verify, fmt, testCmd, explain, explainCall, inspect, keygen, pubkey]) r(program);
+for (const r of [check, build, sign, verify, fmt, testCmd, explain, explainCall, inspect, keygen, pubkey, signPackage]) r(program);
 await runProgram(program, process.argv, 'fmsc');

@@ -465,5 +465,7 @@ export function buildBodyModel(policy: Policy, producer = PRODUCER): BodyModel {
  * Throws EmitError when the IR holds something the format cannot encode.
  */
 export function emitPackBody(policy: Policy, producer = PRODUCER): Uint8Array {
+  // An unset env() value has no meaning a pack could carry (`fmsc build` refuses it earlier).
+  if (policy.unsetEnv?.length) throw new EmitError(`environment variable \`${policy.unsetEnv[0]}\` is not set; a pack never carries an unset value`);
   return writeBody(buildBodyModel(policy, producer));
 }

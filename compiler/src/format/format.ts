@@ -279,7 +279,7 @@ function statementText(it: Exclude<Item, BlockNode | RuleNode>, keyWidth: number
       return s;
     }
     case 'import':
-      return `import ${it.ref.raw}${it.alias ? ' as ' + it.alias.raw : ''}`;
+      return `import ${it.ref.raw}${it.alias ? ' as ' + it.alias.raw : ''}${it.widen ? ' with widen' : ''}`;
     case 'rate_limit':
       return `rate_limit ${it.pattern.raw}${it.colon ? ':' : ''} ${it.count.raw} per ${it.window.raw}`;
     case 'redact':

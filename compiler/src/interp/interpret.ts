@@ -173,7 +173,8 @@ export class Interpreter {
   private value(e: Expr, env: EvalEnv, sess: SessionState): RValue | Err {
     switch (e.k) {
       case 'lit':
-        return e.value as RValue;
+        // An unset env() value is unknown: anything computed from it is an error, never true.
+        return e.unsetEnv !== undefined ? ERR : (e.value as RValue);
       case 'var':
         return resolveVar(env, e.root, e.path);
       case 'list': {

@@ -1,9 +1,6 @@
-import * as ed from '@noble/ed25519';
-import { sha512 } from '@noble/hashes/sha2.js';
-import type { DiagnosticSink } from '../diagnostics/diagnostic';
-import type { Agent, HostLists, Import, Policy } from './types';
-
-ed.hashes.sha512 = sha512;
+import type { Diagnostic, DiagnosticSink } from '../diagnostics/diagnostic';
+import { trustKeyBytes, verifyPackageSignature } from '../sign/package-statement';
+import type { Agent, Effect, HostLists, Import, Policy, Rule } from './types';
 
 /** What a resolver found for one import (read from the local registry folder by the CLI). */
 export interface ImportArtifact {
@@ -12,7 +9,11 @@ export interface ImportArtifact {
   bytes: Uint8Array;
   /** Hex SHA-256 of `bytes`. */
   sha256: string;
-  /** Detached Ed25519 signature over `bytes`, when the registry has one. */
+  /**
+   * The decoded registry `….fms.sig` file, when there is one: a DSSE envelope
+   * (`application/vnd.fms.package.v1+json`) over `{ref, version, sha256}`,
+   * made by `fmsc sign-package`.
+   */
   signature?: Uint8Array;
   /** The SHA-256 recorded for this ref in the lockfile, if any. */
   lockedSha256?: string;
@@ -26,24 +27,35 @@ export function scopeCovers(scope: string, target: string): boolean {
   return target === s || target.startsWith(s + '/');
 }
 
+/** What the front end hands {@link resolveImports} besides the resolver. */
+export interface ImportContext {
+  /** Lowers a package's text on its own (no environment, no imports); `file` is the import ref. */
+  lowerArtifact: (text: string, file: string) => { ir: Policy; errors: string[]; diagnostics?: Diagnostic[] };
+  /** The stack's flat rules, lowered for an agent a package adds (they reach every agent). */
+  stackFlatRules?: () => Rule[];
+}
+
+/** Effects from the most to the least restrictive. */
+const STRICTNESS: Record<Effect, number> = { deny: 0, defer: 1, permit: 2 };
+
 /**
- * Resolves, pins and verifies the imports of `ir`, then lowers each artifact
- * with `lowerArtifact` (its file name is the import ref, so its rules answer
- * with `rule_ref` = `host/path@version:LINE`) and merges its agents:
- * - an agent the stack does not declare is added whole;
- * - an agent the stack declares gets the imported rules after its own, then the
- *   imported rate limits, budgets and redactions; an imported egress or
- *   model_policy applies when the stack's agent has none. Anything that cannot
- *   be merged without dropping or weakening part of either side (phases, a
- *   different default or model, a second egress or model_policy, a budget id
- *   declared on both sides) is an error, FMS2034: nothing is dropped silently.
+ * Resolves, pins and verifies the imports of `ir`, then lowers each package on
+ * its own (its rules answer with `rule_ref` = `host/path@version:LINE`) and
+ * merges it under the rule "a package narrows freely, widens only with
+ * `with widen`" (README, "What a package may change"):
+ * - its `deny`/`deny!` rules go before the stack agent's rules, its `defer`
+ *   and `permit` rules after them; its rate limits, budgets and redactions
+ *   are added; its egress/model_policy applies where the stack has none; a
+ *   stricter `default` replaces the stack's;
+ * - a package made of flat rules applies to every agent of the stack;
+ * - widening (a `permit`, a `defer` on a `default deny` agent, a wider
+ *   `default`, a new agent) is FMS2083 unless the import line says
+ *   `with widen`; a new agent also gets the stack's flat rules;
+ * - anything that cannot be merged without being dropped (phases, another
+ *   model, framework or version, a second egress/model_policy, a budget both
+ *   declare, other blocks, delegations, top-level blocks) is FMS2034.
  */
-export function resolveImports(
-  ir: Policy,
-  resolve: ImportResolver,
-  sink: DiagnosticSink,
-  lowerArtifact: (text: string, file: string) => { ir: Policy; errors: string[] },
-): void {
+export function resolveImports(ir: Policy, resolve: ImportResolver, sink: DiagnosticSink, ctx: ImportContext): void {
   for (const imp of ir.imports) {
     const span = imp.loc.span;
     const found = resolve(imp);
@@ -65,32 +77,34 @@ export function resolveImports(
     const keys = ir.trust.filter((k) => scopeCovers(k.scope, target) || scopeCovers(k.scope, imp.host));
     if (keys.length) {
       const sig = found.signature;
-      const ok =
-        !!sig &&
-        sig.length === 64 &&
-        keys.some((k) => {
-          try {
-            return k.algorithm === 'ed25519' && ed.verify(sig, found.bytes, Buffer.from(k.key, 'base64'));
-          } catch {
-            return false;
-          }
-        });
-      if (!ok) {
-        sink.accept({
-          code: 'FMS2024',
-          severity: 'error',
-          message: sig ? `the signature of import \`${imp.ref}\` does not verify with the trusted key for \`${keys[0]!.scope}\`` : `import \`${imp.ref}\` is not signed, but \`trust {}\` pins a key for \`${keys[0]!.scope}\``,
-          span,
-          related: [{ message: 'trusted key', file: sink.file, span: keys[0]!.loc.span }],
-        });
+      const pinned = keys.flatMap((k) => {
+        const raw = k.algorithm === 'ed25519' ? trustKeyBytes(k.key) : undefined;
+        return raw ? [{ raw }] : [];
+      });
+      const check = sig ? verifyPackageSignature(sig, { ref: target, version: imp.version, sha256: found.sha256 }, pinned) : undefined;
+      if (!check?.ok) {
+        const related = [{ message: 'trusted key', file: sink.file, span: keys[0]!.loc.span }];
+        if (check && check.kind !== 'unverified') {
+          sink.accept({ code: 'FMS2082', severity: 'error', message: `the signature of import \`${imp.ref}\` does not cover it: ${check.reason}`, span, related, help: 'a package signature names the ref, version and content it signs; ask the publisher for the signature of this exact version (`fmsc sign-package`)' });
+        } else {
+          sink.accept({
+            code: 'FMS2024',
+            severity: 'error',
+            message: sig ? `the signature of import \`${imp.ref}\` does not verify with the trusted key for \`${keys[0]!.scope}\`${check ? ` (${check.reason})` : ''}` : `import \`${imp.ref}\` is not signed, but \`trust {}\` pins a key for \`${keys[0]!.scope}\``,
+            span,
+            related,
+          });
+        }
         continue;
       }
     }
     imp.sha256 = found.sha256;
     const text = Buffer.from(found.bytes).toString('utf8');
-    const sub = lowerArtifact(text, imp.ref);
+    const sub = ctx.lowerArtifact(text, imp.ref);
     if (sub.errors.length) {
-      sink.accept({ code: 'FMS2022', severity: 'error', message: `import \`${imp.ref}\` does not compile: ${sub.errors[0]}`, span });
+      const envRead = sub.diagnostics?.find((d) => d.code === 'FMS2081' && d.severity === 'error');
+      if (envRead) sink.accept({ code: 'FMS2081', severity: 'error', message: envRead.message, span, help: 'a package is the same for every stack that imports it; the stack passes values in its own rules, not through the builder\'s environment' });
+      else sink.accept({ code: 'FMS2022', severity: 'error', message: `import \`${imp.ref}\` does not compile: ${sub.errors[0]}`, span });
       continue;
     }
     if (sub.ir.imports.length > 0) {
@@ -104,46 +118,132 @@ export function resolveImports(
       });
       continue;
     }
+    const merger = new PackageMerger(ir, imp, sink, ctx);
+    const top = topLevelContent(sub.ir);
+    if (top) {
+      merger.conflict(top);
+      continue;
+    }
+    const flat = sub.ir.agents.length === 1 && sub.ir.agents[0]!.implicit ? sub.ir.agents[0]! : undefined;
+    if (flat) {
+      if (ir.agents.length === 0) {
+        merger.conflict('its rules are flat rules, which apply to the agents of the importing stack, and this stack declares none');
+        continue;
+      }
+      for (const mine of [...ir.agents]) merger.mergeInto(mine, flat);
+      continue;
+    }
     for (const agent of sub.ir.agents) {
       const mine = ir.agents.find((a) => a.id === agent.id);
-      if (!mine) {
-        ir.agents.push(agent);
-        continue;
-      }
-      const conflict = mergeConflict(mine, agent);
-      if (conflict) {
-        sink.accept({
-          code: 'FMS2034',
-          severity: 'error',
-          message: `import \`${imp.ref}\` cannot be merged into agent \`${mine.id}\`: ${conflict}`,
-          span,
-          related: [{ message: `the stack's agent \`${mine.id}\``, file: sink.file, span: mine.loc.span }],
-          help: 'an imported agent adds rules, rate limits, budgets and redactions to the agent of the same name; settings both sides declare must be declared once, in the stack',
-        });
-        continue;
-      }
-      for (const r of agent.rules) mine.rules.push({ ...r, index: mine.rules.length });
-      mine.rateLimits.push(...agent.rateLimits);
-      mine.budgets.push(...agent.budgets);
-      mine.redactions.push(...agent.redactions);
-      if (agent.egress) mine.egress = agent.egress;
-      if (agent.modelPolicy) mine.modelPolicy = agent.modelPolicy;
+      if (mine) merger.mergeInto(mine, agent);
+      else merger.add(agent);
     }
+  }
+}
+
+/** What a package declares at its top level that a merge would drop, or undefined. */
+function topLevelContent(p: Policy): string | undefined {
+  const runtime = Object.keys(p.runtime);
+  if (runtime.length) return `it declares \`runtime\` settings (\`${runtime[0]}\`), which belong to the stack`;
+  if (p.trust.length) return 'it declares `trust {}` keys, which belong to the stack';
+  const b = p.blocks[0];
+  if (b) return `it declares a top-level \`${b.kind}\` block, which belongs to the stack`;
+  return undefined;
+}
+
+/** Applies one package to the stack's agents and reports what it may not do. */
+class PackageMerger {
+  constructor(
+    private readonly ir: Policy,
+    private readonly imp: Import,
+    private readonly sink: DiagnosticSink,
+    private readonly ctx: ImportContext,
+  ) {}
+
+  /** FMS2034: the package cannot be merged without dropping something. */
+  conflict(why: string, mine?: Agent): void {
+    const d: Parameters<DiagnosticSink['accept']>[0] = {
+      code: 'FMS2034',
+      severity: 'error',
+      message: mine ? `import \`${this.imp.ref}\` cannot be merged into agent \`${mine.id}\`: ${why}` : `import \`${this.imp.ref}\` cannot be merged: ${why}`,
+      span: this.imp.loc.span,
+      help: 'a package adds rules, rate limits, budgets and redactions to the stack\'s agents; settings and blocks are declared once, in the stack (nothing of a package is dropped silently)',
+    };
+    if (mine) d.related = [{ message: `the stack's agent \`${mine.id}\``, file: this.sink.file, span: mine.loc.span }];
+    this.sink.accept(d);
+  }
+
+  /** FMS2083 unless the import line opted in; true when the widening may go ahead. */
+  private widens(what: string, agentId: string): boolean {
+    if (this.imp.widen) return true;
+    this.sink.accept({
+      code: 'FMS2083',
+      severity: 'error',
+      message: `import \`${this.imp.ref}\` widens what agent \`${agentId}\` may do: ${what}`,
+      span: this.imp.loc.span,
+      help: `a package may add denies, defers, limits, budgets and redactions; to let it permit more, opt in on the import line: \`import "${this.imp.ref}"${this.imp.alias ? ` as ${this.imp.alias}` : ''} with widen\``,
+    });
+    return false;
+  }
+
+  /** A package agent the stack does not declare: widening, added whole (with the stack's flat rules) only under `with widen`. */
+  add(agent: Agent): void {
+    if (!this.widens(`it adds agent \`${agent.id}\` (default \`${agent.default}\`), which the stack does not declare`, agent.id)) return;
+    const flat = this.ctx.stackFlatRules?.() ?? [];
+    agent.rules.push(...flat);
+    agent.rules.forEach((r, i) => (r.index = i));
+    this.ir.agents.push(agent);
+  }
+
+  /** Merges a package agent (or a flat-rule package) into the stack's agent `mine`. */
+  mergeInto(mine: Agent, theirs: Agent): void {
+    const why = mergeConflict(mine, theirs);
+    if (why) {
+      this.conflict(why, mine);
+      return;
+    }
+    const rule = (r: Rule) => `\`${r.text.length > 60 ? r.text.slice(0, 60) + '…' : r.text}\` (${r.loc.file}:${r.loc.line})`;
+    const permit = theirs.rules.find((r) => r.effect === 'permit');
+    if (permit && !this.widens(`${rule(permit)} permits calls the stack does not`, mine.id)) return;
+    const defer = mine.default === 'deny' ? theirs.rules.find((r) => r.effect === 'defer') : undefined;
+    if (defer && !this.widens(`${rule(defer)} would defer calls that \`default deny\` denies`, mine.id)) return;
+    const wider = theirs.defaultDeclared && STRICTNESS[theirs.default] > STRICTNESS[mine.default];
+    if (wider && !this.widens(`its \`default ${theirs.default}\` is wider than the stack's \`default ${mine.default}\``, mine.id)) return;
+    // Denies first: they narrow whatever the stack's rules say. Defers and permits after:
+    // they only decide calls the stack's rules leave to the default.
+    const copy = (r: Rule): Rule => ({ ...r });
+    const before = theirs.rules.filter((r) => r.effect === 'deny').map(copy);
+    const after = theirs.rules.filter((r) => r.effect !== 'deny').map(copy);
+    mine.rules = [...before, ...mine.rules, ...after];
+    mine.rules.forEach((r, i) => (r.index = i));
+    if (theirs.defaultDeclared && (wider || STRICTNESS[theirs.default] < STRICTNESS[mine.default] || !mine.defaultDeclared)) {
+      mine.default = theirs.default;
+      mine.defaultDeclared = true;
+    }
+    mine.rateLimits.push(...theirs.rateLimits);
+    mine.budgets.push(...theirs.budgets);
+    mine.redactions.push(...theirs.redactions);
+    if (theirs.egress) mine.egress = theirs.egress;
+    if (theirs.modelPolicy) mine.modelPolicy = theirs.modelPolicy;
   }
 }
 
 const sameLists = (a: HostLists, b: HostLists): boolean => a.allow.join('\n') === b.allow.join('\n') && a.deny.join('\n') === b.deny.join('\n');
 
-/** Why an imported agent cannot be merged into the stack's agent of the same id (undefined: it can). */
+/** Why a package agent cannot be merged into the stack's agent without dropping part of it (undefined: it can). */
 function mergeConflict(mine: Agent, theirs: Agent): string | undefined {
   if (theirs.phases.length > 0) return 'the imported agent declares phases (a stack agent has one phase machine, declared in the stack)';
-  if (theirs.defaultDeclared && mine.defaultDeclared && theirs.default !== mine.default) return `the imported agent's default is \`${theirs.default}\`, the stack's is \`${mine.default}\``;
-  if (theirs.defaultDeclared && !mine.defaultDeclared) return `the imported agent declares \`default ${theirs.default}\`; declare the default in the stack`;
-  if (theirs.model !== undefined && mine.model !== undefined && theirs.model !== mine.model) return `the imported agent's model is \`${theirs.model}\`, the stack's is \`${mine.model}\``;
+  for (const k of ['model', 'framework', 'version'] as const) {
+    const t = theirs[k];
+    if (t !== undefined && t !== mine[k]) return mine[k] === undefined ? `the imported agent declares \`${k} ${t}\`; declare it in the stack` : `the imported agent's ${k} is \`${t}\`, the stack's is \`${mine[k]}\``;
+  }
   if (theirs.egress && mine.egress && !sameLists(theirs.egress, mine.egress)) return 'both declare an `egress` block';
   if (theirs.modelPolicy && mine.modelPolicy && !sameLists(theirs.modelPolicy, mine.modelPolicy)) return 'both declare a `model_policy` block';
   const ids = new Set(mine.budgets.map((b) => b.id));
   const dup = theirs.budgets.find((b) => ids.has(b.id));
   if (dup) return `both declare \`budget ${dup.id}\``;
+  const block = theirs.blocks.find((b) => b.kind !== 'use');
+  if (block) return `the imported agent declares a \`${block.kind}\` block, which only the stack's agent can declare`;
+  if (theirs.delegations.length) return 'the imported agent declares `delegate`, which only the stack\'s agent can declare';
   return undefined;
 }

@@ -9,6 +9,8 @@ import type { BuiltinFn, Expr, Span, Value, ValueType, VarRoot } from './types';
 export interface ExprScope {
   vars: Record<string, Value>;
   selectors: Set<string>;
+  /** Vars whose value came from an unset `env()` (var → variable name): they lower to unknown constants. */
+  unset?: ReadonlyMap<string, string>;
 }
 
 const ROOT_TYPES: Record<string, { root: VarRoot; path: string[]; type: ValueType }> = {
@@ -169,6 +171,8 @@ export class ExprLowerer {
     const parts = path.split('.');
     const head = parts[0]!;
     if (parts.length === 1 && head in this.scope.vars) {
+      const unsetEnv = this.scope.unset?.get(head);
+      if (unsetEnv !== undefined) return { k: 'lit', value: null, type: 'any', span, unsetEnv };
       const v = this.scope.vars[head]!;
       return { k: 'lit', value: v, type: typeOf(v), span };
     }

@@ -3,6 +3,8 @@ import type { BlockNode, Document, FieldNode, Item, RuleNode, ValueNode } from '
 import { parse } from '../syntax/parse';
 import { didYouMean } from '../util/did-you-mean';
 import { checkRules } from '../check/rules';
+import { decodeBase64Strict } from '../../../runtime/src/crypto/base64';
+import { ed25519KeyWeakness } from '../../../runtime/src/crypto/ed25519-key-strength';
 import { resolveImports, type ImportResolver } from './imports';
 import { ExprLowerer, literalValue } from './lower-expr';
 import { patternProblem, prefixPattern, rulePattern } from './patterns';
@@ -45,6 +47,8 @@ export interface LowerOptions {
   resolveImport?: ImportResolver;
   /** The name rule refs use for this source (default: the file's base name; an imported package passes its ref). */
   sourceName?: string;
+  /** Set when lowering an imported package (its ref): `env()` is then an error and the environment is never read. */
+  packageRef?: string;
 }
 
 /** The id of the agent formed by flat rules in a file with no named agent. */
@@ -61,7 +65,8 @@ export function lower(doc: Document, text: string, file: string, opts: LowerOpti
 }
 
 class Lowerer {
-  readonly sink: DiagnosticSink;
+  /** Where diagnostics go (swapped only while re-lowering flat rules for an imported agent). */
+  sink: DiagnosticSink;
   private readonly lines: LineIndex;
   private readonly ir: Policy;
   private aliases = new Set<string>();
@@ -124,16 +129,33 @@ class Lowerer {
     }
     this.agents(agentBlocks, flatRules);
     if (this.opts.resolveImport && this.ir.imports.length) {
-      resolveImports(this.ir, this.opts.resolveImport, this.sink, (text, file) => {
+      const lowerArtifact = (text: string, file: string) => {
         const parsed = parse(text, file);
         const errs = parsed.diagnostics.filter((d) => d.severity === 'error');
-        if (errs.length) return { ir: this.ir, errors: errs.map((d) => d.message) };
-        const sub = lower(parsed.ast, text, file, { ...this.opts, resolveImport: undefined, sourceName: file });
-        return { ir: sub.ir, errors: sub.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message) };
-      });
+        if (errs.length) return { ir: this.ir, errors: errs.map((d) => d.message), diagnostics: errs };
+        const sub = lower(parsed.ast, text, file, { resolveImport: undefined, sourceName: file, packageRef: file });
+        return { ir: sub.ir, errors: sub.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), diagnostics: sub.diagnostics };
+      };
+      resolveImports(this.ir, this.opts.resolveImport, this.sink, { lowerArtifact, stackFlatRules: () => this.flatRulesForImportedAgent(flatRules) });
     }
     checkRules(this.ir, this.sink);
     return this.ir;
+  }
+
+  /**
+   * The stack's flat rules lowered for an agent a package adds: with no agent
+   * vars (a bare name reads `args.<name>`), diagnostics already reported for
+   * the stack's own agents not repeated.
+   */
+  private flatRulesForImportedAgent(flatRules: RuleNode[]): Rule[] {
+    const saved = this.sink;
+    this.sink = new DiagnosticSink(this.file);
+    try {
+      const exprs = new ExprLowerer(this.sink, { vars: {}, selectors: new Set() });
+      return flatRules.flatMap((n, i) => this.rule(n, 'flat', exprs, {}, i) ?? []);
+    } finally {
+      this.sink = saved;
+    }
   }
 
   // ------------------------------------------------------------ top level
@@ -159,6 +181,7 @@ class Lowerer {
       version,
       loc: this.loc(it.ref.span),
     };
+    if (it.widen) imp.widen = true;
     if (it.alias) {
       imp.alias = it.alias.text;
       if (this.aliases.has(it.alias.text)) this.error('FMS2008', `duplicate import alias \`${it.alias.text}\``, it.alias.span);
@@ -246,10 +269,15 @@ class Lowerer {
           this.error('FMS2027', 'a trust key line is `key "SCOPE" ed25519:BASE64`', it.span);
           continue;
         }
-        const raw = Buffer.from(data, 'base64');
-        if (algorithm === 'ed25519' && (raw.length !== 32 || !/^[A-Za-z0-9+/]+={0,2}$/.test(data))) {
+        const raw = decodeBase64Strict(data);
+        if (algorithm === 'ed25519' && raw?.length !== 32) {
           this.error('FMS2027', `trust key for \`${scopeText}\` is not a 32-byte base64 Ed25519 public key`, key!.span, 'paste the key as printed by the publisher: `ed25519:` followed by 44 base64 characters');
           continue;
+        }
+        const weak = algorithm === 'ed25519' ? ed25519KeyWeakness(raw!) : undefined;
+        if (weak) {
+          // Still pinned (below): an import under this scope then fails to verify instead of going unsigned.
+          this.error('FMS2080', `trust key for \`${scopeText}\` is weak: ${weak}`, key!.span, 'pin the publisher\'s real key (`fmsc pubkey`); a small-order or non-canonical key would let anyone sign');
         }
         const tk: TrustKey = { scope: scopeText, algorithm: algorithm!, key: data, loc: this.loc(it.span) };
         this.ir.trust.push(tk);
@@ -359,6 +387,28 @@ class Lowerer {
     return v ? this.value(v) : undefined;
   }
 
+  /** The first unset variable an `env()` inside `v` reads (lists included), when unset values are allowed. */
+  private unsetEnvIn(v: ValueNode): string | undefined {
+    if (v.kind === 'list') {
+      for (const x of v.items) {
+        const u = this.unsetEnvIn(x);
+        if (u !== undefined) return u;
+      }
+      return undefined;
+    }
+    if (v.kind !== 'call' || v.name !== 'env' || this.opts.packageRef !== undefined) return undefined;
+    const arg = v.args[0];
+    return v.args.length === 1 && arg?.kind === 'string' && this.readEnv(arg.value) === undefined ? arg.value : undefined;
+  }
+
+  /** An environment variable's value: own string properties only (`env("toString")` is unset, not a function). */
+  private readEnv(name: string): string | undefined {
+    const env = this.opts.env;
+    if (!env || !Object.prototype.hasOwnProperty.call(env, name)) return undefined;
+    const v = env[name];
+    return typeof v === 'string' ? v : undefined;
+  }
+
   private value(v: ValueNode): Value | undefined {
     if (v.kind === 'call') {
       if (v.name !== 'env') {
@@ -370,11 +420,18 @@ class Lowerer {
         this.error('FMS2016', '`env` takes one quoted variable name: `env("NAME")`', v.span);
         return undefined;
       }
-      const val = this.opts.env?.[arg.value];
+      if (this.opts.packageRef !== undefined) {
+        this.error('FMS2081', `package \`${this.opts.packageRef}\` reads \`env("${arg.value}")\`: packages cannot read the build machine's environment`, v.span);
+        return '';
+      }
+      const val = this.readEnv(arg.value);
       if (val === undefined) {
         const msg = `environment variable \`${arg.value}\` is not set`;
-        if (this.opts.allowUnsetEnv) this.warn('FMS2020', msg, v.span, 'built with --allow-unset-env: the value is empty in this build');
-        else this.error('FMS2020', msg, v.span, 'set it before compiling, or pass --allow-unset-env (CI without secrets)');
+        if (this.opts.allowUnsetEnv) {
+          this.warn('FMS2020', msg, v.span, 'checked with --allow-unset-env: the value is unknown, so no comparison with it is true; `fmsc build` refuses it');
+          const unset = (this.ir.unsetEnv ??= []);
+          if (!unset.includes(arg.value)) unset.push(arg.value);
+        } else this.error('FMS2020', msg, v.span, 'set it before compiling (`fmsc check --allow-unset-env` checks without secrets; `fmsc build` never packs an unset value)');
         return '';
       }
       return val;
@@ -439,16 +496,20 @@ class Lowerer {
     // Vars and selectors first: conditions anywhere in the agent may use them.
     const selectors = new Set<string>();
     const varSpans = new Map<string, Span>();
+    const unsetVars = new Map<string, string>();
     for (const it of b.items) {
       if (it.kind === 'var') {
         const prev = varSpans.get(it.name.text);
         if (prev) this.error('FMS2008', `duplicate var \`${it.name.text}\``, it.name.span, undefined, [{ message: 'first declared here', span: prev }]);
         varSpans.set(it.name.text, it.name.span);
         a.vars[it.name.text] = this.value(it.value) ?? null;
+        const unset = this.unsetEnvIn(it.value);
+        if (unset !== undefined) unsetVars.set(it.name.text, unset);
+        else unsetVars.delete(it.name.text);
       }
       if (it.kind === 'block' && it.keyword.text === 'selector' && it.label) selectors.add(it.label.text);
     }
-    const exprs = new ExprLowerer(this.sink, { vars: a.vars, selectors });
+    const exprs = new ExprLowerer(this.sink, { vars: a.vars, selectors, unset: unsetVars });
     const ruleNodes: { node: RuleNode; origin: Rule['origin']; phase?: string }[] = [];
     const phaseNodes: BlockNode[] = [];
     const fieldSpans = new Map<string, Span>();

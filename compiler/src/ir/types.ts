@@ -69,7 +69,13 @@ export type CmpOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
 
 /** Typed condition expressions. Evaluation is total: see DESIGN §3. */
 export type Expr =
-  | { k: 'lit'; value: Value; type: ValueType; span: Span }
+  /**
+   * A constant. `unsetEnv` names the environment variable it came from when
+   * that variable was unset (only under `check --allow-unset-env`): the value
+   * is then unknown, every comparison with it is an error (never true), and
+   * the IR cannot be emitted (see `Policy.unsetEnv`).
+   */
+  | { k: 'lit'; value: Value; type: ValueType; span: Span; unsetEnv?: string }
   | { k: 'var'; root: VarRoot; path: string[]; type: ValueType; span: Span }
   | { k: 'list'; items: Expr[]; type: 'list'; span: Span }
   | { k: 'not'; e: Expr; type: 'bool'; span: Span }
@@ -233,6 +239,8 @@ export interface Import {
   version: string;
   alias?: string;
   sha256?: string;
+  /** `with widen` on the import line: the package may add permits, agents and wider defaults. */
+  widen?: boolean;
   loc: SourceLoc;
 }
 
@@ -254,4 +262,9 @@ export interface Policy {
   /** provider, identity, system, manifest, ... */
   blocks: ConfigBlock[];
   agents: Agent[];
+  /**
+   * Environment variables read with `env()` that were unset (only when unset
+   * values are allowed, for `check`). An IR with any is never emitted into a pack.
+   */
+  unsetEnv?: string[];
 }

@@ -3,7 +3,7 @@ import { parsePublicKey } from '../../../runtime/src/crypto/keys';
 import { verifySignature } from '../../../runtime/src/crypto/verify-signature';
 import { decodeContainer, encodeContainer } from '../../../runtime/src/pack/container';
 import { decodeEnvelope, encodeEnvelope, MANIFEST_PAYLOAD_TYPE, MAX_SIGNATURES, pae, type DsseEnvelope } from '../../../runtime/src/trust/dsse';
-import { decodeManifest, encodeManifest, formatManifestTime, validateManifest, type PackManifest } from '../../../runtime/src/trust/manifest';
+import { decodeManifest, encodeManifest, formatManifestTime, validateManifest, type ManifestImport, type PackManifest } from '../../../runtime/src/trust/manifest';
 import type { Signer } from './signer';
 
 /** Compiler identity written into manifests unless the caller gives one. */
@@ -29,6 +29,8 @@ export interface SignedPackInput {
   /** One signer or several (all sign the same manifest). */
   signer: Signer | Signer[];
   compiler?: { name: string; version: string };
+  /** The imports the body was built from (canonical ref + package sha256); recorded sorted, duplicates merged. */
+  imports?: readonly ManifestImport[];
 }
 
 /** Returns `message` signed by `signer`, after checking the signature verifies with the signer's public key. */
@@ -59,6 +61,7 @@ export async function createSignedPack(input: SignedPackInput): Promise<Uint8Arr
     body: { sha256: createHash('sha256').update(input.body).digest('hex'), size: input.body.length },
     compiler: { ...(input.compiler ?? DEFAULT_COMPILER) },
     source_sha256: input.sourceSha256,
+    imports: recordedImports(input.imports ?? []),
   };
   validateManifest(manifest);
   const payload = encodeManifest(manifest);
@@ -66,6 +69,17 @@ export async function createSignedPack(input: SignedPackInput): Promise<Uint8Arr
   const env: DsseEnvelope = { payloadType: MANIFEST_PAYLOAD_TYPE, payload, signatures: [] };
   for (const s of signers) env.signatures.push({ keyid: s.keyId, sig: await signChecked(s, message) });
   return encodeContainer(encodeEnvelope(env), input.body);
+}
+
+/** Imports as the manifest records them: sorted by ref, one entry per ref (the same ref with two digests throws). */
+function recordedImports(list: readonly ManifestImport[]): ManifestImport[] {
+  const byRef = new Map<string, string>();
+  for (const i of list) {
+    const prev = byRef.get(i.ref);
+    if (prev !== undefined && prev !== i.sha256) throw new Error(`import \`${i.ref}\` was resolved to two different digests`);
+    byRef.set(i.ref, i.sha256);
+  }
+  return [...byRef].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([ref, sha256]) => ({ ref, sha256 }));
 }
 
 /**

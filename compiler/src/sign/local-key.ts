@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { encodeBase64 } from '../../../runtime/src/crypto/base64';
+import { assertStrongEd25519Key } from '../../../runtime/src/crypto/ed25519-key-strength';
 import { ed25519Spki, keyIdOf } from '../../../runtime/src/crypto/keys';
 import { writeFileAtomic } from '../../../runtime/src/util/write-file-atomic';
 import type { Signer } from './signer';
@@ -57,7 +58,10 @@ function writeSecretFile(path: string, text: string, force: boolean): void {
 }
 
 function signerFromSeed(seed: Uint8Array, description: string): Signer {
-  const spki = ed25519Spki(ed.getPublicKey(seed));
+  const pub = ed.getPublicKey(seed);
+  // A seed always gives a prime-order key; checked anyway, as everywhere a key is pinned.
+  assertStrongEd25519Key(pub);
+  const spki = ed25519Spki(pub);
   return {
     algorithm: 'ed25519',
     publicKeySpki: spki,

@@ -69,6 +69,8 @@ export interface ImportNode extends ItemBase {
   kind: 'import';
   ref: StringValue;
   alias?: NameNode;
+  /** `with widen` (span covers both words): the package may widen what the stack permits. */
+  widen?: NameNode;
 }
 
 export interface RateLimitNode extends ItemBase {

@@ -54,7 +54,7 @@ const COMPARE_TOKENS: TokenType[] = [
 
 /** Code and shape of each keyword statement, for messages about malformed ones. */
 const STATEMENT_USAGE: Record<string, [string, string]> = {
-  import: ['FMS1009', '`import "host/kind/name@1.2.3" [as alias]`'],
+  import: ['FMS1009', '`import "host/kind/name@1.2.3" [as alias] [with widen]`'],
   rate_limit: ['FMS1006', '`rate_limit "PATTERN": N per second|minute|hour|day`'],
   redact: ['FMS1008', '`redact TOOL args: ["path", ...]`'],
   var: ['FMS1007', '`var NAME = VALUE`'],
@@ -434,6 +434,20 @@ class FplParser extends EmbeddedActionsParser {
       this.CONSUME(T.As);
       alias = this.CONSUME(T.Ident, { ERR_MSG: 'FMS1009 expected an alias name after `as`' });
     });
+    // `with widen`: the stack lets this package widen what it permits. Neither word starts
+    // a statement (`with` is no effect keyword), so the opt-in cannot swallow a rule.
+    let withKw: IToken | undefined;
+    let widen: IToken | undefined;
+    this.OPTION2({
+      GATE: () => {
+        const t3 = this.LA(3);
+        return this.LA(1).image === 'with' && this.LA(2).image === 'widen' && !tokenMatcher(t3, T.LBrace) && !tokenMatcher(t3, T.Equals) && !tokenMatcher(t3, T.Colon);
+      },
+      DEF: () => {
+        withKw = this.CONSUME2(T.Ident);
+        widen = this.CONSUME3(T.Ident);
+      },
+    });
     return this.ACTION(() => {
       const refSpan = this.tspan(ref);
       const node: Item = {
@@ -445,6 +459,10 @@ class FplParser extends EmbeddedActionsParser {
       if (alias) {
         node.alias = this.nameOf(alias);
         node.span = this.join(node.span, node.alias.span);
+      }
+      if (withKw && widen) {
+        node.widen = { ...this.nameOf(widen), span: this.join(this.tspan(withKw), this.tspan(widen)) };
+        node.span = this.join(node.span, node.widen.span);
       }
       return node;
     });

@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { ed25519KeyWeakness } from './ed25519-key-strength';
 
 /** Signature algorithms a trust root can pin (DESIGN §5). */
 export type SigAlgorithm = 'ed25519' | 'ecdsa-p256-sha256';
@@ -45,6 +46,8 @@ export function keyIdOf(spki: Uint8Array): string {
 /**
  * Parses a DER SPKI (or PEM `PUBLIC KEY`) into a canonical form. Only Ed25519
  * and P-256 keys are accepted; anything else throws with a one-line message.
+ * Weak Ed25519 keys (small-order, mixed-order, non-canonical: see
+ * `ed25519KeyWeakness`) are refused, so no caller can pin one.
  */
 export function parsePublicKey(input: Uint8Array | string): PublicKeyInfo {
   let keyObject: KeyObject;
@@ -62,7 +65,12 @@ export function parsePublicKey(input: Uint8Array | string): PublicKeyInfo {
     algorithm = 'ecdsa-p256-sha256';
   else throw new Error(`unsupported public key type \`${keyObject.asymmetricKeyType ?? 'unknown'}\``);
   let spki: Uint8Array;
-  if (algorithm === 'ed25519') spki = new Uint8Array(keyObject.export({ format: 'der', type: 'spki' }));
+  if (algorithm === 'ed25519') {
+    spki = new Uint8Array(keyObject.export({ format: 'der', type: 'spki' }));
+    // INVARIANT: node exports Ed25519 SPKI as the 12-byte prefix + the raw key as given.
+    const why = ed25519KeyWeakness(spki.subarray(12));
+    if (why) throw new Error(why);
+  }
   else {
     // Canonical form is the uncompressed point, whatever encoding came in.
     const jwk = keyObject.export({ format: 'jwk' });

@@ -52,11 +52,11 @@ const KEYID_RE = /^sha256:[0-9a-f]{64}$/;
 /**
  * Strictly decodes envelope bytes: valid UTF-8 JSON with exactly the DSSE
  * fields, canonical base64, 1..16 signatures with well-formed key ids, the
- * fms payload type, and bytes identical to the canonical re-encoding (so no
+ * expected payload type (default: the pack manifest's), and bytes identical to the canonical re-encoding (so no
  * byte of the envelope can change without the parse failing or a signed
  * value changing).
  */
-export function decodeEnvelope(bytes: Uint8Array): DsseEnvelope {
+export function decodeEnvelope(bytes: Uint8Array, payloadType: string = MANIFEST_PAYLOAD_TYPE): DsseEnvelope {
   const bad = (why: string): never => {
     throw new PackRefusal('envelope-malformed', `malformed signature envelope: ${why}`);
   };
@@ -75,7 +75,7 @@ export function decodeEnvelope(bytes: Uint8Array): DsseEnvelope {
   if (!hasExactKeys(v, ['payload', 'payloadType', 'signatures'])) return bad('unexpected fields');
   if (typeof v.payloadType !== 'string' || typeof v.payload !== 'string' || !Array.isArray(v.signatures))
     return bad('wrong field types');
-  if (v.payloadType !== MANIFEST_PAYLOAD_TYPE)
+  if (v.payloadType !== payloadType)
     throw new PackRefusal('envelope-payload-type', `unexpected payload type \`${v.payloadType.slice(0, 80)}\``);
   const payload = decodeBase64Strict(v.payload) ?? bad('payload is not canonical base64');
   if (v.signatures.length === 0) throw new PackRefusal('unsigned', 'pack carries no signature');

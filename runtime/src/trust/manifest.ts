@@ -12,7 +12,25 @@ export interface PackManifest {
   body: { sha256: string; size: number };
   compiler: { name: string; version: string };
   source_sha256: string;
+  /**
+   * What the pack was built from besides its source: every import's canonical
+   * ref (`host/path@version`) and the SHA-256 of the package bytes, sorted by
+   * ref. Written by every build (empty when there are none); absent only in
+   * packs made before the field existed.
+   */
+  imports?: ManifestImport[];
 }
+
+/** One import recorded in the manifest. */
+export interface ManifestImport {
+  ref: string;
+  sha256: string;
+}
+
+/** Most imports a manifest may list. */
+export const MAX_MANIFEST_IMPORTS = 256;
+/** A canonical import ref: lower-case host, `[a-z0-9._-]` segments, exact semver. */
+const IMPORT_REF_RE = /^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?:\/(?!\.\.?(?:\/|@))[a-z0-9._-]+)+@[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
 /** Pack names: `/`-separated segments of `[A-Za-z0-9._-]`, not starting with `.` or `-`, ≤ 200 chars. */
 export const PACK_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/;
@@ -48,6 +66,7 @@ export function encodeManifest(m: PackManifest): Uint8Array {
     body: { sha256: m.body.sha256, size: m.body.size },
     compiler: { name: m.compiler.name, version: m.compiler.version },
     source_sha256: m.source_sha256,
+    ...(m.imports ? { imports: m.imports.map((i) => ({ ref: i.ref, sha256: i.sha256 })) } : {}),
   });
 }
 
@@ -66,6 +85,17 @@ export function validateManifest(m: PackManifest): void {
   if (!HEX64.test(m.source_sha256)) err('source_sha256 must be 64 lowercase hex digits');
   if (typeof m.compiler.name !== 'string' || typeof m.compiler.version !== 'string' || m.compiler.name.length > 100 || m.compiler.version.length > 100)
     err('bad compiler field');
+  if (m.imports !== undefined) {
+    if (!Array.isArray(m.imports) || m.imports.length > MAX_MANIFEST_IMPORTS) err(`imports must be a list of at most ${MAX_MANIFEST_IMPORTS}`);
+    let prev = '';
+    for (const i of m.imports) {
+      if (!hasExactKeys(i, ['ref', 'sha256']) || typeof i.ref !== 'string' || typeof i.sha256 !== 'string') err('each import must be exactly {ref, sha256}');
+      if (i.ref.length > 300 || !IMPORT_REF_RE.test(i.ref)) err(`import ref \`${String(i.ref).slice(0, 100)}\` is not a canonical \`host/path@version\``);
+      if (!HEX64.test(i.sha256)) err('import sha256 must be 64 lowercase hex digits');
+      if (i.ref <= prev) err('imports must be sorted by ref, each listed once');
+      prev = i.ref;
+    }
+  }
 }
 
 /**
@@ -82,8 +112,9 @@ export function decodeManifest(payload: Uint8Array): PackManifest {
   } catch {
     return bad('not utf-8 json');
   }
-  if (!hasExactKeys(v, ['name', 'serial', 'created_at', 'not_before', 'expires_at', 'body', 'compiler', 'source_sha256']))
-    return bad('unexpected fields');
+  const fields = ['name', 'serial', 'created_at', 'not_before', 'expires_at', 'body', 'compiler', 'source_sha256'];
+  if (typeof v === 'object' && v !== null && Object.prototype.hasOwnProperty.call(v, 'imports')) fields.push('imports');
+  if (!hasExactKeys(v, fields)) return bad('unexpected fields');
   if (!hasExactKeys(v.body, ['sha256', 'size'])) return bad('unexpected body fields');
   if (!hasExactKeys(v.compiler, ['name', 'version'])) return bad('unexpected compiler fields');
   const m = v as unknown as PackManifest;

@@ -1,5 +1,6 @@
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,12 +8,23 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compile } from '../../../compiler/src/compile';
 import { registryResolver, writeLock } from '../../../compiler/src/cli/registry';
+import { PACKAGE_PAYLOAD_TYPE, packageSignatureFileText } from '../../../compiler/src/sign/package-statement';
+import { ed25519Spki, keyIdOf } from '../../../runtime/src/crypto/keys';
+import { canonicalJsonBytes } from '../../../runtime/src/trust/canonical-json';
+import { encodeEnvelope, pae } from '../../../runtime/src/trust/dsse';
 
 ed.hashes.sha512 = sha512;
 
+/** The registry `.sig` file for a package (what `fmsc sign-package` writes), made with `sk`. */
+function packageSig(ref: string, version: string, bytes: Uint8Array, sk: Uint8Array): string {
+  const payload = canonicalJsonBytes({ ref, version, sha256: createHash('sha256').update(bytes).digest('hex') });
+  const keyid = keyIdOf(ed25519Spki(ed.getPublicKey(sk)));
+  return packageSignatureFileText(encodeEnvelope({ payloadType: PACKAGE_PAYLOAD_TYPE, payload, signatures: [{ keyid, sig: ed.sign(pae(PACKAGE_PAYLOAD_TYPE, payload), sk) }] }));
+}
+
 /** A correct policy that exercises every check: none of them may speak. */
 const CORRECT = `
-import "example.com/acme/base@1.2.3" as base
+import "example.com/acme/base@1.2.3" as base with widen
 
 runtime {
   mode                  = "enforce"
@@ -84,7 +96,7 @@ test('every check stays quiet on a correct policy that uses every feature (with 
   writeFileSync(join(reg, 'base@1.2.3.fms'), artifact);
   const sk = ed.utils.randomSecretKey();
   const pk = Buffer.from(ed.getPublicKey(sk)).toString('base64');
-  writeFileSync(join(reg, 'base@1.2.3.fms.sig'), Buffer.from(ed.sign(artifact, sk)).toString('base64'));
+  writeFileSync(join(reg, 'base@1.2.3.fms.sig'), packageSig('example.com/acme/base', '1.2.3', artifact, sk));
   const text = `trust {\n  key "example.com/acme" ed25519:${pk}\n}\n${CORRECT}`;
   const src = join(dir, 'governance.fms');
   writeFileSync(src, text);
@@ -113,7 +125,7 @@ test('a tampered signature on a pinned import is refused (FMS2024)', () => {
   writeFileSync(join(reg, 'p@1.0.0.fms'), artifact);
   const sk = ed.utils.randomSecretKey();
   const other = ed.utils.randomSecretKey();
-  writeFileSync(join(reg, 'p@1.0.0.fms.sig'), Buffer.from(ed.sign(artifact, other)).toString('base64'));
+  writeFileSync(join(reg, 'p@1.0.0.fms.sig'), packageSig('example.com/acme/p', '1.0.0', artifact, other));
   const text = `trust {\n  key "example.com/acme" ed25519:${Buffer.from(ed.getPublicKey(sk)).toString('base64')}\n}\nimport "example.com/acme/p@1.0.0"\n`;
   const src = join(dir, 'governance.fms');
   const r = compile(text, 'governance.fms', { resolveImport: registryResolver(join(dir, 'registry'), src) });

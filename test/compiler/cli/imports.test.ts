@@ -32,7 +32,7 @@ agent "helper" {
 }
 `;
 
-const STACK = `import "example.com/acme/pay@1.0.0"
+const STACK = `import "example.com/acme/pay@1.0.0" with widen
 
 agent "bot" {
   default permit
@@ -94,9 +94,9 @@ test('fmsc build and inspect: imported rules are listed with their package', () 
   assert.match(i.stdout, /agent helper \(example\.com\/acme\/pay@1\.0\.0:10\)/);
 });
 
-test('a package that would change the stack agent\'s default, phases or budgets is refused (FMS2034)', () => {
+test('a package that would change the stack agent\'s model, phases or budgets is refused (FMS2034)', () => {
   const cases: Array<[string, RegExp]> = [
-    ['agent "bot" {\n  default deny\n}\n', /default is `deny`, the stack's is `permit`/],
+    ['agent "bot" {\n  model "gpt-x"\n}\n', /declares `model gpt-x`; declare it in the stack/],
     ['agent "bot" {\n  budget daily {\n    max $5\n  }\n}\n', /both declare `budget daily`/],
     ['agent "bot" {\n  phase "a" {\n    tools = ["x"]\n  }\n}\n', /declares phases/],
   ];

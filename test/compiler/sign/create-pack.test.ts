@@ -22,6 +22,7 @@ test('manifest: canonical sorted-key json with every field; defaults 90 days and
     body: { sha256: manifest.body.sha256, size: 7 },
     compiler: { name: 'fmsc', version: '0.1.0' },
     source_sha256: SOURCE_SHA,
+    imports: [],
   });
   const envText = new TextDecoder().decode(decodeContainer(pack).envelope);
   const payload = Buffer.from((JSON.parse(envText) as { payload: string }).payload, 'base64').toString();

@@ -42,10 +42,11 @@ export function register(program: Command): void {
     .option('--serial <n>', 'pack serial, must grow with every release (default: build time in seconds, SOURCE_DATE_EPOCH when set)')
     .option('--expires <when>', 'expiry: a duration such as 90d or an ISO 8601 date (default 90d)')
     .option('--strict', 'warnings fail the build')
-    .option('--allow-unset-env', 'unset env("NAME") values are warnings, not errors')
+    .option('--allow-unset-env', 'has no effect: build refuses unset env("NAME") values always (use it with `fmsc check`)')
     .option('--registry <dir>', 'registry folder for imports (default: $FMS_REGISTRY or .fms/registry next to the file)')
     .action(async (file: string, o: BuildOpts) => {
-      const flags: { allowUnsetEnv?: boolean; registry?: string } = { allowUnsetEnv: !!o.allowUnsetEnv };
+      // A pack never carries an unset env() value, whatever the flags (issue 18).
+      const flags: { allowUnsetEnv?: boolean; registry?: string } = { allowUnsetEnv: false };
       if (o.registry) flags.registry = o.registry;
       const { text, result } = compileFile(file, flags);
       printDiagnostics(result.diagnostics, new Map([[file, text]]), false);
@@ -97,6 +98,7 @@ export function register(program: Command): void {
         expiresAt,
         sourceSha256: createHash('sha256').update(text).digest('hex'),
         signer,
+        imports: ir.imports.flatMap((i) => (i.sha256 ? [{ ref: i.ref, sha256: i.sha256 }] : [])),
       });
       const out = o.output ?? (file.endsWith('.fms') ? file.slice(0, -4) : file) + '.fmspack';
       try {

@@ -5,6 +5,7 @@ import { PACK_MAGIC, decodeContainer } from '../../../../runtime/src/pack/contai
 import { BODY_HEADER_SIZE, BUILTINS, CMP_NAMES, EFFECT_NAMES, GLOB_NAMES, OP, OPERANDS, OP_NAMES, PATTERN_NAMES, PackError, ROOT_NAMES, SECTION, SECTION_ENTRY_SIZE, STROP_NAMES, WINDOW_NAMES, BUDGET_WINDOW_NAMES, ON_EXCEED_NAMES } from '../../../../runtime/src/pack/format';
 import type { BodyModel, ConstModel } from '../../../../runtime/src/pack/body-model';
 import { loadPackBody } from '../../../../runtime/src/vm/loaded-pack';
+import { readPackUnverified } from '../../sign/create-pack';
 
 const SECTION_NAMES: Record<number, string> = Object.fromEntries(Object.entries(SECTION).map(([k, v]) => [v, k]));
 
@@ -147,6 +148,8 @@ export function register(program: Command): void {
           const c = decodeContainer(bytes);
           body = c.body;
           note = `container v${c.version}, envelope ${c.envelope.length} bytes (signature not checked by inspect; use \`fmsc verify\`)\n`;
+          const imports = readPackUnverified(bytes).manifest.imports;
+          note += imports === undefined ? 'imports: not recorded (pack made before manifests listed them)\n' : `imports: ${imports.length}\n` + imports.map((i) => `  import ${i.ref} sha256:${i.sha256}\n`).join('');
         }
         process.stdout.write(note + inspectBody(body));
       } catch (e) {

@@ -40,6 +40,7 @@ export function runVerify(packPath: string, o: VerifyOpts, useStateByDefault: bo
         expires_at: m.expires_at,
         compiler: m.compiler,
         source_sha256: m.source_sha256,
+        imports: m.imports ?? [],
         trust: v.trustPath,
         rollback_state: stateDir || null,
       }) + '\n',
