@@ -3,6 +3,7 @@ import type { BlockNode, Document, FieldNode, Item, RuleNode, ValueNode } from '
 import { parse } from '../syntax/parse';
 import { didYouMean } from '../util/did-you-mean';
 import { checkRules } from '../check/rules';
+import { canonicalHostPattern } from '../../../runtime/src/vm/egress';
 import { resolveImports, type ImportResolver } from './imports';
 import { ExprLowerer, literalValue } from './lower-expr';
 import { patternProblem, prefixPattern, rulePattern } from './patterns';
@@ -608,7 +609,7 @@ class Lowerer {
       case 'egress':
       case 'model_policy': {
         const c = this.config(b, kw);
-        const lists: HostLists = { allow: strings(c.fields.allow), deny: strings(c.fields.deny), loc: c.loc };
+        const lists: HostLists = { allow: this.nameList(b, 'allow', kw, a.vars), deny: this.nameList(b, 'deny', kw, a.vars), loc: c.loc };
         if (kw === 'egress') a.egress = lists;
         else a.modelPolicy = lists;
         return;
@@ -654,6 +655,56 @@ class Lowerer {
         a.blocks.push(this.config(b, kw));
       }
     }
+  }
+
+  /**
+   * The entries of an `egress` / `model_policy` list field, read from the
+   * syntax so that nothing is dropped: every entry is a string (a literal,
+   * `env("…")` or a `var` holding a string or a list of strings); anything else
+   * is FMS2060, a bare name that is no `var` is FMS2061, and an `egress` entry
+   * that is not a host pattern is FMS2062. Egress entries are canonical (lower
+   * case, punycode, no trailing dot), as the runtime compares them.
+   */
+  private nameList(b: BlockNode, field: 'allow' | 'deny', kw: 'egress' | 'model_policy', vars: Record<string, Value>): string[] {
+    const out: string[] = [];
+    const add = (v: string, span: Span): void => {
+      if (kw === 'model_policy') {
+        if (v === '') this.error('FMS2060', `an empty string in \`${kw}\` \`${field}\` names no model`, span);
+        else out.push(v);
+        return;
+      }
+      const c = canonicalHostPattern(v);
+      if (typeof c === 'string') out.push(c);
+      else this.error('FMS2062', `\`${v}\` is not a host pattern: ${c.why}`, span, 'write `api.example.com`, `*.example.com`, `*`, `10.0.0.1` or `[::1]`');
+    };
+    const item = (n: ValueNode): void => {
+      if (n.kind === 'string' || n.kind === 'call') {
+        const v = this.value(n);
+        if (typeof v === 'string') add(v, n.span);
+        else if (v !== undefined) this.error('FMS2060', `\`${kw}\` \`${field}\` entries are strings`, n.span);
+        return;
+      }
+      if (n.kind === 'word') {
+        if (!Object.prototype.hasOwnProperty.call(vars, n.text)) {
+          this.error('FMS2061', `\`${n.text}\` in \`${kw}\` \`${field}\` is not a \`var\` of this agent`, n.span, `quote it (\`"${n.text}"\`) or declare \`var ${n.text} = "…"\``);
+          return;
+        }
+        const v = vars[n.text];
+        const list = Array.isArray(v) ? v : [v];
+        for (const x of list) {
+          if (typeof x === 'string') add(x, n.span);
+          else this.error('FMS2060', `\`var ${n.text}\` holds ${x === null ? 'nil' : Array.isArray(x) ? 'a nested list' : `a ${typeof x}`}, not a string, so it cannot be a \`${kw}\` \`${field}\` entry`, n.span);
+        }
+        return;
+      }
+      this.error('FMS2060', `\`${kw}\` \`${field}\` entries are strings, not ${n.kind === 'list' ? 'a nested list' : `a ${n.kind}`}`, n.span, kw === 'egress' ? 'write hosts in quotes: `["api.example.com"]`' : 'write model names in quotes: `["gpt-4o"]`');
+    };
+    for (const it of b.items) {
+      if (it.kind !== 'field' || it.key.text !== field) continue;
+      const nodes = it.values.length === 1 && it.values[0]!.kind === 'list' ? it.values[0]!.items : it.values;
+      for (const n of nodes) item(n);
+    }
+    return out;
   }
 
   /** The rules of a `rules {}` block (in an agent or a phase); anything else in it is an error. */

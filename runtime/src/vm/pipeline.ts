@@ -13,9 +13,10 @@
 import type { BudgetModel, HostListModel, PhaseModel, RateLimitModel, RedactionModel } from '../pack/body-model';
 import { ON_EXCEED_NAMES, WINDOW_NAMES, WINDOW_SECONDS } from '../pack/format';
 import { type BudgetCounter, type SessionState, type StateStore, recordHistory } from '../state/store';
+import { checkEgress } from './egress';
 import { ref } from './payloads';
 import type { Call, Decision, DecisionWarning, TraceEvent } from './types';
-import { ERR, globAny, hostMatch, hostOf, patternMatch } from './values';
+import { globAny, hostMatch, patternMatch } from './values';
 
 /** The per-agent tables the pipeline needs. */
 export interface AgentLimits {
@@ -226,24 +227,12 @@ export function applyLimits(inp: LimitsInput): Decision {
     }
   }
 
-  // Egress: deny list wins; an allow list admits only its hosts.
+  // Egress: every destination the call carries must pass (see egress.ts).
   const eg = agent.egress;
   if (eg !== null) {
-    const h = hostOf(call);
-    const host = h === ERR ? null : h;
-    let ok = true;
-    let why = '';
-    if (host !== null) {
-      if (listMatch(eg.deny, host, true)) {
-        ok = false;
-        why = `host '${host}' is in the egress deny list`;
-      } else if (eg.allow.length > 0 && !listMatch(eg.allow, host, true)) {
-        ok = false;
-        why = `host '${host}' not in egress allow list`;
-      }
-    }
-    if (trace) trace.push({ kind: 'egress', rule_ref: ref(eg.file, eg.line), host, ok });
-    if (!ok) return { effect: 'deny', code: 'EGRESS_DENIED', rule_ref: ref(eg.file, eg.line), human_message: `denied: ${why}`, resolution: { type: 'rule_block', rule_id: 'egress' } };
+    const v = checkEgress(eg.allow, eg.deny, call.args);
+    if (trace) trace.push({ kind: 'egress', rule_ref: ref(eg.file, eg.line), host: v.host, ok: v.ok });
+    if (!v.ok) return { effect: 'deny', code: 'EGRESS_DENIED', rule_ref: ref(eg.file, eg.line), human_message: `denied: ${v.why}`, resolution: { type: 'rule_block', rule_id: 'egress' } };
   }
 
   // Model policy.
