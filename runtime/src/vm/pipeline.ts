@@ -10,10 +10,12 @@
  * no tokens and no budget; a call deferred by a budget consumes no budget;
  * every decided call is recorded in the history).
  */
-import type { BudgetModel, HostListModel, PhaseModel, RateLimitModel, RedactionModel } from '../pack/body-model';
+import type { BudgetModel, HostListModel, PhaseModel, RateLimitModel, RedactionModel, SessionLimitModel } from '../pack/body-model';
 import { ON_EXCEED_NAMES, WINDOW_NAMES, WINDOW_SECONDS } from '../pack/format';
 import { type BudgetCounter, type SessionState, type StateStore, recordHistory } from '../state/store';
+import { type DelegationGrants, checkDelegation, recordDelegation } from './delegation';
 import { checkEgress } from './egress';
+import { checkSessionLimits, recordSessionCall } from './session-limits';
 import { ref } from './payloads';
 import type { Call, Decision, DecisionWarning, TraceEvent } from './types';
 import { globAny, hostMatch, patternMatch } from './values';
@@ -28,6 +30,10 @@ export interface AgentLimits {
   egress: HostListModel | null;
   modelPolicy: HostListModel | null;
   redactions: RedactionModel[];
+  /** `session {}` limits (session-limits.ts); absent = none. */
+  session?: SessionLimitModel | null;
+  /** `delegate` grants that name this agent, by delegator (delegation.ts); absent = none. */
+  grants?: DelegationGrants;
 }
 
 /** Key of the session record of (agent, session). */
@@ -128,6 +134,8 @@ export interface LimitsInput {
   state: StateStore;
   commit: boolean;
   trace: TraceEvent[] | null;
+  /** The decision another agent would get for this call, without changing state (delegation ceiling `inherited`). */
+  decideAs?: (agent: string) => Decision;
 }
 
 /**
@@ -139,6 +147,20 @@ export function applyLimits(inp: LimitsInput): Decision {
   let d = inp.decision;
   const tool = call.tool;
   const cost = call.cost === undefined ? 0 : call.cost;
+
+  // Delegation grants, then session limits (issue 9, class 9): delegation.ts, session-limits.ts.
+  let limitSess: SessionState | null = null;
+  if (call.delegation !== undefined || agent.session) {
+    limitSess = state.session(sessionKey(agent.id, inp.sessionId));
+    if (call.delegation !== undefined) {
+      d = checkDelegation({ agent: agent.id, call, grants: agent.grants, sess: limitSess, nowMs, decision: d, decideAs: inp.decideAs, trace });
+      if (d.effect === 'deny') return d;
+    }
+    if (agent.session) {
+      const over = checkSessionLimits(agent.session, limitSess, nowMs, cost, trace);
+      if (over !== null) return over;
+    }
+  }
 
   // Rate limits: a token bucket per (agent, limit).
   const rl = agent.rateLimits;
@@ -255,6 +277,10 @@ export function applyLimits(inp: LimitsInput): Decision {
 
   if (warnings !== null) d = { ...d, warnings: d.warnings ? [...d.warnings, ...warnings] : warnings };
   if (inp.commit) {
+    if (limitSess !== null) {
+      if (agent.session) recordSessionCall(limitSess, nowMs, cost);
+      if (call.delegation !== undefined) recordDelegation(limitSess, call, nowMs);
+    }
     if (bucketUpdates) for (const [k, t] of bucketUpdates) state.setBucket(k, { tokens: t, lastMs: nowMs });
     // A call a budget deferred has not spent anything: it waits for approval.
     // Counting it would leave the window over its ceiling, deferring every
