@@ -181,13 +181,22 @@ export function canonicalHost(h: string): string | { why: string } {
   return s;
 }
 
-/** `[…]` form of an IPv6 address in canonical (RFC 5952) text, or null. */
+/** `[…]` form of an IPv6 address in canonical (RFC 5952) text (an IPv4-mapped one as dotted IPv4), or null. */
 function canonicalIpv6(inner: string): string | null {
   if (inner.length === 0 || inner.length > 45 || !/^[0-9A-Fa-f:.]+$/.test(inner)) return null;
   try {
     // Rare path: only bracketed hosts reach it, so one URL parse is acceptable here.
     const h = new URL(`http://[${inner}]/`).hostname;
-    return h.startsWith('[') ? h : null;
+    if (!h.startsWith('[')) return null;
+    // An IPv4-mapped address reaches the IPv4 host: compare it as one, so that
+    // `[::ffff:127.0.0.1]` cannot slip past a deny list naming `127.0.0.1`.
+    const m = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(h);
+    if (m) {
+      const hi = parseInt(m[1]!, 16);
+      const lo = parseInt(m[2]!, 16);
+      return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+    }
+    return h;
   } catch {
     return null;
   }

@@ -94,6 +94,13 @@ test('canonical hosts: case, trailing dot, IDN, IPv6, ports and paths', () => {
   assert.is(v6.decide(call({ url: 'http://[::0:1]/' })).code, 'EGRESS_DENIED');
   assert.is(v6.decide(call({ url: 'http://127.0.0.1/' })).code, 'EGRESS_DENIED');
   assert.is(v6.decide(call({ url: 'http://0177.0.0.1/' })).code, 'EGRESS_DENIED');
+  assert.is(v6.decide(call({ url: 'http://[::ffff:127.0.0.1]/' })).code, 'EGRESS_DENIED');
+  assert.is(v6.decide(call({ url: 'http://[::ffff:7f00:1]:80/' })).code, 'EGRESS_DENIED');
+  assert.equal(parseDestination('http://[::ffff:10.0.0.1]/', true), { host: '10.0.0.1' });
+  // the authority ends at the first `/`, `?` or `#`: an `@` after it is not userinfo
+  assert.equal(parseDestination('https://api.example.com#@evil.test', true), { host: 'api.example.com' });
+  assert.equal(parseDestination('https://api.example.com?x=@evil.test', true), { host: 'api.example.com' });
+  assert.ok('why' in parseDestination('evil.test/?r=https://api.example.com', true));
   assert.is(v6.decide(call({ url: 'http://api.example.com/' })).effect, 'permit');
 });
 
