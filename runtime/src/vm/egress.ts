@@ -18,8 +18,12 @@
  * dot removed and internationalised names in punycode (`domainToASCII`), so
  * `API.Example.COM.` and `api.example.com` are the same host.
  *
- * The parser is hand-written (no `new URL` per call): it only finds the
- * authority, and refuses everything where parsers are known to disagree.
+ * The parser is hand-written (no `new URL` per call; `new URL` only for the
+ * rare bracketed IPv6 host): it only finds the authority, and refuses
+ * everything where parsers are known to disagree. Results are cached per
+ * destination string (bounded), since agents reuse a few destinations.
+ * Fields are found with for-in, so a destination inherited through the
+ * prototype chain is checked too (more checks, never fewer).
  */
 import { domainToASCII } from 'node:url';
 
@@ -38,6 +42,8 @@ export const DESTINATION_FIELDS: readonly string[] = Object.freeze([
   'hosts',
 ]);
 
+const DESTINATION_SET: ReadonlySet<string> = new Set(DESTINATION_FIELDS);
+
 /** Fields that must hold a URL with a scheme (a bare host is not accepted there). */
 const URL_ONLY = new Set(['url', 'uri', 'href', 'urls']);
 
@@ -53,7 +59,6 @@ export interface Destination {
 /** What the call carries: parsed destinations, or the first one that failed. */
 export type Destinations = { ok: true; list: Destination[] } | { ok: false; field: string; why: string };
 
-const hasOwn = Object.prototype.hasOwnProperty;
 
 /**
  * The destinations of a call's arguments (top-level fields only). Never throws.
@@ -61,8 +66,8 @@ const hasOwn = Object.prototype.hasOwnProperty;
 export function destinationsOf(args: { readonly [k: string]: unknown } | undefined): Destinations {
   const list: Destination[] = [];
   if (args === undefined || args === null || typeof args !== 'object') return { ok: true, list };
-  for (const field of DESTINATION_FIELDS) {
-    if (!hasOwn.call(args, field)) continue;
+  for (const field in args) {
+    if (!DESTINATION_SET.has(field)) continue;
     const v = args[field];
     const items = Array.isArray(v) ? v : [v];
     if (Array.isArray(v) && v.length > MAX_DESTINATIONS) return { ok: false, field, why: `more than ${MAX_DESTINATIONS} destinations` };
@@ -87,27 +92,55 @@ function describe(v: unknown): string {
  * `urlOnly`: the field names a URL, so a bare host without `scheme://` is refused.
  */
 export function parseDestination(s: string, urlOnly: boolean): { host: string } | { why: string } {
+  // Agents call the same few destinations again and again: parse each once.
+  const cache = urlOnly ? URL_CACHE : HOST_CACHE;
+  let r = cache.get(s);
+  if (r === undefined) {
+    r = Object.freeze(parseUncached(s, urlOnly));
+    if (s.length <= 512) {
+      if (cache.size >= CACHE_LIMIT) cache.clear();
+      cache.set(s, r);
+    }
+  }
+  return r;
+}
+
+const CACHE_LIMIT = 4096;
+const URL_CACHE = new Map<string, { host: string } | { why: string }>();
+const HOST_CACHE = new Map<string, { host: string } | { why: string }>();
+
+function parseUncached(s: string, urlOnly: boolean): { host: string } | { why: string } {
   if (s.length === 0) return { why: 'empty destination' };
   if (s.length > 8192) return { why: 'destination longer than 8192 characters' };
   const sep = s.indexOf('://');
   let authority: string;
   if (sep >= 0) {
-    if (!/^[A-Za-z][A-Za-z0-9+.-]*$/.test(s.slice(0, sep))) return { why: 'malformed URL scheme' };
-    const rest = s.slice(sep + 3);
-    let end = rest.length;
-    for (let i = 0; i < rest.length; i++) {
-      const c = rest.charCodeAt(i);
+    if (!validScheme(s, sep)) return { why: 'malformed URL scheme' };
+    let end = s.length;
+    for (let i = sep + 3; i < s.length; i++) {
+      const c = s.charCodeAt(i);
       if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) {
         end = i;
         break;
       }
     }
-    authority = rest.slice(0, end);
+    authority = s.slice(sep + 3, end);
   } else {
     if (urlOnly) return { why: 'URL without a scheme (write `https://host/...`)' };
     authority = s;
   }
   return parseAuthority(authority);
+}
+
+/** `[A-Za-z][A-Za-z0-9+.-]*` over s[0, end). */
+function validScheme(s: string, end: number): boolean {
+  if (end === 0) return false;
+  for (let i = 0; i < end; i++) {
+    const c = s.charCodeAt(i) | 0x20; // ASCII letters fold to lower case
+    const letter = c >= 97 && c <= 122;
+    if (i === 0 ? !letter : !(letter || (s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) || s.charCodeAt(i) === 43 || s.charCodeAt(i) === 45 || s.charCodeAt(i) === 46)) return false;
+  }
+  return true;
 }
 
 /** `host[:port]` or `[ipv6][:port]` → canonical host. */
@@ -155,7 +188,6 @@ function validPort(p: string): boolean {
 }
 
 const IPV4 = /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
-const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
 /**
  * Canonical form of a DNS host name or IPv4 address: lower case, punycode,
@@ -164,22 +196,41 @@ const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 export function canonicalHost(h: string): string | { why: string } {
   if (h.length === 0) return { why: 'empty host' };
   let s = h;
-  // eslint-disable-next-line no-control-regex
-  if (/[^\x00-\x7f]/.test(s)) {
+  let ascii = true;
+  let upper = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) ascii = false;
+    else if (c >= 65 && c <= 90) upper = true;
+  }
+  if (!ascii) {
     s = domainToASCII(s);
     if (s === '') return { why: 'invalid internationalised host name' };
-  }
-  s = s.toLowerCase();
-  if (s.endsWith('.')) s = s.slice(0, -1);
+    s = s.toLowerCase();
+  } else if (upper) s = s.toLowerCase();
+  if (s.charCodeAt(s.length - 1) === 46) s = s.slice(0, -1);
   if (s.length === 0 || s.length > 253) return { why: 'host name length out of range' };
-  const labels = s.split('.');
-  for (const l of labels) if (!LABEL.test(l)) return { why: l === '' ? 'empty label in the host' : 'invalid character in the host' };
-  const last = labels[labels.length - 1]!;
+  // Labels: 1–63 of [a-z0-9_-], not starting or ending with `-`.
+  let start = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46;
+    if (c === 46) {
+      const len = i - start;
+      if (len === 0) return { why: 'empty label in the host' };
+      if (len > 63 || s.charCodeAt(start) === 45 || s.charCodeAt(i - 1) === 45) return { why: 'invalid label in the host' };
+      start = i + 1;
+      continue;
+    }
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 45)) return { why: 'invalid character in the host' };
+  }
   // URL parsers read a host whose last label is numeric as an IPv4 address in
   // any of several notations; only the canonical dotted quad is unambiguous.
-  if (/^(?:[0-9]+|0x[0-9a-f]*)$/.test(last) && !IPV4.test(s)) return { why: 'numeric host that is not a dotted-quad IPv4 address' };
+  const first = s.charCodeAt(s.lastIndexOf('.') + 1);
+  if (first >= 48 && first <= 57 && NUMERIC_LAST.test(s) && !IPV4.test(s)) return { why: 'numeric host that is not a dotted-quad IPv4 address' };
   return s;
 }
+
+const NUMERIC_LAST = /(?:^|\.)(?:[0-9]+|0x[0-9a-f]*)$/;
 
 /** `[…]` form of an IPv6 address in canonical (RFC 5952) text (an IPv4-mapped one as dotted IPv4), or null. */
 function canonicalIpv6(inner: string): string | null {
@@ -228,12 +279,22 @@ export function canonicalHostPattern(p: string): string | { why: string } {
   return canonicalHost(p);
 }
 
-/** Does a canonical host match a list entry? `*` any, `*.x.com` strict subdomains of x.com, otherwise equal. */
+/**
+ * Does a canonical host match a canonical list entry? `*` any, `*.x.com`
+ * strict subdomains of x.com, otherwise equal. INVARIANT: entries are in
+ * canonical form (the compiler writes them through `canonicalHostPattern`).
+ */
 export function egressMatch(pattern: string, host: string): boolean {
-  const p = pattern.toLowerCase();
-  if (p === '*') return true;
-  if (p.startsWith('*.')) return host.length > p.length - 1 && host.endsWith(p.slice(1));
-  return p === host;
+  const L = pattern.length;
+  if (L === 1 && pattern === '*') return true;
+  if (L > 2 && pattern.charCodeAt(0) === 42 && pattern.charCodeAt(1) === 46) {
+    // host ends with pattern[1..] (".x.com") and has at least one more character
+    const off = host.length - (L - 1);
+    if (off < 1) return false;
+    for (let k = 1; k < L; k++) if (pattern.charCodeAt(k) !== host.charCodeAt(off + k - 1)) return false;
+    return true;
+  }
+  return pattern === host;
 }
 
 /** The result of checking a call against an egress list pair. */
@@ -245,22 +306,39 @@ export type EgressVerdict = { ok: true; host: string | null } | { ok: false; hos
  * with no destination passes; a destination that cannot be parsed does not.
  */
 export function checkEgress(allow: readonly string[], deny: readonly string[], args: { readonly [k: string]: unknown } | undefined): EgressVerdict {
-  const ds = destinationsOf(args);
-  if (!ds.ok) return { ok: false, host: null, why: `args.${ds.field} cannot be checked: ${ds.why}` };
   let last: string | null = null;
-  for (const d of ds.list) {
-    last = d.host;
-    for (const p of deny) if (egressMatch(p, d.host)) return { ok: false, host: d.host, why: `host '${d.host}' (args.${d.field}) is in the egress deny list` };
-    if (allow.length > 0) {
-      let hit = false;
-      for (const p of allow) {
-        if (egressMatch(p, d.host)) {
-          hit = true;
-          break;
-        }
+  if (args === undefined || args === null || typeof args !== 'object') return { ok: true, host: null };
+  // for-in visits every enumerable key, inherited ones too: a destination on
+  // the prototype chain is checked as well (more checks, never fewer).
+  for (const field in args) {
+    if (!DESTINATION_SET.has(field)) continue;
+    const v = args[field];
+    if (Array.isArray(v)) {
+      if (v.length > MAX_DESTINATIONS) return { ok: false, host: null, why: `args.${field} cannot be checked: more than ${MAX_DESTINATIONS} destinations` };
+      for (let i = 0; i < v.length; i++) {
+        const r = checkOne(allow, deny, field, v[i]);
+        if (typeof r !== 'string') return r;
+        last = r;
       }
-      if (!hit) return { ok: false, host: d.host, why: `host '${d.host}' (args.${d.field}) not in egress allow list` };
+    } else {
+      const r = checkOne(allow, deny, field, v);
+      if (typeof r !== 'string') return r;
+      last = r;
     }
   }
   return { ok: true, host: last };
+}
+
+/** One destination against the lists: its canonical host when it passes, else the refusal. */
+function checkOne(allow: readonly string[], deny: readonly string[], field: string, item: unknown): string | { ok: false; host: string | null; why: string } {
+  if (typeof item !== 'string') return { ok: false, host: null, why: `args.${field} cannot be checked: ${describe(item)} is not a host or URL` };
+  const r = parseDestination(item, URL_ONLY.has(field));
+  if ('why' in r) return { ok: false, host: null, why: `args.${field} cannot be checked: ${r.why}` };
+  const host = r.host;
+  for (let i = 0; i < deny.length; i++) if (egressMatch(deny[i]!, host)) return { ok: false, host, why: `host '${host}' (args.${field}) is in the egress deny list` };
+  if (allow.length > 0) {
+    for (let i = 0; i < allow.length; i++) if (egressMatch(allow[i]!, host)) return host;
+    return { ok: false, host, why: `host '${host}' (args.${field}) not in egress allow list` };
+  }
+  return host;
 }
