@@ -191,6 +191,33 @@ test('pack format: the new sections round-trip, are omitted when unused, and are
   assert.throws(() => readBody(writeBody(bad3)), /ceiling/);
 });
 
+test('pack format: every single-byte change of a pack with both sections is refused or harmless, never a crash', () => {
+  const { body } = build(DELEGATE + SESSION.replace('agent "bot"', 'agent "bot2"'));
+  const probes: Call[] = [
+    { agent: 'worker', tool: 'stripe/refund', args: { amount: 1 }, delegation: { by: 'lead' } },
+    { agent: 'worker', tool: 'stripe/refund', args: { amount: 1 }, delegation: { by: 'lead', depth: 5 } },
+    { agent: 'bot2', tool: 'read', session: 's' },
+  ];
+  let refused = 0;
+  for (let i = 0; i < body.length; i++) {
+    const b = body.slice();
+    b[i] = b[i]! ^ 0xff;
+    let p;
+    try {
+      p = loadPackBody(b, { checksums: false, clock: new ManualClock(T0) });
+    } catch (e) {
+      assert.ok(e instanceof Error && e.name === 'PackError', `byte ${i}: ${String(e)}`);
+      refused++;
+      continue;
+    }
+    for (const c of probes) {
+      const d = p.decide(c);
+      assert.ok(d.effect === 'permit' || d.effect === 'deny' || d.effect === 'defer', `byte ${i}`);
+    }
+  }
+  assert.ok(refused > body.length / 2, `${refused} of ${body.length} refused`);
+});
+
 test('compile: enforced blocks are quiet; unenforceable parts warn (FMS2063); bad values are errors', () => {
   const quiet = compile(DELEGATE, 'governance.fms', { env: {} });
   assert.equal(quiet.diagnostics.map((d) => d.code), []);
