@@ -13,10 +13,15 @@ export interface LoadPackOptions {
   state?: StateStore;
   clock?: Clock;
   now?: Date;
+  /** The pack name this host expects; a pack of another name is refused (`expected-name`). */
+  expectedName?: string;
+  /** A deployment id of the trust file's `deployments` map (its `expected_name` must match). */
+  deployment?: string;
 }
 
 /**
- * Verifies a signed pack against pinned trust roots, then loads and verifies
+ * Verifies a signed pack against pinned trust roots (and the expected pack
+ * name, when `expectedName`, a `deployment` or the trust file sets one), then loads and verifies
  * its body (strict sections, bytecode verifier). Throws `PackRefusal`
  * (signature, trust, rollback, expiry) or `PackError` (body) — never returns a
  * pack that was not verified.
@@ -25,6 +30,8 @@ export function loadPack(bytes: Uint8Array, opts: LoadPackOptions): { pack: Load
   const vopts: Parameters<typeof verifyPack>[1] = { trust: opts.trust };
   if (opts.rollback) vopts.state = opts.rollback;
   if (opts.now) vopts.now = opts.now;
+  if (opts.expectedName !== undefined) vopts.expectedName = opts.expectedName;
+  if (opts.deployment !== undefined) vopts.deployment = opts.deployment;
   const verified = verifyPack(bytes, vopts);
   const lopts: Parameters<typeof loadPackBody>[1] = {};
   if (opts.state) lopts.state = opts.state;

@@ -10,6 +10,7 @@ import {
   BUDGET_WINDOW_NAMES,
   BUILTINS,
   BUILTIN_ID,
+  CEILING_NAMES,
   CMP_NAMES,
   EFFECT,
   GLOB,
@@ -457,7 +458,55 @@ export function buildBodyModel(policy: Policy, producer = PRODUCER): BodyModel {
     });
   }
   m.code = Uint8Array.from(code);
+  sessionAndDelegation(policy, m, fileOf);
   return m;
+}
+
+/**
+ * The optional SESSION_LIMITS and DELEGATIONS tables (issue 9, class 9):
+ * filled only when an agent declares `session {}` limits or `delegate {}`
+ * blocks, so other packs keep their bytes.
+ */
+function sessionAndDelegation(policy: Policy, m: BodyModel, fileOf: (l: SourceLoc) => string): void {
+  const limits: NonNullable<BodyModel['sessionLimits']> = [];
+  const grants: NonNullable<BodyModel['delegations']> = [];
+  policy.agents.forEach((a, i) => {
+    const s = a.session;
+    if (s && (s.maxDurationSeconds !== undefined || s.idleTimeoutSeconds !== undefined || s.maxCalls !== undefined || s.maxCost !== undefined)) {
+      limits.push({
+        agent: i,
+        maxDuration: s.maxDurationSeconds ?? null,
+        idleTimeout: s.idleTimeoutSeconds ?? null,
+        maxCalls: s.maxCalls ?? null,
+        maxCost: s.maxCost ?? null,
+        line: Math.max(1, s.loc.line),
+        file: fileOf(s.loc),
+      });
+    }
+    for (const d of a.delegations) {
+      const ceiling = CEILING_NAMES.indexOf(d.ceiling ?? 'permit');
+      if (ceiling < 0) throw new EmitError(`delegation ceiling ${String(d.ceiling)} cannot be encoded`);
+      let bound: NonNullable<BodyModel['delegations']>[number]['bound'] = null;
+      if (d.scope?.bound) {
+        const op = CMP_NAMES.indexOf(d.scope.bound.op);
+        if (op < 0 || !Number.isFinite(d.scope.bound.value)) throw new EmitError(`delegation scope bound of ${a.id} cannot be encoded`);
+        bound = { path: d.scope.bound.path, op, value: d.scope.bound.value === 0 ? 0 : d.scope.bound.value };
+      }
+      grants.push({
+        agent: i,
+        targets: [...new Set(d.targets)],
+        scope: d.scope ? patternModel(d.scope.tool) : null,
+        bound,
+        ttl: d.ttlSeconds ?? null,
+        ceiling,
+        maxDepth: d.maxDepth ?? null,
+        line: Math.max(1, d.loc.line),
+        file: fileOf(d.loc),
+      });
+    }
+  });
+  if (limits.length > 0) m.sessionLimits = limits;
+  if (grants.length > 0) m.delegations = grants;
 }
 
 /**

@@ -2,9 +2,11 @@ import { DiagnosticSink, LineIndex, type Diagnostic } from '../diagnostics/diagn
 import type { BlockNode, Document, FieldNode, Item, RuleNode, ValueNode } from '../syntax/ast';
 import { parse } from '../syntax/parse';
 import { didYouMean } from '../util/did-you-mean';
+import { checkNotEnforced } from '../check/not-enforced';
 import { checkRules } from '../check/rules';
 import { decodeBase64Strict } from '../../../runtime/src/crypto/base64';
 import { ed25519KeyWeakness } from '../../../runtime/src/crypto/ed25519-key-strength';
+import { canonicalHostPattern } from '../../../runtime/src/vm/egress';
 import { resolveImports, type ImportResolver } from './imports';
 import { ExprLowerer, literalValue } from './lower-expr';
 import { patternProblem, prefixPattern, rulePattern } from './patterns';
@@ -22,8 +24,10 @@ import {
 import type {
   Agent,
   Budget,
+  CmpOp,
   ConfigBlock,
   Delegation,
+  DelegationScope,
   Effect,
   HostLists,
   Import,
@@ -31,6 +35,7 @@ import type {
   Phase,
   Policy,
   Rule,
+  SessionLimits,
   SourceLoc,
   Span,
   TrustKey,
@@ -139,6 +144,7 @@ class Lowerer {
       resolveImports(this.ir, this.opts.resolveImport, this.sink, { lowerArtifact, stackFlatRules: () => this.flatRulesForImportedAgent(flatRules) });
     }
     checkRules(this.ir, this.sink);
+    checkNotEnforced(this.doc, this.sink);
     return this.ir;
   }
 
@@ -669,7 +675,7 @@ class Lowerer {
       case 'egress':
       case 'model_policy': {
         const c = this.config(b, kw);
-        const lists: HostLists = { allow: strings(c.fields.allow), deny: strings(c.fields.deny), loc: c.loc };
+        const lists: HostLists = { allow: this.nameList(b, 'allow', kw, a.vars), deny: this.nameList(b, 'deny', kw, a.vars), loc: c.loc };
         if (kw === 'egress') a.egress = lists;
         else a.modelPolicy = lists;
         return;
@@ -681,6 +687,7 @@ class Lowerer {
         if (typeof c.fields.target_agent === 'string') targets.push(c.fields.target_agent);
         targets.push(...strings(c.fields.to));
         const d: Delegation = { targets, fields: c.fields, loc: c.loc };
+        this.delegationLimits(d, b);
         for (const t of targets) {
           if (!agentIds.has(t)) {
             const guess = didYouMean(t, agentIds);
@@ -688,6 +695,12 @@ class Lowerer {
           }
         }
         a.delegations.push(d);
+        return;
+      }
+      case 'session': {
+        const c = this.config(b, 'session');
+        a.session = this.sessionLimits(c, b);
+        a.blocks.push(c);
         return;
       }
       case 'use':
@@ -714,6 +727,132 @@ class Lowerer {
         }
         a.blocks.push(this.config(b, kw));
       }
+    }
+  }
+
+  /**
+   * The entries of an `egress` / `model_policy` list field, read from the
+   * syntax so that nothing is dropped: every entry is a string (a literal,
+   * `env("…")` or a `var` holding a string or a list of strings); anything else
+   * is FMS2060, a bare name that is no `var` is FMS2061, and an `egress` entry
+   * that is not a host pattern is FMS2062. Egress entries are canonical (lower
+   * case, punycode, no trailing dot), as the runtime compares them.
+   */
+  private nameList(b: BlockNode, field: 'allow' | 'deny', kw: 'egress' | 'model_policy', vars: Record<string, Value>): string[] {
+    const out: string[] = [];
+    const add = (v: string, span: Span): void => {
+      if (kw === 'model_policy') {
+        if (v === '') this.error('FMS2060', `an empty string in \`${kw}\` \`${field}\` names no model`, span);
+        else out.push(v);
+        return;
+      }
+      const c = canonicalHostPattern(v);
+      if (typeof c === 'string') out.push(c);
+      else this.error('FMS2062', `\`${v}\` is not a host pattern: ${c.why}`, span, 'write `api.example.com`, `*.example.com`, `*`, `10.0.0.1` or `[::1]`');
+    };
+    const item = (n: ValueNode): void => {
+      if (n.kind === 'string' || n.kind === 'call') {
+        const v = this.value(n);
+        if (typeof v === 'string') add(v, n.span);
+        else if (v !== undefined) this.error('FMS2060', `\`${kw}\` \`${field}\` entries are strings`, n.span);
+        return;
+      }
+      if (n.kind === 'word') {
+        if (!Object.prototype.hasOwnProperty.call(vars, n.text)) {
+          this.error('FMS2061', `\`${n.text}\` in \`${kw}\` \`${field}\` is not a \`var\` of this agent`, n.span, `quote it (\`"${n.text}"\`) or declare \`var ${n.text} = "…"\``);
+          return;
+        }
+        const v = vars[n.text];
+        const list = Array.isArray(v) ? v : [v];
+        for (const x of list) {
+          if (typeof x === 'string') add(x, n.span);
+          else this.error('FMS2060', `\`var ${n.text}\` holds ${x === null ? 'nil' : Array.isArray(x) ? 'a nested list' : `a ${typeof x}`}, not a string, so it cannot be a \`${kw}\` \`${field}\` entry`, n.span);
+        }
+        return;
+      }
+      this.error('FMS2060', `\`${kw}\` \`${field}\` entries are strings, not ${n.kind === 'list' ? 'a nested list' : `a ${n.kind}`}`, n.span, kw === 'egress' ? 'write hosts in quotes: `["api.example.com"]`' : 'write model names in quotes: `["gpt-4o"]`');
+    };
+    for (const it of b.items) {
+      if (it.kind !== 'field' || it.key.text !== field) continue;
+      const nodes = it.values.length === 1 && it.values[0]!.kind === 'list' ? it.values[0]!.items : it.values;
+      for (const n of nodes) item(n);
+    }
+    return out;
+  }
+
+  /** The value span of field `name` in block `b` (for messages), else the block keyword. */
+  private fieldSpan(b: BlockNode, name: string): Span {
+    const f = b.items.find((x) => x.kind === 'field' && x.key.text === name) as FieldNode | undefined;
+    return f?.values[0]?.span ?? b.keyword.span;
+  }
+
+  /** `session {}` limits: numbers checked here, enforced by the runtime (SESSION_LIMIT). */
+  private sessionLimits(c: ConfigBlock, b: BlockNode): SessionLimits {
+    const s: SessionLimits = { loc: c.loc };
+    const f = c.fields;
+    const positive = (name: string, v: Value | undefined, whole: boolean): number | undefined => {
+      if (typeof v !== 'number') return undefined;
+      if (!Number.isFinite(v) || v <= 0 || (whole && !Number.isInteger(v))) {
+        this.error('FMS2027', `\`${name}\` must be ${whole ? 'a whole number' : 'a value'} greater than 0`, this.fieldSpan(b, name));
+        return undefined;
+      }
+      return v;
+    };
+    const dur = positive('max_duration', f.max_duration, false);
+    if (dur !== undefined) s.maxDurationSeconds = dur;
+    const idle = positive('idle_timeout', f.idle_timeout, false);
+    if (idle !== undefined) s.idleTimeoutSeconds = idle;
+    const calls = positive('max_calls', f.max_calls, true);
+    if (calls !== undefined) s.maxCalls = calls;
+    if (typeof f.max_cost === 'number') {
+      if (!Number.isFinite(f.max_cost) || f.max_cost < 0) this.error('FMS2027', '`max_cost` must be an amount of 0 or more', this.fieldSpan(b, 'max_cost'));
+      else s.maxCost = f.max_cost;
+    }
+    return s;
+  }
+
+  /**
+   * The enforceable parts of a `delegate` block: `scope` (a tool pattern with
+   * an optional `:FIELD OP NUMBER` bound), `ttl`, `ceiling`, `max_depth`.
+   * A scope in another form is left unset (the not-enforced check warns).
+   */
+  private delegationLimits(d: Delegation, b: BlockNode): void {
+    const f = d.fields;
+    if (typeof f.scope === 'string') {
+      const m = /^\s*([^\s:]+)\s*(?::\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*(<=|>=|==|!=|<|>)\s*\$?(-?[0-9]+(?:\.[0-9]+)?)\s*)?$/.exec(f.scope);
+      if (m && (m[1]!.includes('/') || m[1]!.includes('*') || m[2] !== undefined) && patternProblem(m[1]!) === undefined) {
+        const scope: DelegationScope = { tool: rulePattern(m[1]!), text: f.scope };
+        if (m[2] !== undefined) {
+          const segs = m[2].split('.');
+          if (segs[0] === 'args' && segs.length > 1) segs.shift();
+          scope.bound = { path: segs, op: m[3] as CmpOp, value: Number(m[4]) };
+        }
+        d.scope = scope;
+      } else {
+        this.warn(
+          'FMS2063',
+          `delegation scope \`${f.scope}\` is not enforced by this toolchain`,
+          this.fieldSpan(b, 'scope'),
+          'an enforced scope is a tool pattern with `/` or `*`, optionally with one numeric bound: `"stripe/refund:amount<=500"`, `"search/*"`; remove it, or enforce it outside fms (`--strict` makes this an error)',
+        );
+      }
+    }
+    if (typeof f.ttl === 'number') {
+      if (!(f.ttl > 0) || !Number.isFinite(f.ttl)) this.error('FMS2027', '`ttl` must be a duration greater than 0', this.fieldSpan(b, 'ttl'));
+      else d.ttlSeconds = f.ttl;
+    }
+    if (f.ceiling !== undefined) {
+      const c = f.ceiling;
+      if (c === 'permit' || c === 'defer' || c === 'deny' || c === 'inherited') d.ceiling = c;
+      else {
+        const guess = typeof c === 'string' ? didYouMean(c, ['permit', 'defer', 'deny', 'inherited']) : undefined;
+        this.error('FMS2064', `\`${String(c)}\` is not a delegation \`ceiling\``, this.fieldSpan(b, 'ceiling'), `expected \`inherited\`, \`permit\`, \`defer\` or \`deny\`${guess ? `; did you mean \`${guess}\`?` : ''}`);
+      }
+    }
+    if (f.max_depth !== undefined) {
+      const v = f.max_depth;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1024) this.error('FMS2027', '`max_depth` must be a whole number from 1 to 1024', this.fieldSpan(b, 'max_depth'));
+      else d.maxDepth = v;
     }
   }
 

@@ -197,6 +197,35 @@ export interface Delegation {
   targets: string[];
   fields: Record<string, Value>;
   loc: SourceLoc;
+  /** `scope "TOOL[:FIELD OP NUMBER]"`: the tools (and one numeric bound) the delegate may use; absent = not written or not enforceable. */
+  scope?: DelegationScope;
+  /** `ttl`: seconds the delegation lasts, from the delegate's first delegated call in a session (runtime clock). */
+  ttlSeconds?: number;
+  /** `ceiling`: the most a delegated call may get (`inherited` = no more than the delegator would get for the same call). */
+  ceiling?: 'permit' | 'defer' | 'deny' | 'inherited';
+  /** `max_depth`: the longest delegation chain (1 = direct). */
+  maxDepth?: number;
+}
+
+/** An enforceable delegation scope: a tool pattern and an optional numeric bound on one argument. */
+export interface DelegationScope {
+  tool: ToolPattern;
+  bound?: { path: string[]; op: CmpOp; value: number };
+  /** The scope as written. */
+  text: string;
+}
+
+/** `session {}` limits (issue 9, class 9): enforced per (agent, session id) on the runtime's clock. */
+export interface SessionLimits {
+  /** Seconds from the session's first permitted or deferred call. */
+  maxDurationSeconds?: number;
+  /** Seconds between two calls after which the session is over. */
+  idleTimeoutSeconds?: number;
+  /** Most permitted or deferred calls in a session. */
+  maxCalls?: number;
+  /** Most USD (the callers' reported `cost`) a session may spend. */
+  maxCost?: number;
+  loc: SourceLoc;
 }
 
 /** Blocks the decision engine does not interpret, kept for tools and later emitters. */
@@ -227,6 +256,8 @@ export interface Agent {
   egress?: HostLists;
   modelPolicy?: HostLists;
   delegations: Delegation[];
+  /** The agent's `session {}` limits, when it declares any. */
+  session?: SessionLimits;
   /** session, spawn, completion_gate, enforcement, alert, ambient, credential, selector, ... */
   blocks: ConfigBlock[];
   loc: SourceLoc;

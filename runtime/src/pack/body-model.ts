@@ -144,6 +144,42 @@ export interface BodyModel {
   budgets: BudgetModel[];
   hostLists: HostListModel[];
   redactions: RedactionModel[];
+  /** `session {}` limits (optional section SESSION_LIMITS); absent or empty = none. */
+  sessionLimits?: SessionLimitModel[];
+  /** `delegate {}` grants (optional section DELEGATIONS); absent or empty = none. */
+  delegations?: DelegationModel[];
   /** OS-profile sections (type → bytes), opaque to the decision engine. */
   reserved: Map<number, Uint8Array>;
+}
+
+/** One agent's `session {}` limits. Seconds and USD; null = not set. */
+export interface SessionLimitModel {
+  /** Index into agents. */
+  agent: number;
+  maxDuration: number | null;
+  idleTimeout: number | null;
+  maxCalls: number | null;
+  maxCost: number | null;
+  line: number;
+  /** Source of `line`: the stack's file, or the import ref of the package it came from. */
+  file: string;
+}
+
+/** One `delegate {}` grant of a delegator agent. */
+export interface DelegationModel {
+  /** Index into agents: the delegator. */
+  agent: number;
+  /** Agent ids the grant is for; empty = every agent. */
+  targets: string[];
+  /** Tools the delegate may use under this grant; null = any. */
+  scope: PatternModel | null;
+  /** A numeric bound on one argument (`args.<path> OP value`); null = none. */
+  bound: { path: string[]; op: number; value: number } | null;
+  /** Seconds; null = no expiry. */
+  ttl: number | null;
+  /** Index into CEILING_NAMES. */
+  ceiling: number;
+  maxDepth: number | null;
+  line: number;
+  file: string;
 }

@@ -8,8 +8,10 @@ import type {
   PatternModel,
   PhaseModel,
   RateLimitModel,
+  DelegationModel,
   RedactionModel,
   RuleLocModel,
+  SessionLimitModel,
   RuleModel,
 } from './body-model';
 import {
@@ -25,6 +27,9 @@ import {
   LIMITS,
   NONE,
   NONE16,
+  OPTIONAL_SECTIONS,
+  CEILING_NAMES,
+  CMP_NAMES,
   ON_EXCEED_NAMES,
   ORIGIN_NAMES,
   PATTERN,
@@ -144,7 +149,7 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
     const crc = tr.u32();
     if (type <= lastType) throw new PackError(`section table is not in ascending type order at entry ${i}`);
     lastType = type;
-    if (!REQUIRED_SECTIONS.includes(type) && !RESERVED_SECTIONS.includes(type)) throw new PackError(`unknown section type 0x${type.toString(16)}`);
+    if (!REQUIRED_SECTIONS.includes(type) && !OPTIONAL_SECTIONS.includes(type) && !RESERVED_SECTIONS.includes(type)) throw new PackError(`unknown section type 0x${type.toString(16)}`);
     if (flags !== 0) throw new PackError(`section 0x${type.toString(16)} has unknown flags ${flags}`);
     if (off !== expectOff) throw new PackError(`section 0x${type.toString(16)} is not contiguous (offset ${off}, expected ${expectOff})`);
     if (len > body.length - off) throw new PackError(`section 0x${type.toString(16)} overruns the body`);
@@ -517,6 +522,78 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
   }
   rd.done();
 
+  // SESSION_LIMITS (optional): at most one record per agent, agents ascending.
+  let sessionLimits: SessionLimitModel[] | undefined;
+  if (ranges.has(SECTION.SESSION_LIMITS)) {
+    const sl = R(SECTION.SESSION_LIMITS, 'session limits');
+    const n = sl.count(nag, 14);
+    if (n === 0) throw new PackError('session limits: empty section (the writer omits it)');
+    sessionLimits = new Array(n);
+    let prev = -1;
+    for (let i = 0; i < n; i++) {
+      const agent = sl.u32();
+      if (agent >= nag || agent <= prev) throw new PackError(`session limits: agent index ${agent} out of range or order`);
+      prev = agent;
+      const flags = sl.enumOf(16, 'session limit flags');
+      if (flags === 0) throw new PackError(`session limits: record ${i} sets no limit`);
+      const pos = (v: number, what: string): number => {
+        if (!(v > 0)) throw new PackError(`session limits: ${what} must be > 0`);
+        return v;
+      };
+      const maxDuration = flags & 1 ? pos(sl.f64(), 'max_duration') : null;
+      const idleTimeout = flags & 2 ? pos(sl.f64(), 'idle_timeout') : null;
+      const maxCalls = flags & 4 ? pos(sl.u32(), 'max_calls') : null;
+      const maxCost = flags & 8 ? sl.f64() : null;
+      if (maxCost !== null && maxCost < 0) throw new PackError('session limits: max_cost must be ≥ 0');
+      const ln = line(sl);
+      sessionLimits[i] = { agent, maxDuration, idleTimeout, maxCalls, maxCost, line: ln, file: str(sl) };
+    }
+    sl.done();
+  }
+
+  // DELEGATIONS (optional): grants by delegator, delegators non-decreasing.
+  let delegations: DelegationModel[] | undefined;
+  if (ranges.has(SECTION.DELEGATIONS)) {
+    const dr = R(SECTION.DELEGATIONS, 'delegations');
+    const n = dr.count(LIMITS.maxRules, 18);
+    if (n === 0) throw new PackError('delegations: empty section (the writer omits it)');
+    delegations = new Array(n);
+    let prev = 0;
+    for (let i = 0; i < n; i++) {
+      const agent = dr.u32();
+      if (agent >= nag || agent < prev) throw new PackError(`delegations: agent index ${agent} out of range or order`);
+      prev = agent;
+      const k = dr.count(LIMITS.maxPatternList, 4);
+      const targets: string[] = new Array(k);
+      for (let t = 0; t < k; t++) targets[t] = str(dr);
+      const flags = dr.enumOf(16, 'delegation flags');
+      const scope = flags & 1 ? pattern(dr) : null;
+      let bound: DelegationModel['bound'] = null;
+      if (flags & 2) {
+        const ns = dr.u16();
+        if (ns === 0 || ns > LIMITS.maxPathSegs) throw new PackError(`delegations: bound path of record ${i} has ${ns} segments`);
+        const path: string[] = new Array(ns);
+        for (let q = 0; q < ns; q++) path[q] = str(dr);
+        const op = dr.enumOf(CMP_NAMES.length, 'comparison');
+        bound = { path, op, value: dr.f64() };
+      }
+      let ttl: number | null = null;
+      if (flags & 4) {
+        ttl = dr.f64();
+        if (!(ttl > 0)) throw new PackError('delegations: ttl must be > 0');
+      }
+      const ceiling = dr.enumOf(CEILING_NAMES.length, 'ceiling');
+      let maxDepth: number | null = null;
+      if (flags & 8) {
+        maxDepth = dr.u32();
+        if (maxDepth < 1 || maxDepth > 1024) throw new PackError('delegations: max_depth out of range');
+      }
+      const ln = line(dr);
+      delegations[i] = { agent, targets, scope, bound, ttl, ceiling, maxDepth, line: ln, file: str(dr) };
+    }
+    dr.done();
+  }
+
   for (let i = 0; i < nstr; i++) if (!used[i]) throw new PackError(`string table: string ${i} is never referenced`);
 
   const reserved = new Map<number, Uint8Array>();
@@ -540,6 +617,8 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
     budgets,
     hostLists,
     redactions,
+    ...(sessionLimits ? { sessionLimits } : {}),
+    ...(delegations ? { delegations } : {}),
     reserved,
   };
 }

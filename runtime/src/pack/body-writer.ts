@@ -62,6 +62,13 @@ function collectStrings(m: BodyModel): string[] {
     r.paths.forEach(add);
     add(r.file);
   }
+  for (const l of m.sessionLimits ?? []) add(l.file);
+  for (const d of m.delegations ?? []) {
+    d.targets.forEach(add);
+    if (d.scope) pat(d.scope);
+    if (d.bound) d.bound.path.forEach(add);
+    add(d.file);
+  }
   for (const s of set) if (LONE_SURROGATE.test(s)) throw new RangeError(`string with a lone surrogate: ${JSON.stringify(s)}`);
   // UTF-16 code-unit order: the order the loader checks with one `<` per string.
   return [...set].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
@@ -202,6 +209,43 @@ export function writeBody(m: BodyModel): Uint8Array {
       for (const p of r.paths) w.u32(S(p));
     }
   });
+  if (m.sessionLimits && m.sessionLimits.length > 0) {
+    const list = m.sessionLimits;
+    sec(SECTION.SESSION_LIMITS, (w) => {
+      w.u32(list.length);
+      for (const l of list) {
+        const flags = (l.maxDuration !== null ? 1 : 0) | (l.idleTimeout !== null ? 2 : 0) | (l.maxCalls !== null ? 4 : 0) | (l.maxCost !== null ? 8 : 0);
+        w.u32(l.agent).u8(flags);
+        if (l.maxDuration !== null) w.f64(l.maxDuration);
+        if (l.idleTimeout !== null) w.f64(l.idleTimeout);
+        if (l.maxCalls !== null) w.u32(l.maxCalls);
+        if (l.maxCost !== null) w.f64(l.maxCost);
+        w.u32(l.line).u32(S(l.file));
+      }
+    });
+  }
+  if (m.delegations && m.delegations.length > 0) {
+    const list = m.delegations;
+    sec(SECTION.DELEGATIONS, (w) => {
+      w.u32(list.length);
+      for (const d of list) {
+        w.u32(d.agent).u32(d.targets.length);
+        for (const t of d.targets) w.u32(S(t));
+        const flags = (d.scope ? 1 : 0) | (d.bound ? 2 : 0) | (d.ttl !== null ? 4 : 0) | (d.maxDepth !== null ? 8 : 0);
+        w.u8(flags);
+        if (d.scope) pat(w, d.scope);
+        if (d.bound) {
+          w.u16(d.bound.path.length);
+          for (const p of d.bound.path) w.u32(S(p));
+          w.u8(d.bound.op).f64(d.bound.value);
+        }
+        if (d.ttl !== null) w.f64(d.ttl);
+        w.u8(d.ceiling);
+        if (d.maxDepth !== null) w.u32(d.maxDepth);
+        w.u32(d.line).u32(S(d.file));
+      }
+    });
+  }
   for (const [type, bytes] of [...m.reserved.entries()].sort((a, b) => a[0] - b[0])) sections.push([type, bytes]);
 
   const out = new ByteWriter();

@@ -48,6 +48,21 @@ export const SECTION = {
   BUDGETS: 0x0c,
   HOST_LISTS: 0x0d,
   REDACTIONS: 0x0e,
+  /**
+   * Optional (written only when an agent has one): `session {}` limits.
+   * `u32 n | n × { u32 agent | u8 flags (1 max_duration, 2 idle_timeout,
+   * 4 max_calls, 8 max_cost) | f64 max_duration? | f64 idle_timeout? |
+   * u32 max_calls? | f64 max_cost? | u32 line | u32 file }`, agents strictly ascending.
+   */
+  SESSION_LIMITS: 0x0f,
+  /**
+   * Optional (written only when an agent delegates): `delegate {}` grants.
+   * `u32 n | n × { u32 delegator agent | u32 k | k × u32 target | u8 flags
+   * (1 scope, 2 bound, 4 ttl, 8 max_depth) | pattern? | bound? (u16 segs |
+   * segs × u32 | u8 CMP op | f64 value) | f64 ttl? | u8 ceiling | u32 max_depth? |
+   * u32 line | u32 file }`, delegators non-decreasing; k = 0 means every agent.
+   */
+  DELEGATIONS: 0x10,
   /** Reserved: seccomp-BPF program for x86_64 (not emitted yet). */
   SECCOMP_X86_64: 0x40,
   /** Reserved: seccomp-BPF program for aarch64 (not emitted yet). */
@@ -81,6 +96,14 @@ export const REQUIRED_SECTIONS: readonly number[] = [
   SECTION.HOST_LISTS,
   SECTION.REDACTIONS,
 ];
+/**
+ * Sections a body may carry or omit (added after BODY_VERSION 2 without a
+ * version bump: a pack without them loads everywhere; a pack with them is
+ * refused by an older runtime, which could not enforce them).
+ */
+export const OPTIONAL_SECTIONS: readonly number[] = [SECTION.SESSION_LIMITS, SECTION.DELEGATIONS];
+/** Delegation ceilings (DELEGATIONS): the most a delegated call may get. */
+export const CEILING_NAMES = ['permit', 'defer', 'deny', 'inherited'] as const;
 /** OS-profile sections: accepted as opaque bytes, interpreted by the sandbox code. */
 export const RESERVED_SECTIONS: readonly number[] = [SECTION.SECCOMP_X86_64, SECTION.SECCOMP_AARCH64, SECTION.LANDLOCK];
 

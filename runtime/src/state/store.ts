@@ -33,6 +33,22 @@ export interface SessionState {
   phaseSinceMs: number;
   /** Recorded calls, oldest first (bounded: the oldest entries are dropped). */
   history: HistoryEntry[];
+  /** `session {}` limit counters; created on the first call that passes them (runtime clock). */
+  limits?: SessionLimitState;
+  /** Delegator id → when this session's first call under its delegation passed (runtime clock, ms; for `ttl`). */
+  delegatedSince?: { [by: string]: number };
+}
+
+/** What a session has used of its `session {}` limits. */
+export interface SessionLimitState {
+  /** The session's first permitted or deferred call, ms. */
+  startMs: number;
+  /** The latest permitted or deferred call, ms. */
+  lastMs: number;
+  /** Permitted or deferred calls so far. */
+  calls: number;
+  /** USD reported by those calls. */
+  spent: number;
 }
 
 /** The small state interface the evaluator needs. Keys are opaque strings built by the evaluator. */

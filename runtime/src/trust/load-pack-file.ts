@@ -16,6 +16,11 @@ export function resolveTrustPath(flag: string | undefined, env: NodeJS.ProcessEn
   return p;
 }
 
+/** An environment value, or undefined when unset or empty. */
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
+
 /** Options of {@link verifyPackFile}. */
 export interface VerifyPackFileOptions {
   /** Trust file path from a flag; falls back to `FMS_TRUST`. */
@@ -24,11 +29,17 @@ export interface VerifyPackFileOptions {
   stateDir?: string | false;
   now?: Date;
   env?: NodeJS.ProcessEnv;
+  /** Expected pack name from a flag; falls back to `FMS_PACK_NAME`. */
+  name?: string;
+  /** Deployment id from a flag; falls back to `FMS_DEPLOYMENT`. */
+  deployment?: string;
 }
 
 /**
  * Reads a pack file and its trust file and runs {@link verifyPack}, for CLI
- * commands (`fms-run verify|eval|serve|exec`, `fmsc verify`).
+ * commands (`fms-run verify|eval|serve|exec`, `fmsc verify`). The expected
+ * pack name comes from `name` (`--name`), else `FMS_PACK_NAME`; the
+ * deployment from `deployment` (`--deployment`), else `FMS_DEPLOYMENT`.
  *
  * @throws TrustUsageError (exit 2) for missing flags or unreadable files,
  *   PackRefusal (exit 3) for every verification failure
@@ -51,6 +62,14 @@ export function verifyPackFile(packPath: string, opts: VerifyPackFileOptions = {
   }
   let state: RollbackStore | undefined;
   if (opts.stateDir !== false) state = new FileRollbackStore(opts.stateDir ?? defaultStateDir(env));
-  const v = verifyPack(bytes, { trust, ...(state ? { state } : {}), ...(opts.now ? { now: opts.now } : {}) });
+  const expectedName = opts.name ?? nonEmpty(env.FMS_PACK_NAME);
+  const deployment = opts.deployment ?? nonEmpty(env.FMS_DEPLOYMENT);
+  const v = verifyPack(bytes, {
+    trust,
+    ...(state ? { state } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(expectedName !== undefined ? { expectedName } : {}),
+    ...(deployment !== undefined ? { deployment } : {}),
+  });
   return { ...v, trustPath };
 }

@@ -26,7 +26,10 @@ export type RefusalCode =
   | 'rollback'
   | 'serial-reuse'
   | 'trust-file'
-  | 'state';
+  | 'state'
+  | 'expected-name'
+  | 'no-expected-name'
+  | 'deployment';
 
 /** A refusal to load a pack (exit code 3 at the CLI). */
 export class PackRefusal extends Error {

@@ -31,7 +31,20 @@ export interface TrustRoots {
   keys: Map<string, TrustedKey>;
   scopes: TrustScope[];
   revoked: Set<string>;
+  /**
+   * Name binding (issue 9, class 12). `expectedName`: the only pack name this
+   * host accepts (top-level `expected_name`); `deployments`: deployment id →
+   * the pack name that deployment accepts; `requireExpectedName`: refuse a
+   * pack when no expected name is configured (set by `require_expected_name`,
+   * and implied by a `deployments` map). Optional so that hand-built roots of
+   * older callers keep working; absent means none.
+   */
+  expectedName?: string | null;
+  deployments?: Map<string, string>;
+  requireExpectedName?: boolean;
 }
+
+const DEPLOYMENT_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 const KEYID_RE = /^sha256:[0-9a-f]{64}$/;
 
@@ -43,7 +56,7 @@ function checkFields(v: unknown, where: string, required: string[], optional: st
   if (typeof v !== 'object' || v === null || Array.isArray(v)) refuse(`${where} must be an object`);
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) if (!required.includes(k) && !optional.includes(k)) refuse(`unknown field \`${k}\` in ${where}`);
-  for (const k of required) if (!(k in o)) refuse(`missing field \`${k}\` in ${where}`);
+  for (const k of required) if (!Object.prototype.hasOwnProperty.call(o, k)) refuse(`missing field \`${k}\` in ${where}`);
   return o;
 }
 
@@ -63,7 +76,7 @@ export function parseTrustRoots(json: unknown): TrustRoots {
       refuse('not json');
     }
   }
-  const top = checkFields(v, 'the trust file', ['version', 'keys', 'scopes'], ['revoked', 'comment']);
+  const top = checkFields(v, 'the trust file', ['version', 'keys', 'scopes'], ['revoked', 'comment', 'expected_name', 'deployments', 'require_expected_name']);
   if (top.version !== 1) refuse('`version` must be 1');
   if (!Array.isArray(top.keys) || !Array.isArray(top.scopes)) refuse('`keys` and `scopes` must be arrays');
   const keys = new Map<string, TrustedKey>();
@@ -126,7 +139,25 @@ export function parseTrustRoots(json: unknown): TrustRoots {
       revoked.add(id);
     }
   }
-  return { keys, scopes, revoked };
+  let expectedName: string | null = null;
+  if (top.expected_name !== undefined) {
+    if (typeof top.expected_name !== 'string' || !isValidPackName(top.expected_name)) refuse('`expected_name` must be a pack name like `acme/payments`');
+    expectedName = top.expected_name;
+  }
+  const deployments = new Map<string, string>();
+  if (top.deployments !== undefined) {
+    const d = top.deployments;
+    if (typeof d !== 'object' || d === null || Array.isArray(d)) refuse('`deployments` must be an object of deployment id → `{"expected_name": …}`');
+    for (const id of Object.keys(d)) {
+      if (!DEPLOYMENT_RE.test(id)) refuse(`deployment id \`${id.slice(0, 40)}\` must match [A-Za-z0-9][A-Za-z0-9._-]*`);
+      const o = checkFields((d as Record<string, unknown>)[id], `deployments.${id}`, ['expected_name'], ['comment']);
+      if (typeof o.expected_name !== 'string' || !isValidPackName(o.expected_name)) refuse(`deployments.${id}.expected_name must be a pack name like \`acme/payments\``);
+      deployments.set(id, o.expected_name);
+    }
+  }
+  if (top.require_expected_name !== undefined && typeof top.require_expected_name !== 'boolean') refuse('`require_expected_name` must be true or false');
+  const requireExpectedName = top.require_expected_name === true || deployments.size > 0;
+  return { keys, scopes, revoked, expectedName, deployments, requireExpectedName };
 }
 
 /** Reads and validates a trust file. I/O errors are plain `Error`s (exit 2 at the CLI). */

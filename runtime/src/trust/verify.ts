@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { verifySignature } from '../crypto/verify-signature';
 import { decodeContainer } from '../pack/container';
 import { decodeEnvelope, MANIFEST_PAYLOAD_TYPE, pae } from './dsse';
-import { decodeManifest, parseManifestTime, type PackManifest } from './manifest';
+import { decodeManifest, isValidPackName, parseManifestTime, type PackManifest } from './manifest';
 import { PackRefusal } from './refusal';
 import type { RollbackStore } from './rollback-store';
 import { scopeFor, type TrustRoots } from './trust-roots';
@@ -38,6 +38,35 @@ export interface VerifyOptions {
   state?: RollbackStore;
   now?: Date;
   clockSkewSeconds?: number;
+  /**
+   * The pack name this host expects (`--name` / `FMS_PACK_NAME`). A pack of
+   * another name is refused (`expected-name`) even when a pinned key signed it.
+   */
+  expectedName?: string;
+  /** A deployment of the trust file's `deployments` map; its `expected_name` must match too. */
+  deployment?: string;
+}
+
+/**
+ * Every pack name the configuration expects, from the caller and the trust
+ * file; the pack must equal each. Refuses when the configuration is invalid,
+ * or when none is configured and the trust file requires one.
+ */
+export function expectedNames(trust: TrustRoots, expectedName: string | undefined, deployment: string | undefined): string[] {
+  const names: string[] = [];
+  if (expectedName !== undefined) {
+    if (!isValidPackName(expectedName)) throw new PackRefusal('expected-name', `expected pack name \`${expectedName.slice(0, 80)}\` is not a valid pack name`);
+    names.push(expectedName);
+  }
+  if (trust.expectedName) names.push(trust.expectedName);
+  if (deployment !== undefined) {
+    const d = trust.deployments?.get(deployment);
+    if (d === undefined) throw new PackRefusal('deployment', `deployment \`${deployment.slice(0, 80)}\` is not in the trust file's \`deployments\``);
+    names.push(d);
+  }
+  if (names.length === 0 && trust.requireExpectedName)
+    throw new PackRefusal('no-expected-name', 'the trust file requires an expected pack name: pass `--name NAME` (or `FMS_PACK_NAME`) or `--deployment ID`');
+  return names;
 }
 
 function short(id: string): string {
@@ -48,7 +77,8 @@ function short(id: string): string {
  * Verifies pack bytes against pinned trust roots and returns the body.
  *
  * Checks, in order: strict container; strict DSSE envelope; strict manifest;
- * a scope covers the pack name; every signature by a key pinned for that
+ * the pack name equals every expected name (`expectedName`, the trust file's
+ * `expected_name` and the chosen deployment's); a scope covers the pack name; every signature by a key pinned for that
  * scope verifies (algorithm from the trust file) and at least `threshold`
  * distinct non-revoked pinned keys signed; body size and SHA-256 match;
  * `not_before`/`expires_at` hold within the clock skew; serial ≥ `min_serial`;
@@ -63,6 +93,9 @@ export function verifyPack(bytes: Uint8Array, opts: VerifyOptions): VerifiedPack
   const env = decodeEnvelope(container.envelope);
   const manifest = decodeManifest(env.payload);
   const name = manifest.name;
+  for (const want of expectedNames(trust, opts.expectedName, opts.deployment)) {
+    if (name !== want) throw new PackRefusal('expected-name', `pack is named \`${name}\`, this host expects \`${want}\``);
+  }
   const scope = scopeFor(trust, name);
   if (!scope) throw new PackRefusal('no-scope', `no trust scope covers pack \`${name}\``);
 

@@ -8,6 +8,7 @@ import { BUILTINS, EFFECT_NAMES, OP, PATTERN, PackError, ROOT_NAMES, CMP_NAMES, 
 import { type Clock, MemoryState, type SessionState, type StateStore, systemClock } from '../state/store';
 import { anyMatch, callBuiltin } from './builtins';
 import { invalidCall, outOfPhase, ref, ruleDecision, unknownAgent } from './payloads';
+import { indexGrants } from './delegation';
 import { type AgentLimits, applyLimits, checkCall, currentPhase, finish, sessionKey, visibleInPhase } from './pipeline';
 import type { Call, ConditionStep, Decision, Explanation, TraceEvent } from './types';
 import { ERR, type EvalEnv, type RValue, cmp, globNoSlash, globOp, inOp, patternMatch, resolveVar, strop, toBool } from './values';
@@ -96,7 +97,13 @@ export class LoadedPack {
     let rl = 0;
     let bu = 0;
     let rd = 0;
-    for (const a of model.agents) {
+    // Session limits and delegation grants (optional sections; issue 9, class 9).
+    const sessionLimits = new Map((model.sessionLimits ?? []).map((l) => [l.agent, l]));
+    const grants = indexGrants(
+      model.agents.map((x) => x.id),
+      model.delegations,
+    );
+    for (const [ai, a] of model.agents.entries()) {
       const rt: AgentRt = {
         id: a.id,
         defaultEffect: a.defaultEffect,
@@ -112,6 +119,8 @@ export class LoadedPack {
           egress: a.egress >= 0 ? model.hostLists[a.egress]! : null,
           modelPolicy: a.modelPolicy >= 0 ? model.hostLists[a.modelPolicy]! : null,
           redactions: model.redactions.slice(rd, rd + a.redactionCount),
+          session: sessionLimits.get(ai) ?? null,
+          grants: grants.get(a.id),
         },
         exact: new Map(),
         anyRules: [],
@@ -324,6 +333,15 @@ export class LoadedPack {
     return true;
   }
 
+  /** For a delegation ceiling `inherited`: what the delegator would get for the same call (no state change, no delegation). */
+  private decideAs(call: Call): ((agent: string) => Decision) | undefined {
+    if (call.delegation === undefined) return undefined;
+    return (agent: string) => {
+      const { delegation: _drop, ...own } = call;
+      return this.evaluate({ ...own, agent }, false, null).decision;
+    };
+  }
+
   private evaluate(call: Call, commit: boolean, trace: TraceEvent[] | null): Explanation {
     const bad = checkCall(call);
     if (bad !== null) return { decision: invalidCall(bad), candidates: 0, events: trace ?? [] };
@@ -387,14 +405,14 @@ export class LoadedPack {
         const eff = EFFECT_NAMES[rule.effect]!;
         const d = ruleDecision(eff, tool, this.ruleRef(ri), rule.mandatory, rule.reason, rule.notify, false);
         if (eff === 'deny') return done(d, ncand);
-        return done(applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace }), ncand);
+        return done(applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call) }), ncand);
       }
     }
     const eff = EFFECT_NAMES[a.defaultEffect]!;
     if (trace) trace.push({ kind: 'default', effect: eff, rule_ref: a.defaultRef });
     const d = ruleDecision(eff, tool, a.defaultRef, false, null, null, true);
     if (eff === 'deny') return done(d, ncand);
-    return done(applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace }), ncand);
+    return done(applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call) }), ncand);
   }
 }
 

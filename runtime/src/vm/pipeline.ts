@@ -10,12 +10,15 @@
  * no tokens and no budget; a call deferred by a budget consumes no budget;
  * every decided call is recorded in the history).
  */
-import type { BudgetModel, HostListModel, PhaseModel, RateLimitModel, RedactionModel } from '../pack/body-model';
+import type { BudgetModel, HostListModel, PhaseModel, RateLimitModel, RedactionModel, SessionLimitModel } from '../pack/body-model';
 import { ON_EXCEED_NAMES, WINDOW_NAMES, WINDOW_SECONDS } from '../pack/format';
 import { type BudgetCounter, type SessionState, type StateStore, recordHistory } from '../state/store';
+import { type DelegationGrants, checkDelegation, recordDelegation } from './delegation';
+import { checkEgress } from './egress';
+import { checkSessionLimits, recordSessionCall } from './session-limits';
 import { ref } from './payloads';
 import type { Call, Decision, DecisionWarning, TraceEvent } from './types';
-import { ERR, globAny, hostMatch, hostOf, patternMatch } from './values';
+import { globAny, hostMatch, patternMatch } from './values';
 
 /** The per-agent tables the pipeline needs. */
 export interface AgentLimits {
@@ -27,6 +30,10 @@ export interface AgentLimits {
   egress: HostListModel | null;
   modelPolicy: HostListModel | null;
   redactions: RedactionModel[];
+  /** `session {}` limits (session-limits.ts); absent = none. */
+  session?: SessionLimitModel | null;
+  /** `delegate` grants that name this agent, by delegator (delegation.ts); absent = none. */
+  grants?: DelegationGrants;
 }
 
 /** Key of the session record of (agent, session). */
@@ -127,6 +134,8 @@ export interface LimitsInput {
   state: StateStore;
   commit: boolean;
   trace: TraceEvent[] | null;
+  /** The decision another agent would get for this call, without changing state (delegation ceiling `inherited`). */
+  decideAs?: (agent: string) => Decision;
 }
 
 /**
@@ -138,6 +147,20 @@ export function applyLimits(inp: LimitsInput): Decision {
   let d = inp.decision;
   const tool = call.tool;
   const cost = call.cost === undefined ? 0 : call.cost;
+
+  // Delegation grants, then session limits (issue 9, class 9): delegation.ts, session-limits.ts.
+  let limitSess: SessionState | null = null;
+  if (call.delegation !== undefined || agent.session) {
+    limitSess = state.session(sessionKey(agent.id, inp.sessionId));
+    if (call.delegation !== undefined) {
+      d = checkDelegation({ agent: agent.id, call, grants: agent.grants, sess: limitSess, nowMs, decision: d, decideAs: inp.decideAs, trace });
+      if (d.effect === 'deny') return d;
+    }
+    if (agent.session) {
+      const over = checkSessionLimits(agent.session, limitSess, nowMs, cost, trace);
+      if (over !== null) return over;
+    }
+  }
 
   // Rate limits: a token bucket per (agent, limit).
   const rl = agent.rateLimits;
@@ -226,24 +249,12 @@ export function applyLimits(inp: LimitsInput): Decision {
     }
   }
 
-  // Egress: deny list wins; an allow list admits only its hosts.
+  // Egress: every destination the call carries must pass (see egress.ts).
   const eg = agent.egress;
   if (eg !== null) {
-    const h = hostOf(call);
-    const host = h === ERR ? null : h;
-    let ok = true;
-    let why = '';
-    if (host !== null) {
-      if (listMatch(eg.deny, host, true)) {
-        ok = false;
-        why = `host '${host}' is in the egress deny list`;
-      } else if (eg.allow.length > 0 && !listMatch(eg.allow, host, true)) {
-        ok = false;
-        why = `host '${host}' not in egress allow list`;
-      }
-    }
-    if (trace) trace.push({ kind: 'egress', rule_ref: ref(eg.file, eg.line), host, ok });
-    if (!ok) return { effect: 'deny', code: 'EGRESS_DENIED', rule_ref: ref(eg.file, eg.line), human_message: `denied: ${why}`, resolution: { type: 'rule_block', rule_id: 'egress' } };
+    const v = checkEgress(eg.allow, eg.deny, call.args);
+    if (trace) trace.push({ kind: 'egress', rule_ref: ref(eg.file, eg.line), host: v.host, ok: v.ok });
+    if (!v.ok) return { effect: 'deny', code: 'EGRESS_DENIED', rule_ref: ref(eg.file, eg.line), human_message: `denied: ${v.why}`, resolution: { type: 'rule_block', rule_id: 'egress' } };
   }
 
   // Model policy.
@@ -266,6 +277,10 @@ export function applyLimits(inp: LimitsInput): Decision {
 
   if (warnings !== null) d = { ...d, warnings: d.warnings ? [...d.warnings, ...warnings] : warnings };
   if (inp.commit) {
+    if (limitSess !== null) {
+      if (agent.session) recordSessionCall(limitSess, nowMs, cost);
+      if (call.delegation !== undefined) recordDelegation(limitSess, call, nowMs);
+    }
     if (bucketUpdates) for (const [k, t] of bucketUpdates) state.setBucket(k, { tokens: t, lastMs: nowMs });
     // A call a budget deferred has not spent anything: it waits for approval.
     // Counting it would leave the window over its ceiling, deferring every

@@ -30,6 +30,13 @@ export interface Call {
   time?: number;
   purpose?: string;
   selectors?: { [k: string]: unknown };
+  /**
+   * Set by the host that relays a delegated call: `by` is the delegating
+   * agent's id, `depth` the length of the delegation chain (1 = direct,
+   * default 1). The delegator's `delegate` grant for this agent then applies
+   * (scope, ttl, ceiling, max_depth). Absent: the agent acts on its own rules.
+   */
+  delegation?: { by: string; depth?: number };
 }
 
 export type DecisionEffect = 'permit' | 'deny' | 'defer';
@@ -45,6 +52,8 @@ export type DecisionCode =
   | 'BUDGET_EXCEEDED'
   | 'EGRESS_DENIED'
   | 'MODEL_DENIED'
+  | 'SESSION_LIMIT'
+  | 'DELEGATION_DENIED'
   | 'INVALID_CALL';
 
 export type Resolution =
@@ -94,6 +103,8 @@ export type TraceEvent =
   | { kind: 'budget'; rule_ref: string; budget_id: string; spent: number; calls: number; cost: number; ok: boolean; warn: boolean }
   | { kind: 'egress'; rule_ref: string; host: string | null; ok: boolean }
   | { kind: 'model_policy'; rule_ref: string; model: string | null; ok: boolean }
+  | { kind: 'session_limit'; rule_ref: string; calls: number; spent: number; elapsed_seconds: number; ok: boolean }
+  | { kind: 'delegation'; rule_ref: string | null; by: string; ok: boolean; detail: string }
   | { kind: 'redaction'; rule_ref: string; paths: string[] };
 
 /** One evaluated step of a condition: a field read or an operator with its result. */

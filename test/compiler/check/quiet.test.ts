@@ -26,19 +26,6 @@ function packageSig(ref: string, version: string, bytes: Uint8Array, sk: Uint8Ar
 const CORRECT = `
 import "example.com/acme/base@1.2.3" as base with widen
 
-runtime {
-  mode                  = "enforce"
-  backend               = "sqlite"
-  os_tier               = true
-  agent_enforce_profile = "full"
-}
-
-provider "vault" {
-  type  = "vault"
-  addr  = env("VAULT_ADDR")
-  token = env("VAULT_TOKEN")
-}
-
 agent "payments" {
   default deny
   model = "gpt-4o"
@@ -77,8 +64,21 @@ agent "payments" {
   redact stripe/charge args: ["card.number", "card.cvv"]
   egress { allow = ["api.stripe.com", "*.example.com"] }
   model_policy { allow = ["gpt-4o"] }
-  alert { on = "deny" notify = "slack://#sec" }
-  delegate helper { ttl 1h }
+  session {
+    max_duration = "30m"
+    idle_timeout = "5m"
+    max_calls    = 200
+  }
+  delegate helper {
+    ttl       1h
+    scope     "lookup*"
+    ceiling   inherited
+    max_depth 2
+  }
+  delegate helper {
+    scope   "stripe/refund:amount<=500"
+    ceiling defer
+  }
   use base {}
 }
 
@@ -87,6 +87,15 @@ agent "helper" {
   rules { permit lookup }
 }
 `;
+
+test('constructs this toolchain does not enforce are never quiet (FMS2063; issue 9, class 9)', () => {
+  const text = `runtime {\n  mode = "enforce"\n}\nprovider "vault" {\n  type = "vault"\n}\nagent "a" {\n  default deny\n  rules { permit x }\n  alert { on = "deny" notify = "slack://#sec" }\n}\n`;
+  const r = compile(text, 'governance.fms', { env: {} });
+  assert.equal(
+    r.diagnostics.map((d) => `${d.code} ${d.severity} ${d.message}`),
+    ['FMS2063 warning `runtime` is not enforced by this toolchain', 'FMS2063 warning `provider` is not enforced by this toolchain', 'FMS2063 warning `alert` is not enforced by this toolchain'],
+  );
+});
 
 test('every check stays quiet on a correct policy that uses every feature (with a signed, pinned import)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fms-quiet-'));

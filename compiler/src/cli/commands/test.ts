@@ -8,7 +8,7 @@ import { compileToPack } from './explain-call';
 /**
  * A `*.fmtest.json` fixture (DESIGN §8, compatible with `faramesh test`):
  * `{policy?, fixture?, agent_id, cases:[{name, tool, args?, principal?, session?,
- * model?, cost?, time?, expect:{effect, code?, rule_ref?}}]}`. `policy` is a path
+ * model?, cost?, time?, delegation?, expect:{effect, code?, rule_ref?}}]}`. `policy` is a path
  * relative to the fixture (default `governance.fms` beside it, else one level up).
  * Cases run in order against one fresh pack, so rate limits and budgets carry over.
  */
@@ -26,6 +26,7 @@ interface Fixture {
     model?: string;
     cost?: number;
     time?: number;
+    delegation?: { by: string; depth?: number };
     expect: { effect: string; code?: string; rule_ref?: string };
   }>;
 }
@@ -79,6 +80,7 @@ export function register(program: Command): void {
           if (c.model !== undefined) call.model = c.model;
           if (c.cost !== undefined) call.cost = c.cost;
           if (c.time !== undefined) call.time = c.time;
+          if (c.delegation !== undefined) call.delegation = c.delegation;
           const d: Decision = pack.decide(call);
           const e = c.expect ?? { effect: '' };
           const ok =

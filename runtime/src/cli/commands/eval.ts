@@ -5,6 +5,7 @@ import { PACK_MAGIC, decodeContainer } from '../../pack/container';
 import { PackError } from '../../pack/format';
 import { PackRefusal } from '../../trust/refusal';
 import { TrustUsageError, verifyPackFile } from '../../trust/load-pack-file';
+import { nameFlags, nameOptions } from './verify';
 import { type LoadedPack, loadPackBody } from '../../vm/loaded-pack';
 import type { Call } from '../../vm/types';
 
@@ -19,6 +20,8 @@ export interface CallOpts {
   cost?: string;
   time?: string;
   trust?: string;
+  name?: string;
+  deployment?: string;
   insecureUnsigned?: boolean;
 }
 
@@ -37,8 +40,7 @@ export function callOptions(c: Command): Command {
 
 /** Adds the call options and the pack options (trust roots, the development-only escape). */
 export function packCallOptions(c: Command): Command {
-  return callOptions(c)
-    .option('--trust <file>', 'trust roots (default $FMS_TRUST)')
+  return nameFlags(callOptions(c).option('--trust <file>', 'trust roots (default $FMS_TRUST)'))
     .option('--insecure-unsigned', 'accept an unsigned pack or raw pack body WITHOUT verification (development only)');
 }
 
@@ -93,7 +95,7 @@ export function loadPackForCli(path: string, o: CallOpts): LoadedPack {
       const isContainer = bytes.length >= PACK_MAGIC.length && PACK_MAGIC.every((b, i) => bytes[i] === b);
       return loadPackBody(isContainer ? decodeContainer(bytes).body : bytes);
     }
-    const v = verifyPackFile(path, o.trust ? { trust: o.trust } : {});
+    const v = verifyPackFile(path, { ...(o.trust ? { trust: o.trust } : {}), ...nameOptions(o) });
     return loadPackBody(v.body);
   } catch (e) {
     if (e instanceof PackRefusal) throw new CliError(`refused \`${path}\`: ${e.message} [${e.code}]`, EXIT.refused);

@@ -34,6 +34,12 @@ export function renderExplanation(x: Explanation): string {
       case 'model_policy':
         out.push(`model_policy (${e.rule_ref}): model ${e.model ?? '(none)'} → ${e.ok ? 'ok' : 'DENIED'}`);
         break;
+      case 'session_limit':
+        out.push(`session limits (${e.rule_ref}): ${e.calls} calls, $${e.spent.toFixed(2)}, ${e.elapsed_seconds.toFixed(0)}s → ${e.ok ? 'ok' : 'REACHED'}`);
+        break;
+      case 'delegation':
+        out.push(`delegation by ${e.by || '(malformed)'}${e.rule_ref ? ` (${e.rule_ref})` : ''}: ${e.ok ? 'ok' : `DENIED — ${e.detail}`}`);
+        break;
       case 'redaction':
         out.push(`redact (${e.rule_ref}): ${e.paths.join(', ')}`);
         break;

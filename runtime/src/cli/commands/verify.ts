@@ -6,9 +6,23 @@ import { defaultStateDir } from '../../trust/rollback-store';
 
 interface VerifyOpts {
   trust?: string;
+  name?: string;
+  deployment?: string;
   stateDir?: string;
   state: boolean;
   format: string;
+}
+
+/** `--name` / `--deployment` as `verifyPackFile` options (the environment fills in what is not given). */
+export function nameOptions(o: { name?: string; deployment?: string }): { name?: string; deployment?: string } {
+  return { ...(o.name !== undefined ? { name: o.name } : {}), ...(o.deployment !== undefined ? { deployment: o.deployment } : {}) };
+}
+
+/** Adds `--name` and `--deployment` (pack-name binding, DESIGN §7) to a command. */
+export function nameFlags(c: Command): Command {
+  return c
+    .option('--name <name>', 'the pack name this host expects; another name is refused (default: $FMS_PACK_NAME)')
+    .option('--deployment <id>', "a deployment of the trust file's `deployments` map whose expected_name must match (default: $FMS_DEPLOYMENT)");
 }
 
 /**
@@ -20,7 +34,7 @@ export function runVerify(packPath: string, o: VerifyOpts, useStateByDefault: bo
   const stateDir = !o.state ? false : (o.stateDir ?? (useStateByDefault ? defaultStateDir() : false));
   let v;
   try {
-    v = verifyPackFile(packPath, { ...(o.trust ? { trust: o.trust } : {}), stateDir });
+    v = verifyPackFile(packPath, { ...(o.trust ? { trust: o.trust } : {}), ...nameOptions(o), stateDir });
   } catch (e) {
     if (e instanceof PackRefusal) throw new CliError(`refused \`${packPath}\`: ${e.message} [${e.code}]`, EXIT.refused);
     if (e instanceof TrustUsageError) throw new CliError(e.message, EXIT.usage);
@@ -54,8 +68,7 @@ export function runVerify(packPath: string, o: VerifyOpts, useStateByDefault: bo
 
 /** Registers `fms-run verify PACK --trust FILE` (rollback state on by default). */
 export function register(program: Command): void {
-  program
-    .command('verify')
+  nameFlags(program.command('verify'))
     .description('verify a signed pack against pinned trust roots (exit 3 when refused)')
     .argument('<pack>', 'the .fmspack file')
     .option('--trust <file>', 'trust roots JSON (default: $FMS_TRUST)')
