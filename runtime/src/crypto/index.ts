@@ -1,0 +1,14 @@
+/**
+ * `@fms/runtime/crypto`: key and signature encodings as the verifier reads
+ * them, so that every signer (the compiler's local keys, KMS and PKCS#11
+ * adapters) produces exactly what verification accepts.
+ *
+ * Key ids (`keyIdOf`: `sha256:` + hex of the DER SPKI), SPKI builders and
+ * the public-key parser, ECDSA P-256 DER → raw `r||s` with low-S
+ * normalisation, signature verification, and the base64 codecs used for key
+ * material and KMS responses.
+ */
+export * from './base64';
+export * from './keys';
+export * from './ecdsa';
+export * from './verify-signature';
