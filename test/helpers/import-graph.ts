@@ -43,7 +43,7 @@ export interface Violation {
   file: string;
   line: number;
   specifier: string;
-  rule: 'relative-cross-part' | 'not-an-entry' | 'direction' | 'self-import' | 'undeclared-package' | 'entry-dependency' | 'unknown-package';
+  rule: 'relative-cross-part' | 'not-an-entry' | 'direction' | 'self-import' | 'undeclared-package' | 'entry-dependency' | 'unknown-package' | 'manifest';
   message: string;
   /** The specifier to use instead, when one entry exports every imported name. */
   fix?: string;
@@ -269,7 +269,7 @@ export interface CheckResult {
 /** Checks the tree under `root` (default: this repository). */
 export function checkImports(root: string = resolve(dirname(fileURLToPath(import.meta.url)), '../..')): CheckResult {
   const { pkgs, rootPkg, problems } = loadPackages(root);
-  const violations: Violation[] = problems.map((message) => ({ file: 'package.json', line: 1, specifier: '', rule: 'unknown-package', message }));
+  const violations: Violation[] = problems.map((message) => ({ file: 'package.json', line: 1, specifier: '', rule: 'manifest', message }));
   const byDir = new Map<string, Pkg>();
   for (const p of pkgs.values()) byDir.set(toPosix(relative(root, p.dir)), p);
   const exportsOf = new Map<string, Map<string, Map<string, Set<string>>>>(); // pkg → entry → module → names
