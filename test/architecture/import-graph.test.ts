@@ -4,7 +4,7 @@
 // shows that every rule fails on a violation.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { checkImports, fixImports, formatViolations, type Violation } from '../helpers/import-graph';
@@ -170,6 +170,15 @@ test('self-test: a pattern export or an unknown workspace is refused', () => {
   withFiles({ 'package.json': json({ name: 'fms', private: true, workspaces: ['runtime', 'compiler', 'tools'] }), 'tools/package.json': json({ name: '@fms/tools' }) }, (vs) => {
     assert.ok(vs.some((v) => v.rule === 'manifest' && /workspace 'tools' is not a known part/.test(v.message)), formatViolations(vs));
   });
+});
+
+test('self-test: a symlink loop in the tree is not followed', () => {
+  symlinkSync('..', join(root, 'test/loop'));
+  try {
+    assert.equal(checkImports(root).violations, []);
+  } finally {
+    rmSync(join(root, 'test/loop'));
+  }
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));

@@ -25,7 +25,7 @@
  * one line per violation with the fix to make; `--fix` rewrites a relative
  * cross-part import to the package entry that exports every name it imports.
  */
-import { readdirSync, readFileSync, statSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +35,7 @@ import ts from 'typescript';
 export const LAYERS = ['runtime', 'compiler', 'lsp', 'vscode-extension'] as const;
 
 const SCRIPT_EXT = /\.(?:[cm]?ts|tsx|[cm]?js)$/;
-const SKIP_DIRS = new Set(['node_modules', 'dist', '.git', 'fixtures', 'golden']);
+const SKIP_DIRS = new Set(['node_modules', 'dist', '.git']);
 const RESOLVE_EXT = ['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs', '.d.ts'];
 
 export interface Violation {
@@ -144,7 +144,7 @@ function walk(dir: string, out: string[]): void {
   for (const n of names.sort()) {
     if (SKIP_DIRS.has(n)) continue;
     const p = join(dir, n);
-    const st = statSync(p);
+    const st = lstatSync(p); // a symlink is not followed: no loops, no files from elsewhere
     if (st.isDirectory()) walk(p, out);
     else if (SCRIPT_EXT.test(n)) out.push(p);
   }
