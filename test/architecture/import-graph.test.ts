@@ -172,6 +172,12 @@ test('self-test: a pattern export or an unknown workspace is refused', () => {
   });
 });
 
+test('self-test: a part with code but no package.json is refused (its imports could not be checked)', () => {
+  withFiles({ 'lsp/src/server.ts': "import { compile } from '@fms/compiler';\nvoid compile;\n" }, (vs) => {
+    only(vs, 'manifest', /lsp\/ has code but is not a workspace package/);
+  });
+});
+
 test('self-test: a symlink loop in the tree is not followed', () => {
   symlinkSync('..', join(root, 'test/loop'));
   try {

@@ -298,9 +298,14 @@ export function checkImports(root: string = resolve(dirname(fileURLToPath(import
     return r;
   };
 
+  const unpackaged = new Set<string>();
   for (const file of files) {
     const area = areaOf(file);
     const rel = toPosix(relative(root, file));
+    if (area.kind === 'part' && !pkgOfPart(area.part) && !unpackaged.has(area.part)) {
+      unpackaged.add(area.part);
+      violations.push({ file: rel, line: 1, specifier: '', rule: 'manifest', message: `${area.part}/ has code but is not a workspace package: give it a package.json (name, "exports", dependencies) and list it in the root "workspaces"` });
+    }
     const owner = area.kind === 'part' ? pkgOfPart(area.part) : rootPkg;
     for (const imp of importsOfFile(file)) {
       nImports++;
