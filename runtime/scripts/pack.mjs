@@ -19,7 +19,7 @@
 // cannot run.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,6 +102,25 @@ writeFileSync(
 );
 execFileSync(process.execPath, [tsc, '-p', tsconfig], { stdio: 'inherit' });
 rmSync(tsconfig);
+// The sources use bundler resolution (extensionless relative imports); a
+// consumer on `moduleResolution: node16/nodenext` needs `./x.js` (→ x.d.ts).
+const typesDir = join(stage, 'lib', 'types');
+const fixDts = (dir) => {
+  for (const n of readdirSync(dir)) {
+    const p = join(dir, n);
+    if (statSync(p).isDirectory()) fixDts(p);
+    else if (n.endsWith('.d.ts')) {
+      const text = readFileSync(p, 'utf8').replace(/(\bfrom\s+|\bimport\(\s*)(['"])(\.{1,2}\/[^'"]*)\2/g, (m, lead, q, spec) => {
+        const base = resolve(dirname(p), spec);
+        if (existsSync(base + '.d.ts')) return `${lead}${q}${spec}.js${q}`;
+        if (existsSync(join(base, 'index.d.ts'))) return `${lead}${q}${spec}/index.js${q}`;
+        throw new Error(`${p}: cannot resolve '${spec}' to a declaration file`);
+      });
+      writeFileSync(p, text);
+    }
+  }
+};
+fixDts(typesDir);
 
 const manifest = {
   name: src.name,

@@ -156,7 +156,26 @@ process.stdout.write(JSON.stringify({ decision, name: verified.manifest.name, re
   // the CLI kit needs its optional peer; the library entry never loaded it
   assert.match(out.cliKit, /ERR_MODULE_NOT_FOUND.*commander/);
 
-  // 5. the fms-run bin works without any CLI library installed (commander is bundled into it)
+  // 5. the declarations serve a TypeScript host (node16/nodenext resolution, strict)
+  writeFileSync(
+    join(consumer, 'host-types.ts'),
+    `import { loadPack, loadTrustRoots, PackRefusal, type Decision, type TrustRoots } from '@fms/runtime';
+import { decodeContainer, type BodyModel } from '@fms/runtime/format';
+import { keyIdOf } from '@fms/runtime/crypto';
+const trust: TrustRoots = loadTrustRoots('trust.json');
+const d: Decision = loadPack(new Uint8Array(0), { trust }).pack.decide({ agent: 'a', tool: 't', args: {} });
+const effect: 'permit' | 'deny' | 'defer' = d.effect;
+export const used: unknown[] = [effect, decodeContainer, keyIdOf, PackRefusal, null as BodyModel | null];
+`,
+  );
+  writeFileSync(
+    join(consumer, 'tsconfig.json'),
+    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')] }, files: ['host-types.ts'] }),
+  );
+  const tsc = run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], consumer);
+  assert.is(tsc.status, 0, tsc.stdout + tsc.stderr);
+
+  // 6. the fms-run bin works without any CLI library installed (commander is bundled into it)
   const env = { ...process.env, FMS_STATE_DIR: join(work, 'state'), NO_COLOR: '1' };
   const bin = join(consumer, 'node_modules/.bin/fms-run');
   const v = run(bin, ['verify', 'pack.fmspack', '--trust', 'trust.json'], consumer, env);
