@@ -1,9 +1,13 @@
 /**
- * The runtime library API.
+ * `@fms/runtime`: the runtime library API (what an agent host embeds).
  *
- * `loadPackBody(body, {state, clock})` loads an (already trusted) pack body;
- * the signed-container path (`loadPack(bytes, {trust, state})`) composes it
- * with the trust module's verification.
+ * `loadPack(bytes, {trust, rollback, state})` verifies a signed pack against
+ * pinned trust roots and loads its body; `pack.decide(call)` answers a tool
+ * call with the documented payload, `pack.explain(call)` with the trace.
+ * `loadPackBody(body, {state, clock})` loads an (already trusted) pack body.
+ *
+ * This entry imports nothing but Node built-ins and `re2js`: no compiler, no
+ * CLI libraries (a test over the import graph keeps it so).
  */
 export { loadPackBody, LoadedPack, type LoadOptions } from './vm/loaded-pack';
 export { decideJson } from './decide';
@@ -12,3 +16,8 @@ export { MemoryState, ManualClock, systemClock, type StateStore, type Clock, typ
 export type { Call, Decision, DecisionCode, DecisionEffect, DecisionWarning, Explanation, Resolution, TraceEvent, ConditionStep } from './vm/types';
 export { loadPack, type LoadPackOptions } from './load-pack';
 export { verifyPack, loadTrustRoots, parseTrustRoots, MemoryRollbackStore, FileRollbackStore, PackRefusal } from './trust/verify';
+export type { VerifyOptions, VerifiedPack } from './trust/verify';
+export type { TrustRoots, TrustedKey, TrustScope } from './trust/trust-roots';
+export type { RollbackStore, HighWaterMark } from './trust/rollback-store';
+export type { RefusalCode } from './trust/refusal';
+export type { PackManifest } from './trust/manifest';

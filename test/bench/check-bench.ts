@@ -1,5 +1,5 @@
-import { compile } from '../../compiler/src/compile';
-import { parse } from '../../compiler/src/syntax/parse';
+import { compile } from '@fms/compiler';
+import { parse } from '@fms/compiler';
 
 /** A realistic generated policy of about `lines` lines: agents with rules, conditions, limits and budgets. */
 export function generatePolicy(lines: number): string {

@@ -3,8 +3,8 @@
  * shipped CLIs are (tsx's per-module loader adds getter indirection on every
  * cross-module call, which is not what production runs).
  */
-export { compile } from '../../compiler/src/compile';
-export { emitPackBody } from '../../compiler/src/emit/emit-body';
-export { decideJson } from '../../runtime/src/decide';
-export { loadPackBody } from '../../runtime/src/vm/loaded-pack';
+export { compile } from '@fms/compiler';
+export { emitPackBody } from '@fms/compiler';
+export { decideJson } from '@fms/runtime';
+export { loadPackBody } from '@fms/runtime';
 export { benchCalls, benchPolicy } from './policies';

@@ -7,8 +7,8 @@
  * `permit ... when`). Plus one glob rule per 50 rules and a budget and a rate
  * limit on the fms side (full pipeline: their caps are never reached).
  */
-import type { Policy } from '../../compiler/src/ir/types';
-import type { Call } from '../../runtime/src/vm/types';
+import type { Policy } from '@fms/compiler';
+import type { Call } from '@fms/runtime';
 import { E, agent, budget, policy, rateLimit, rule } from '../helpers/ir-builder';
 
 export interface BenchPolicy {

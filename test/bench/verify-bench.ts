@@ -6,12 +6,12 @@ import { generateKeyPairSync, randomBytes, sign as nodeSign } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSignedPack } from '../../compiler/src/sign/create-pack';
-import { generateKeyFile, localEd25519Signer } from '../../compiler/src/sign/local-key';
-import type { Signer } from '../../compiler/src/sign/signer';
-import { normalizeLowS } from '../../runtime/src/crypto/ecdsa';
-import { keyIdOf } from '../../runtime/src/crypto/keys';
-import { MemoryRollbackStore, parseTrustRoots, verifyPack } from '../../runtime/src/trust/verify';
+import { createSignedPack } from '@fms/compiler/sign';
+import { generateKeyFile, localEd25519Signer } from '@fms/compiler/sign';
+import type { Signer } from '@fms/compiler/sign';
+import { normalizeLowS } from '@fms/runtime/crypto';
+import { keyIdOf } from '@fms/runtime/crypto';
+import { MemoryRollbackStore, parseTrustRoots, verifyPack } from '@fms/runtime';
 
 const BODY_BYTES = 300 * 1024;
 const RUNS = 300;

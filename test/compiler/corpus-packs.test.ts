@@ -11,7 +11,7 @@ import { compile } from '../../compiler/src/compile';
 import { emitPackBody } from '../../compiler/src/emit/emit-body';
 import { createSignedPack } from '../../compiler/src/sign/create-pack';
 import { generateKeyFile, localEd25519Signer } from '../../compiler/src/sign/local-key';
-import { loadPack, MemoryRollbackStore, parseTrustRoots } from '../../runtime/src/index';
+import { loadPack, MemoryRollbackStore, parseTrustRoots } from '@fms/runtime';
 import { corpusSuite, walk } from '../helpers/paths';
 
 const { dir: CORPUS, test } = corpusSuite('corpus-packs.test.ts');

@@ -1,4 +1,4 @@
-import type { Document } from '../../compiler/src/syntax/ast';
+import type { Document } from '@fms/compiler';
 
 /** AST fields that record layout only (positions, blank lines, line breaks, the closing brace). */
 export const LAYOUT_KEYS: ReadonlySet<string> = new Set(['span', 'blankBefore', 'multiline', 'close']);

@@ -21,7 +21,7 @@ import type {
   VarRoot,
   Window,
   BuiltinFn,
-} from '../../compiler/src/ir/types';
+} from '@fms/compiler';
 
 const SP = { start: 0, end: 0 };
 

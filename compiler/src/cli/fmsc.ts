@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { runProgram } from '../../../runtime/src/cli/common';
+import { runProgram } from '@fms/runtime/cli-kit';
 import { register as check } from './commands/check';
 import { register as build } from './commands/build';
 import { register as sign } from './commands/sign';

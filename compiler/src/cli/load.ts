@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CliError, EXIT } from '../../../runtime/src/cli/common';
+import { CliError, EXIT } from '@fms/runtime/cli-kit';
 import { compile, type CompileResult } from '../compile';
 import type { Diagnostic } from '../diagnostics/diagnostic';
 import { renderText, toJson, type Sources } from '../diagnostics/render';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { writeFileAtomic } from '../../../runtime/src/util/write-file-atomic';
+import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
 import type { ImportArtifact, ImportResolver } from '../ir/imports';
 import type { Import, Policy } from '../ir/types';
 

@@ -4,8 +4,8 @@
  * iteration over unordered input).
  */
 import type { Agent, Expr, NetworkMatch, Policy, Rule, SourceLoc, ToolPattern, Value } from '../ir/types';
-import type { BodyModel, ConstModel, PatternModel, RuleModel } from '../../../runtime/src/pack/body-model';
-import { writeBody } from '../../../runtime/src/pack/body-writer';
+import type { BodyModel, ConstModel, PatternModel, RuleModel } from '@fms/runtime/format';
+import { writeBody } from '@fms/runtime/format';
 import {
   BUDGET_WINDOW_NAMES,
   BUILTINS,
@@ -22,7 +22,7 @@ import {
   ROOT,
   STROP_NAMES,
   WINDOW_NAMES,
-} from '../../../runtime/src/pack/format';
+} from '@fms/runtime/format';
 
 /** The IR cannot be encoded (e.g. a regex argument that is not a literal). */
 export class EmitError extends Error {

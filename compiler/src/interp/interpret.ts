@@ -12,14 +12,14 @@
  */
 import { RE2JS } from 're2js';
 import type { Agent, Expr, NetworkMatch, Policy, Rule, ToolPattern } from '../ir/types';
-import type { PatternModel } from '../../../runtime/src/pack/body-model';
-import { BUDGET_WINDOW_NAMES, BUILTIN_ID, CMP_NAMES, ON_EXCEED_NAMES, PATTERN, STROP_NAMES, WINDOW_NAMES } from '../../../runtime/src/pack/format';
-import { type Clock, MemoryState, type SessionState, type StateStore, systemClock } from '../../../runtime/src/state/store';
-import { anyMatch, callBuiltin } from '../../../runtime/src/vm/builtins';
-import { invalidCall, outOfPhase, ref, ruleDecision, unknownAgent } from '../../../runtime/src/vm/payloads';
-import { type AgentLimits, applyLimits, checkCall, currentPhase, finish, sessionKey, visibleInPhase } from '../../../runtime/src/vm/pipeline';
-import type { Call, Decision } from '../../../runtime/src/vm/types';
-import { ERR, type Err, type EvalEnv, type RValue, cmp, globOp, inOp, patternMatch, resolveVar, strop, toBool } from '../../../runtime/src/vm/values';
+import type { PatternModel } from '@fms/runtime/format';
+import { BUDGET_WINDOW_NAMES, BUILTIN_ID, CMP_NAMES, ON_EXCEED_NAMES, PATTERN, STROP_NAMES, WINDOW_NAMES } from '@fms/runtime/format';
+import { type Clock, MemoryState, type SessionState, type StateStore, systemClock } from '@fms/runtime';
+import { anyMatch, callBuiltin } from '@fms/runtime/semantics';
+import { invalidCall, outOfPhase, ref, ruleDecision, unknownAgent } from '@fms/runtime/semantics';
+import { type AgentLimits, applyLimits, checkCall, currentPhase, finish, sessionKey, visibleInPhase } from '@fms/runtime/semantics';
+import type { Call, Decision } from '@fms/runtime';
+import { ERR, type Err, type EvalEnv, type RValue, cmp, globOp, inOp, patternMatch, resolveVar, strop, toBool } from '@fms/runtime/semantics';
 
 /** Options of the interpreter. */
 export interface InterpreterOptions {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { parsePublicKey } from '../../../runtime/src/crypto/keys';
-import { verifySignature } from '../../../runtime/src/crypto/verify-signature';
-import { decodeContainer, encodeContainer } from '../../../runtime/src/pack/container';
-import { decodeEnvelope, encodeEnvelope, MANIFEST_PAYLOAD_TYPE, MAX_SIGNATURES, pae, type DsseEnvelope } from '../../../runtime/src/trust/dsse';
-import { decodeManifest, encodeManifest, formatManifestTime, validateManifest, type ManifestImport, type PackManifest } from '../../../runtime/src/trust/manifest';
+import { parsePublicKey } from '@fms/runtime/crypto';
+import { verifySignature } from '@fms/runtime/crypto';
+import { decodeContainer, encodeContainer } from '@fms/runtime/format';
+import { decodeEnvelope, encodeEnvelope, MANIFEST_PAYLOAD_TYPE, MAX_SIGNATURES, pae, type DsseEnvelope } from '@fms/runtime/format';
+import { decodeManifest, encodeManifest, formatManifestTime, validateManifest, type ManifestImport, type PackManifest } from '@fms/runtime/format';
 import type { Signer } from './signer';
 
 /** Compiler identity written into manifests unless the caller gives one. */

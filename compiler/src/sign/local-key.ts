@@ -4,10 +4,10 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
-import { encodeBase64 } from '../../../runtime/src/crypto/base64';
-import { assertStrongEd25519Key } from '../../../runtime/src/crypto/ed25519-key-strength';
-import { ed25519Spki, keyIdOf } from '../../../runtime/src/crypto/keys';
-import { writeFileAtomic } from '../../../runtime/src/util/write-file-atomic';
+import { encodeBase64 } from '@fms/runtime/crypto';
+import { assertStrongEd25519Key } from '@fms/runtime/crypto';
+import { ed25519Spki, keyIdOf } from '@fms/runtime/crypto';
+import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
 import type { Signer } from './signer';
 
 // The sync API of @noble/ed25519 3.x needs a SHA-512 implementation.

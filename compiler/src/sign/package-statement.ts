@@ -1,10 +1,10 @@
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
-import { decodeBase64Strict, encodeBase64 } from '../../../runtime/src/crypto/base64';
-import { ed25519KeyWeakness } from '../../../runtime/src/crypto/ed25519-key-strength';
-import { ed25519Spki, keyIdOf } from '../../../runtime/src/crypto/keys';
-import { canonicalJsonBytes, hasExactKeys } from '../../../runtime/src/trust/canonical-json';
-import { decodeEnvelope, encodeEnvelope, pae, type DsseEnvelope } from '../../../runtime/src/trust/dsse';
+import { decodeBase64Strict, encodeBase64 } from '@fms/runtime/crypto';
+import { ed25519KeyWeakness } from '@fms/runtime/crypto';
+import { ed25519Spki, keyIdOf } from '@fms/runtime/crypto';
+import { canonicalJsonBytes, hasExactKeys } from '@fms/runtime/format';
+import { decodeEnvelope, encodeEnvelope, pae, type DsseEnvelope } from '@fms/runtime/format';
 import type { Signer } from './signer';
 
 ed.hashes.sha512 = sha512;

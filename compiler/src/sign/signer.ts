@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ecdsaDerToRaw, normalizeLowS } from '../../../runtime/src/crypto/ecdsa';
-import { keyIdOf, parsePublicKey, type SigAlgorithm } from '../../../runtime/src/crypto/keys';
+import { ecdsaDerToRaw, normalizeLowS } from '@fms/runtime/crypto';
+import { keyIdOf, parsePublicKey, type SigAlgorithm } from '@fms/runtime/crypto';
 
 /**
  * Something that can sign a pack manifest. Private key material never

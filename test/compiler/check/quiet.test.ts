@@ -9,9 +9,9 @@ import * as assert from 'uvu/assert';
 import { compile } from '../../../compiler/src/compile';
 import { registryResolver, writeLock } from '../../../compiler/src/cli/registry';
 import { PACKAGE_PAYLOAD_TYPE, packageSignatureFileText } from '../../../compiler/src/sign/package-statement';
-import { ed25519Spki, keyIdOf } from '../../../runtime/src/crypto/keys';
-import { canonicalJsonBytes } from '../../../runtime/src/trust/canonical-json';
-import { encodeEnvelope, pae } from '../../../runtime/src/trust/dsse';
+import { ed25519Spki, keyIdOf } from '@fms/runtime/crypto';
+import { canonicalJsonBytes } from '@fms/runtime/format';
+import { encodeEnvelope, pae } from '@fms/runtime/format';
 
 ed.hashes.sha512 = sha512;
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadPack, loadTrustRoots, parseTrustRoots, PackRefusal } from '../../../runtime/src/index';
+import { loadPack, loadTrustRoots, parseTrustRoots, PackRefusal } from '@fms/runtime';
 import { ROOT } from '../../helpers/paths';
 
 const FMSC = join(ROOT, 'dist/fmsc.mjs');

@@ -13,8 +13,8 @@ import * as assert from 'uvu/assert';
 import { registryResolver } from '../../../compiler/src/cli/registry';
 import { compile } from '../../../compiler/src/compile';
 import { emitPackBody } from '../../../compiler/src/emit/emit-body';
-import { ManualClock } from '../../../runtime/src/state/store';
-import { loadPackBody } from '../../../runtime/src/vm/loaded-pack';
+import { ManualClock } from '@fms/runtime';
+import { loadPackBody } from '@fms/runtime';
 import { ROOT } from '../../helpers/paths';
 
 const PKG = `# shared payment rules

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeContainer } from '../../../runtime/src/pack/container';
-import { SECTION, crc32 } from '../../../runtime/src/pack/format';
-import type { Explanation } from '../../../runtime/src/vm/types';
+import { decodeContainer } from '@fms/runtime/format';
+import { SECTION, crc32 } from '@fms/runtime/format';
+import type { Explanation } from '@fms/runtime';
 import { ROOT } from '../../helpers/paths';
 
 const FMSC = join(ROOT, 'dist/fmsc.mjs');

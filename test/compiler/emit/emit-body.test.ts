@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildBodyModel, emitPackBody, EmitError } from '../../../compiler/src/emit/emit-body';
-import { readBody } from '../../../runtime/src/pack/body-reader';
-import { verifyBytecode } from '../../../runtime/src/vm/verify';
+import { readBody } from '@fms/runtime/format';
+import { verifyBytecode } from '@fms/runtime/format';
 import { E, agent, budget, hosts, phase, policy, rateLimit, redact, rule } from '../../helpers/ir-builder';
 
 const P = () =>

@@ -7,7 +7,7 @@ import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { registryResolver } from '../../../compiler/src/cli/registry';
 import { compile, type CompileResult } from '../../../compiler/src/compile';
-import { ed25519Spki, keyIdOf } from '../../../runtime/src/crypto/keys';
+import { ed25519Spki, keyIdOf } from '@fms/runtime/crypto';
 import type { Signer } from '../../../compiler/src/sign/signer';
 
 ed.hashes.sha512 = sha512;

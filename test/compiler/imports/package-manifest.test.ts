@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { canonicalJsonBytes, type Json } from '../../../runtime/src/trust/canonical-json';
-import { decodeManifest, encodeManifest, MAX_MANIFEST_IMPORTS, type PackManifest } from '../../../runtime/src/trust/manifest';
+import { canonicalJsonBytes, type Json } from '@fms/runtime/format';
+import { decodeManifest, encodeManifest, MAX_MANIFEST_IMPORTS, type PackManifest } from '@fms/runtime/format';
 import { ROOT } from '../../helpers/paths';
 import { sha256, stack } from './package-helpers';
 

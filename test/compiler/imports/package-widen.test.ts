@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { format } from '../../../compiler/src/format/format';
 import { parse } from '../../../compiler/src/syntax/parse';
 import { emitPackBody } from '../../../compiler/src/emit/emit-body';
-import { loadPackBody } from '../../../runtime/src/vm/loaded-pack';
+import { loadPackBody } from '@fms/runtime';
 import { compileStack, errorCodes, stack } from './package-helpers';
 
 const REG = 'registry/example.com/acme/';

@@ -11,9 +11,9 @@ import fc from 'fast-check';
 import { emitPackBody } from '../../../compiler/src/emit/emit-body';
 import { Interpreter } from '../../../compiler/src/interp/interpret';
 import type { Agent, CmpOp, Expr, Policy, Rule } from '../../../compiler/src/ir/types';
-import { MemoryState, ManualClock } from '../../../runtime/src/state/store';
-import { loadPackBody } from '../../../runtime/src/vm/loaded-pack';
-import type { Call, Decision } from '../../../runtime/src/vm/types';
+import { MemoryState, ManualClock } from '@fms/runtime';
+import { loadPackBody } from '@fms/runtime';
+import type { Call, Decision } from '@fms/runtime';
 import { E, agent, budget, hosts, phase, policy, rateLimit, redact, rule } from '../../helpers/ir-builder';
 
 /** mulberry32: small seeded PRNG. */

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createSignedPack, addSignature, readPackUnverified } from '../../../compiler/src/sign/create-pack';
-import { decodeContainer } from '../../../runtime/src/pack/container';
-import { verifyPack } from '../../../runtime/src/trust/verify';
+import { decodeContainer } from '@fms/runtime/format';
+import { verifyPack } from '@fms/runtime';
 import { ed25519Key, makePack, NOW, p256Key, SOURCE_SHA, tempDir, trustFor } from '../../runtime/trust/fixtures';
 
 const dir = tempDir();

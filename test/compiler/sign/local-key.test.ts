@@ -4,7 +4,7 @@ import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVeri
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { devKeySigner, fmsHome, generateKeyFile, localEd25519Signer } from '../../../compiler/src/sign/local-key';
-import { loadTrustRoots, verifyPack } from '../../../runtime/src/trust/verify';
+import { loadTrustRoots, verifyPack } from '@fms/runtime';
 import { makePack, NOW, tempDir } from '../../runtime/trust/fixtures';
 
 test('keygen writes a 0600 pkcs#8 key that openssl-compatible tools read; only public data is returned', async () => {

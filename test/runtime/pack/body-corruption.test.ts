@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { emitPackBody } from '../../../compiler/src/emit/emit-body';
+import { emitPackBody } from '@fms/compiler';
 import { BODY_HEADER_SIZE, PackError, SECTION, SECTION_ENTRY_SIZE, crc32 } from '../../../runtime/src/pack/format';
 import { ManualClock, MemoryState } from '../../../runtime/src/state/store';
 import { type LoadedPack, loadPackBody } from '../../../runtime/src/vm/loaded-pack';

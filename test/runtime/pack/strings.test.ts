@@ -4,7 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { emitPackBody } from '../../../compiler/src/emit/emit-body';
+import { emitPackBody } from '@fms/compiler';
 import { readBody } from '../../../runtime/src/pack/body-reader';
 import { BODY_HEADER_SIZE, PackError, SECTION, SECTION_ENTRY_SIZE, crc32, crc32Table } from '../../../runtime/src/pack/format';
 import { E, agent, policy, rule } from '../../helpers/ir-builder';

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { emitPackBody } from '../../../compiler/src/emit/emit-body';
+import { emitPackBody } from '@fms/compiler';
 import { loadPack } from '../../../runtime/src/load-pack';
 import { PackRefusal, parseTrustRoots, verifyPack } from '../../../runtime/src/trust/verify';
 import { agent, policy, rule } from '../../helpers/ir-builder';

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keyIdOf } from '../../../runtime/src/crypto/keys';
 import { normalizeLowS } from '../../../runtime/src/crypto/ecdsa';
-import { createSignedPack } from '../../../compiler/src/sign/create-pack';
-import { generateKeyFile, localEd25519Signer } from '../../../compiler/src/sign/local-key';
-import type { Signer } from '../../../compiler/src/sign/signer';
+import { createSignedPack } from '@fms/compiler/sign';
+import { generateKeyFile, localEd25519Signer } from '@fms/compiler/sign';
+import type { Signer } from '@fms/compiler/sign';
 import { parseTrustRoots, type TrustRoots } from '../../../runtime/src/trust/verify';
 
 export interface TestKey {

@@ -5,7 +5,7 @@ import { decodeContainer, encodeContainer } from '../../../runtime/src/pack/cont
 import { decodeEnvelope, encodeEnvelope, MANIFEST_PAYLOAD_TYPE, pae } from '../../../runtime/src/trust/dsse';
 import { MemoryRollbackStore, PackRefusal, parseTrustRoots, verifyPack, type VerifyOptions } from '../../../runtime/src/trust/verify';
 import { P256_N } from '../../../runtime/src/crypto/ecdsa';
-import { addSignature } from '../../../compiler/src/sign/create-pack';
+import { addSignature } from '@fms/compiler/sign';
 import { ed25519Key, makePack, NOW, p256Key, tempDir, trustFor, trustJson } from './fixtures';
 
 const dir = tempDir();

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { emitPackBody } from '../../../compiler/src/emit/emit-body';
-import type { Policy } from '../../../compiler/src/ir/types';
+import { emitPackBody } from '@fms/compiler';
+import type { Policy } from '@fms/compiler';
 import { loadPackBody } from '../../../runtime/src/vm/loaded-pack';
 import { ManualClock, MemoryState } from '../../../runtime/src/state/store';
 import type { Call } from '../../../runtime/src/vm/types';

@@ -5,9 +5,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compile } from '../../../compiler/src/compile';
-import { emitPackBody } from '../../../compiler/src/emit/emit-body';
-import type { Policy } from '../../../compiler/src/ir/types';
+import { compile } from '@fms/compiler';
+import { emitPackBody } from '@fms/compiler';
+import type { Policy } from '@fms/compiler';
 import { ManualClock, MemoryState } from '../../../runtime/src/state/store';
 import { DESTINATION_FIELDS, canonicalHostPattern, checkEgress, parseDestination } from '../../../runtime/src/vm/egress';
 import { loadPackBody } from '../../../runtime/src/vm/loaded-pack';

@@ -5,8 +5,8 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compile } from '../../../compiler/src/compile';
-import { emitPackBody } from '../../../compiler/src/emit/emit-body';
+import { compile } from '@fms/compiler';
+import { emitPackBody } from '@fms/compiler';
 import { readBody } from '../../../runtime/src/pack/body-reader';
 import { writeBody } from '../../../runtime/src/pack/body-writer';
 import { ManualClock, MemoryState } from '../../../runtime/src/state/store';

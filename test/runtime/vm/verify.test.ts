@@ -4,7 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { emitPackBody } from '../../../compiler/src/emit/emit-body';
+import { emitPackBody } from '@fms/compiler';
 import type { BodyModel } from '../../../runtime/src/pack/body-model';
 import { readBody } from '../../../runtime/src/pack/body-reader';
 import { OP, PackError } from '../../../runtime/src/pack/format';

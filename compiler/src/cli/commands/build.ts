@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../../../../runtime/src/cli/common';
-import { writeFileAtomic } from '../../../../runtime/src/util/write-file-atomic';
+import { CliError, EXIT } from '@fms/runtime/cli-kit';
+import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
 import { EmitError, emitPackBody } from '../../emit/emit-body';
 import { parseDurationString } from '../../ir/schema';
 import { createSignedPack, devKeySigner, localEd25519Signer, type Signer } from '../../sign/index';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { CliError, EXIT, formatOption } from '../../../../runtime/src/cli/common';
+import { CliError, EXIT, formatOption } from '@fms/runtime/cli-kit';
 import type { Diagnostic } from '../../diagnostics/diagnostic';
 import { irSummary } from '../../ir/summary';
 import { compileFile, fails, printDiagnostics, toJson } from '../load';

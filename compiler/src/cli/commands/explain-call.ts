@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { CliError, EXIT, formatOption } from '../../../../runtime/src/cli/common';
-import { renderExplanation } from '../../../../runtime/src/cli/commands/explain';
-import { type CallOpts, callFromOpts, callOptions } from '../../../../runtime/src/cli/commands/eval';
-import { type LoadedPack, loadPackBody } from '../../../../runtime/src/vm/loaded-pack';
+import { CliError, EXIT, formatOption } from '@fms/runtime/cli-kit';
+import { renderExplanation } from '@fms/runtime/cli-kit';
+import { type CallOpts, callFromOpts, callOptions } from '@fms/runtime/cli-kit';
+import { type LoadedPack, loadPackBody } from '@fms/runtime';
 import { EmitError, emitPackBody } from '../../emit/emit-body';
 import { compileFile, printDiagnostics } from '../load';
 

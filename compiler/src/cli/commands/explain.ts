@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../../../../runtime/src/cli/common';
+import { CliError, EXIT } from '@fms/runtime/cli-kit';
 import { CATALOGUE, CATALOGUE_BY_CODE } from '../../diagnostics/catalogue';
 import { didYouMean } from '../../util/did-you-mean';
 

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../../../../runtime/src/cli/common';
-import { writeFileAtomic } from '../../../../runtime/src/util/write-file-atomic';
+import { CliError, EXIT } from '@fms/runtime/cli-kit';
+import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
 import { renderText } from '../../diagnostics/render';
 import { format } from '../../format/format';
 import { stderrPalette } from '../output';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../../../../runtime/src/cli/common';
-import { PACK_MAGIC, decodeContainer } from '../../../../runtime/src/pack/container';
-import { BODY_HEADER_SIZE, BUILTINS, CMP_NAMES, EFFECT_NAMES, GLOB_NAMES, OP, OPERANDS, OP_NAMES, PATTERN_NAMES, PackError, ROOT_NAMES, SECTION, SECTION_ENTRY_SIZE, STROP_NAMES, WINDOW_NAMES, BUDGET_WINDOW_NAMES, ON_EXCEED_NAMES } from '../../../../runtime/src/pack/format';
-import type { BodyModel, ConstModel } from '../../../../runtime/src/pack/body-model';
-import { loadPackBody } from '../../../../runtime/src/vm/loaded-pack';
+import { CliError, EXIT } from '@fms/runtime/cli-kit';
+import { PACK_MAGIC, decodeContainer } from '@fms/runtime/format';
+import { BODY_HEADER_SIZE, BUILTINS, CMP_NAMES, EFFECT_NAMES, GLOB_NAMES, OP, OPERANDS, OP_NAMES, PATTERN_NAMES, PackError, ROOT_NAMES, SECTION, SECTION_ENTRY_SIZE, STROP_NAMES, WINDOW_NAMES, BUDGET_WINDOW_NAMES, ON_EXCEED_NAMES } from '@fms/runtime/format';
+import type { BodyModel, ConstModel } from '@fms/runtime/format';
+import { loadPackBody } from '@fms/runtime';
 import { readPackUnverified } from '../../sign/create-pack';
 
 const SECTION_NAMES: Record<number, string> = Object.fromEntries(Object.entries(SECTION).map(([k, v]) => [v, k]));

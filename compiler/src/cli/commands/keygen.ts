@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CliError, EXIT, formatOption } from '../../../../runtime/src/cli/common';
+import { CliError, EXIT, formatOption } from '@fms/runtime/cli-kit';
 import { generateKeyFile, type TrustKeyEntry } from '../../sign/local-key';
 
 /** Prints a public key, its id and a trust entry; shared by keygen and pubkey. */

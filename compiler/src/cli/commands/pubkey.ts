@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CliError, EXIT, formatOption } from '../../../../runtime/src/cli/common';
+import { CliError, EXIT, formatOption } from '@fms/runtime/cli-kit';
 import { kmsSigner } from '../../sign/kms-signer';
 import { localEd25519Signer, trustEntryFor } from '../../sign/local-key';
 import type { Signer } from '../../sign/signer';

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, EXIT, formatOption } from '../../../../runtime/src/cli/common';
-import { encodeBase64 } from '../../../../runtime/src/crypto/base64';
-import { writeFileAtomic } from '../../../../runtime/src/util/write-file-atomic';
+import { CliError, EXIT, formatOption } from '@fms/runtime/cli-kit';
+import { encodeBase64 } from '@fms/runtime/crypto';
+import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
 import { MAX_PACKAGE_FILE_BYTES, packageSignatureFileText, signPackageStatement, splitPackageRef } from '../../sign/package-statement';
 import { openSigner } from './pubkey';
 

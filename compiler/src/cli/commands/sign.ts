@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, EXIT, formatOption } from '../../../../runtime/src/cli/common';
-import { PackRefusal } from '../../../../runtime/src/trust/refusal';
-import { writeFileAtomic } from '../../../../runtime/src/util/write-file-atomic';
+import { CliError, EXIT, formatOption } from '@fms/runtime/cli-kit';
+import { PackRefusal } from '@fms/runtime';
+import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
 import { addSignature } from '../../sign/create-pack';
 import { openSigner } from './pubkey';
 

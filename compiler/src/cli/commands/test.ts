@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../../../../runtime/src/cli/common';
-import type { Call, Decision } from '../../../../runtime/src/vm/types';
+import { CliError, EXIT } from '@fms/runtime/cli-kit';
+import type { Call, Decision } from '@fms/runtime';
 import { compileToPack } from './explain-call';
 
 /**

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { formatOption } from '../../../../runtime/src/cli/common';
-import { nameFlags, runVerify } from '../../../../runtime/src/cli/commands/verify';
+import { formatOption } from '@fms/runtime/cli-kit';
+import { nameFlags, runVerify } from '@fms/runtime/cli-kit';
 
 /**
  * Registers `fmsc verify PACK --trust FILE`: the same checks as

@@ -1,4 +1,4 @@
-import { decodeBase64Loose, encodeBase64 } from '../../../../runtime/src/crypto/base64';
+import { decodeBase64Loose, encodeBase64 } from '@fms/runtime/crypto';
 import { ecdsaDigestSigner, type Signer } from '../signer';
 import { requestJson, str } from './http';
 import { signV4, type AwsCredentials } from './sigv4';

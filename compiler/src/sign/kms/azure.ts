@@ -1,5 +1,5 @@
-import { decodeBase64Loose, encodeBase64Url } from '../../../../runtime/src/crypto/base64';
-import { p256Spki } from '../../../../runtime/src/crypto/keys';
+import { decodeBase64Loose, encodeBase64Url } from '@fms/runtime/crypto';
+import { p256Spki } from '@fms/runtime/crypto';
 import { ecdsaDigestSigner, type Signer } from '../signer';
 import { requestJson, str } from './http';
 

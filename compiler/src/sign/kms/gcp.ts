@@ -1,5 +1,5 @@
-import { decodeBase64Loose, encodeBase64 } from '../../../../runtime/src/crypto/base64';
-import { parsePublicKey } from '../../../../runtime/src/crypto/keys';
+import { decodeBase64Loose, encodeBase64 } from '@fms/runtime/crypto';
+import { parsePublicKey } from '@fms/runtime/crypto';
 import { ecdsaDigestSigner, type Signer } from '../signer';
 import { crc32c } from './crc32c';
 import { requestJson, str } from './http';

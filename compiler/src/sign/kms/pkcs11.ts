@@ -1,5 +1,5 @@
-import { ed25519Spki, p256Spki } from '../../../../runtime/src/crypto/keys';
-import { keyIdOf } from '../../../../runtime/src/crypto/keys';
+import { ed25519Spki, p256Spki } from '@fms/runtime/crypto';
+import { keyIdOf } from '@fms/runtime/crypto';
 import { ecdsaDigestSigner, type Signer } from '../signer';
 import { parsePkcs11Uri, resolvePin } from './pkcs11-uri';
 

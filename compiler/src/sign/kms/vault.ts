@@ -1,5 +1,5 @@
-import { decodeBase64Loose, encodeBase64 } from '../../../../runtime/src/crypto/base64';
-import { ed25519Spki, keyIdOf, parsePublicKey } from '../../../../runtime/src/crypto/keys';
+import { decodeBase64Loose, encodeBase64 } from '@fms/runtime/crypto';
+import { ed25519Spki, keyIdOf, parsePublicKey } from '@fms/runtime/crypto';
 import { ecdsaDigestSigner, type Signer } from '../signer';
 import { requestJson, str } from './http';
 

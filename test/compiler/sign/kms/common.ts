@@ -4,10 +4,10 @@ import * as assert from 'uvu/assert';
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { addSignature } from '../../../../compiler/src/sign/create-pack';
 import type { Signer } from '../../../../compiler/src/sign/signer';
-import { decodeContainer } from '../../../../runtime/src/pack/container';
-import { decodeEnvelope, MANIFEST_PAYLOAD_TYPE, pae } from '../../../../runtime/src/trust/dsse';
-import { isCanonicalLowS } from '../../../../runtime/src/crypto/ecdsa';
-import { verifyPack } from '../../../../runtime/src/trust/verify';
+import { decodeContainer } from '@fms/runtime/format';
+import { decodeEnvelope, MANIFEST_PAYLOAD_TYPE, pae } from '@fms/runtime/format';
+import { isCanonicalLowS } from '@fms/runtime/crypto';
+import { verifyPack } from '@fms/runtime';
 import { ed25519Key, makePack, NOW, tempDir, trustFor } from '../../../runtime/trust/fixtures';
 
 /**

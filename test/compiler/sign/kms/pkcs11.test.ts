@@ -10,10 +10,10 @@ import { kmsSigner } from '../../../../compiler/src/sign/kms-signer';
 import { parsePkcs11Uri, resolvePin } from '../../../../compiler/src/sign/kms/pkcs11-uri';
 import { addSignature } from '../../../../compiler/src/sign/create-pack';
 import type { Signer } from '../../../../compiler/src/sign/signer';
-import { decodeContainer } from '../../../../runtime/src/pack/container';
-import { decodeEnvelope, MANIFEST_PAYLOAD_TYPE, pae } from '../../../../runtime/src/trust/dsse';
-import { isCanonicalLowS } from '../../../../runtime/src/crypto/ecdsa';
-import { PackRefusal, verifyPack } from '../../../../runtime/src/trust/verify';
+import { decodeContainer } from '@fms/runtime/format';
+import { decodeEnvelope, MANIFEST_PAYLOAD_TYPE, pae } from '@fms/runtime/format';
+import { isCanonicalLowS } from '@fms/runtime/crypto';
+import { PackRefusal, verifyPack } from '@fms/runtime';
 import { ed25519Key, makePack, NOW, tempDir, trustFor, trustJson } from '../../../runtime/trust/fixtures';
 import { runCli } from '../cli';
 

@@ -1,0 +1,13 @@
+/**
+ * `@fms/runtime/cli-kit`: the pieces of `fms-run` that `fmsc` reuses so that
+ * both CLIs behave the same (DESIGN §8): exit codes, the one-line error,
+ * `--format`, commander's usage errors mapped to exit 2, `verify`, and the
+ * call options and trace rendering of `eval`/`explain`.
+ *
+ * Not part of the embedding API: it imports `commander` (an optional peer
+ * dependency of `@fms/runtime`; the library entry `@fms/runtime` never does).
+ */
+export { EXIT, CliError, formatOption, runProgram } from './common';
+export { runVerify, nameFlags, nameOptions } from './commands/verify';
+export { renderExplanation } from './commands/explain';
+export { callOptions, callFromOpts, type CallOpts } from './commands/eval';
