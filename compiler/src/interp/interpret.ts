@@ -106,7 +106,7 @@ export class Interpreter {
     if (!agent) return unknownAgent(call.agent);
     const lim = this.limits.get(agent.id)!;
     const file = this.policy.file;
-    const nowMs = call.time ?? this.clock.now();
+    const nowMs = this.clock.now();
     const sessionId = call.session ?? '';
     // The interpreter always keeps the session (history and phase).
     const sess: SessionState = this.state.session(sessionKey(agent.id, sessionId));

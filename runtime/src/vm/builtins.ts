@@ -11,7 +11,7 @@
  * - `session_count(tool, seconds?)`: number of permitted calls of `tool` (within `seconds` when given).
  * Tool names may be globs (`stripe/*`).
  * Argument functions: `args_array_len(path)`, `args_array_contains(path, v)` read
- * the list at `args.<path>` (dotted); `purpose(name)` is `call.purpose == name`;
+ * the list at `args.<path>` (dotted); `purpose(name)` is `args.purpose == name` (false when missing);
  * `len(x)` is string/list length or object key count.
  */
 import type { HistoryEntry } from '../state/store';
@@ -98,9 +98,12 @@ export function callBuiltin(id: number, a: ReadonlyArray<RValue | Err>, env: Bui
     }
     case 7: {
       // purpose(name)
+      // As the production engine: true iff `args.purpose == name`; false
+      // otherwise, also when `args.purpose` is missing or not a string.
       const n = a[0];
       if (typeof n !== 'string') return ERR;
-      return typeof env.call.purpose === 'string' ? env.call.purpose === n : ERR;
+      const args = env.call.args;
+      return args !== undefined && args !== null && typeof args === 'object' && Object.hasOwn(args, 'purpose') && args['purpose'] === n;
     }
     case 8:
       return len(a[0]!);

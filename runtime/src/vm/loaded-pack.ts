@@ -7,7 +7,7 @@ import { readBody } from '../pack/body-reader';
 import { BUILTINS, EFFECT_NAMES, OP, PATTERN, PackError, ROOT_NAMES, CMP_NAMES, STROP_NAMES, GLOB_NAMES } from '../pack/format';
 import { type Clock, MemoryState, type SessionState, type StateStore, systemClock } from '../state/store';
 import { anyMatch, callBuiltin } from './builtins';
-import { invalidCall, outOfPhase, ref, ruleDecision, unknownAgent } from './payloads';
+import { evalError, invalidCall, outOfPhase, ref, ruleDecision, unknownAgent } from './payloads';
 import { type AgentLimits, applyLimits, checkCall, currentPhase, finish, sessionKey, visibleInPhase } from './pipeline';
 import type { Call, ConditionStep, Decision, Explanation, TraceEvent } from './types';
 import { ERR, type EvalEnv, type RValue, cmp, globNoSlash, globOp, inOp, patternMatch, resolveVar, strop, toBool } from './values';
@@ -17,7 +17,11 @@ import { type Program, verifyBytecode } from './verify';
 export interface LoadOptions {
   /** Decision state (default: a fresh in-memory store). */
   state?: StateStore;
-  /** Clock used when a call has no `time` (default: the system clock). */
+  /**
+   * The runtime's clock (default: the system clock). Rate limits, budgets,
+   * windows, phases and `time.*` read it and nothing else: a call cannot set
+   * the time. Offline tools (`fmsc test`, `fms-run eval --time`) pass a fixed one.
+   */
   clock?: Clock;
   /** Check section CRCs (default true; tests turn it off to exercise the structural checks alone). */
   checksums?: boolean;
@@ -300,7 +304,7 @@ export class LoadedPack {
       return this.evaluate(call, true, null).decision;
     } catch (e) {
       // Fail closed on anything unexpected (e.g. a throwing state backend).
-      return invalidCall(`internal error: ${e instanceof Error ? e.message : String(e)}`);
+      return evalError(null, `internal error: ${oneLine(e)}`);
     }
   }
 
@@ -310,7 +314,7 @@ export class LoadedPack {
     try {
       return this.evaluate(call, false, events);
     } catch (e) {
-      return { decision: invalidCall(`internal error: ${e instanceof Error ? e.message : String(e)}`), candidates: 0, events };
+      return { decision: evalError(null, `internal error: ${oneLine(e)}`), candidates: 0, events };
     }
   }
 
@@ -331,7 +335,8 @@ export class LoadedPack {
     if (trace) trace.push({ kind: 'agent', agent: call.agent, known: a !== undefined });
     if (a === undefined) return { decision: unknownAgent(call.agent), candidates: 0, events: trace ?? [] };
     const lim = a.limits;
-    const nowMs = call.time ?? this.clock.now();
+    const nowMs = this.clock.now();
+    if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) return { decision: evalError(null, 'the runtime clock gave no valid time'), candidates: 0, events: trace ?? [] };
     const sessionId = call.session ?? '';
     const tool = call.tool;
     const phases = lim.phases;
@@ -395,6 +400,16 @@ export class LoadedPack {
     const d = ruleDecision(eff, tool, a.defaultRef, false, null, null, true);
     if (eff === 'deny') return done(d, ncand);
     return done(applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace }), ncand);
+  }
+}
+
+/** One line describing a thrown value (never throws itself). */
+function oneLine(e: unknown): string {
+  try {
+    const m = e instanceof Error ? e.message : String(e);
+    return m.split('\n')[0]!.slice(0, 200);
+  } catch {
+    return 'unknown';
   }
 }
 

@@ -250,15 +250,16 @@ export function applyLimits(inp: LimitsInput): Decision {
   const mp = agent.modelPolicy;
   if (mp !== null) {
     const model = typeof call.model === 'string' ? call.model : agent.model;
-    let ok = true;
-    if (model !== null) ok = !listMatch(mp.deny, model, false) && (mp.allow.length === 0 || listMatch(mp.allow, model, false));
+    // An unknown model is denied when a model_policy exists (DESIGN §3 step 6):
+    // the policy cannot vouch for a model nobody named.
+    const ok = model !== null && !listMatch(mp.deny, model, false) && (mp.allow.length === 0 || listMatch(mp.allow, model, false));
     if (trace) trace.push({ kind: 'model_policy', rule_ref: ref(mp.file, mp.line), model, ok });
     if (!ok) {
       return {
         effect: 'deny',
         code: 'MODEL_DENIED',
         rule_ref: ref(mp.file, mp.line),
-        human_message: `denied: model '${model}' is not permitted`,
+        human_message: model === null ? 'denied: the model is unknown (the call names none and the agent declares none) and a model_policy applies' : `denied: model '${model}' is not permitted`,
         resolution: { type: 'rule_block', rule_id: 'model_policy' },
       };
     }
@@ -344,7 +345,9 @@ export function checkCall(call: unknown): string | null {
   if (c['session'] !== undefined && typeof c['session'] !== 'string') return 'call.session must be a string';
   if (c['model'] !== undefined && typeof c['model'] !== 'string') return 'call.model must be a string';
   if (c['cost'] !== undefined && (typeof c['cost'] !== 'number' || !Number.isFinite(c['cost']) || c['cost'] < 0)) return 'call.cost must be a finite number ≥ 0';
-  if (c['time'] !== undefined && (typeof c['time'] !== 'number' || !Number.isFinite(c['time']))) return 'call.time must be a finite number (ms)';
+  // The runtime's clock decides (DESIGN §3 "Clock"): a caller that sends a time
+  // would reset its own rate limits and budgets or move its own phase.
+  if (Object.hasOwn(c, 'time')) return 'call.time is not accepted: decisions use the runtime clock';
   if (!isObj(c['args'])) return 'call.args must be an object';
   if (!isObj(c['principal'])) return 'call.principal must be an object';
   const groups = (c['principal'] as { groups?: unknown } | undefined)?.groups;

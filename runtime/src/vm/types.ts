@@ -15,9 +15,12 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: s
  * - `session`: session id (phases, session budgets and history are per session; default `""`).
  * - `model`: the model the agent runs on (falls back to the agent's declared `model`).
  * - `cost`: USD the caller reports for this call (budgets); 0 when absent; must be finite and ≥ 0.
- * - `time`: milliseconds since the epoch (defaults to the injected clock); `time.*` reads it in UTC.
- * - `purpose`: the declared purpose of the call (`purpose("x")`).
  * - `selectors`: caller-supplied selector values (`selector.<name>`).
+ *
+ * There is no `time`: rate limits, budgets, windows, phases and `time.*` read
+ * the runtime's clock only (`LoadOptions.clock`), so a caller cannot reset its
+ * own limits or move its own phase. A call that carries `time` is refused
+ * (`INVALID_CALL`). `purpose("x")` reads `args.purpose`.
  */
 export interface Call {
   agent: string;
@@ -27,8 +30,6 @@ export interface Call {
   session?: string;
   model?: string;
   cost?: number;
-  time?: number;
-  purpose?: string;
   selectors?: { [k: string]: unknown };
 }
 
@@ -45,7 +46,9 @@ export type DecisionCode =
   | 'BUDGET_EXCEEDED'
   | 'EGRESS_DENIED'
   | 'MODEL_DENIED'
-  | 'INVALID_CALL';
+  | 'INVALID_CALL'
+  /** A rule that was reached read a field present with the wrong type, or the decision could not be made. */
+  | 'POLICY_EVAL_ERROR';
 
 export type Resolution =
   | { type: 'rule_block'; rule_id: string }

@@ -120,7 +120,8 @@ export function resolveVar(env: EvalEnv, root: string, segs: readonly string[]):
         case 'minute':
           return d.getUTCMinutes();
         case 'weekday':
-          return d.getUTCDay();
+          // ISO 8601, as the production engine: 1 = Monday … 7 = Sunday.
+          return d.getUTCDay() === 0 ? 7 : d.getUTCDay();
         case 'day':
           return d.getUTCDate();
         case 'month':
