@@ -15,7 +15,7 @@ import { ON_EXCEED_NAMES, WINDOW_NAMES, WINDOW_SECONDS } from '../pack/format';
 import { type BudgetCounter, type SessionState, type StateStore, recordHistory } from '../state/store';
 import { ref } from './payloads';
 import type { Call, Decision, DecisionWarning, TraceEvent } from './types';
-import { ERR, globAny, hostMatch, hostOf, patternMatch } from './values';
+import { globAny, hostMatch, patternMatch } from './values';
 
 /** The per-agent tables the pipeline needs. */
 export interface AgentLimits {
@@ -69,6 +69,49 @@ export function visibleInPhase(p: PhaseModel, tool: string): boolean {
 function listMatch(list: readonly string[], v: string, host: boolean): boolean {
   for (const p of list) if (host ? hostMatch(p, v) : p.toLowerCase() === v.toLowerCase() || globAny(p.toLowerCase(), v.toLowerCase())) return true;
   return false;
+}
+
+/** Argument names that carry a network destination (DESIGN §3 step 6). */
+const DESTINATION_KEYS = ['url', 'host', 'endpoint', 'uri', 'base_url', 'hostname', 'domain', 'address'] as const;
+/** Of those, the names that may hold a bare host name (no scheme). */
+const BARE_HOST_KEYS = new Set(['host', 'hostname', 'domain', 'address']);
+
+/**
+ * DESIGN §3 step 6, egress: every destination the call carries must pass the
+ * lists; one that is present but cannot be parsed (not a string, no scheme
+ * where a URL is expected, no host) is refused. `host` is the last host
+ * checked (for the trace), `why` the refusal or null.
+ */
+export function egressCheck(eg: HostListModel, call: Call): { host: string | null; why: string | null } {
+  const a = call.args;
+  let last: string | null = null;
+  if (a === undefined) return { host: null, why: null };
+  for (const k of DESTINATION_KEYS) {
+    if (!Object.prototype.hasOwnProperty.call(a, k)) continue;
+    const v = a[k];
+    if (typeof v !== 'string') return { host: null, why: `destination args.${k} is not a string` };
+    let host = '';
+    if (v.includes('://')) {
+      try {
+        host = new URL(v).hostname.toLowerCase();
+      } catch {
+        return { host: null, why: `destination args.${k} is not a valid URL` };
+      }
+    } else if (BARE_HOST_KEYS.has(k)) {
+      try {
+        const h = new URL(`http://${v}/`).hostname;
+        if (h === v.toLowerCase()) host = h;
+      } catch {
+        host = '';
+      }
+      if (host === '') return { host: null, why: `destination args.${k} has no scheme or is not a host name` };
+    } else return { host: null, why: `destination args.${k} has no scheme or is not a host name` };
+    if (host === '') return { host: null, why: `destination args.${k} names no host` };
+    last = host;
+    if (listMatch(eg.deny, host, true)) return { host, why: `host '${host}' is in the egress deny list` };
+    if (eg.allow.length > 0 && !listMatch(eg.allow, host, true)) return { host, why: `host '${host}' not in egress allow list` };
+  }
+  return { host: last, why: null };
 }
 
 /** Start of the next UTC day after `ms`, ISO 8601. */
@@ -226,24 +269,12 @@ export function applyLimits(inp: LimitsInput): Decision {
     }
   }
 
-  // Egress: deny list wins; an allow list admits only its hosts.
+  // Egress: every destination the call carries must pass; deny list wins.
   const eg = agent.egress;
   if (eg !== null) {
-    const h = hostOf(call);
-    const host = h === ERR ? null : h;
-    let ok = true;
-    let why = '';
-    if (host !== null) {
-      if (listMatch(eg.deny, host, true)) {
-        ok = false;
-        why = `host '${host}' is in the egress deny list`;
-      } else if (eg.allow.length > 0 && !listMatch(eg.allow, host, true)) {
-        ok = false;
-        why = `host '${host}' not in egress allow list`;
-      }
-    }
-    if (trace) trace.push({ kind: 'egress', rule_ref: ref(eg.file, eg.line), host, ok });
-    if (!ok) return { effect: 'deny', code: 'EGRESS_DENIED', rule_ref: ref(eg.file, eg.line), human_message: `denied: ${why}`, resolution: { type: 'rule_block', rule_id: 'egress' } };
+    const r = egressCheck(eg, call);
+    if (trace) trace.push({ kind: 'egress', rule_ref: ref(eg.file, eg.line), host: r.host, ok: r.why === null });
+    if (r.why !== null) return { effect: 'deny', code: 'EGRESS_DENIED', rule_ref: ref(eg.file, eg.line), human_message: `denied: ${r.why}`, resolution: { type: 'rule_block', rule_id: 'egress' } };
   }
 
   // Model policy.
@@ -279,15 +310,43 @@ export function applyLimits(inp: LimitsInput): Decision {
 }
 
 const REDACTED = '[REDACTED]';
+/** Deepest nesting of `args` the engine copies (redaction, session history). */
+export const COPY_DEPTH = 64;
+/** Most values in `args` the engine copies. */
+export const COPY_NODES = 100_000;
 
-function cloneJson(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(cloneJson);
-  if (v !== null && typeof v === 'object') {
-    const o: { [k: string]: unknown } = {};
-    for (const k of Object.keys(v)) o[k] = cloneJson((v as { [k: string]: unknown })[k]);
-    return o;
+/**
+ * A deep copy of JSON-shaped data, iterative (no recursion on the agent's
+ * nesting), or null when deeper than COPY_DEPTH or larger than COPY_NODES.
+ * Keys are defined as own properties, so a key `__proto__` stays a key.
+ */
+export function boundedCopy(root: unknown): unknown {
+  const holder: { [k: string]: unknown } = {};
+  const stack: unknown[] = [root, holder, 'v', 0];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const depth = stack.pop() as number;
+    const key = stack.pop() as string;
+    const into = stack.pop() as { [k: string]: unknown };
+    const v = stack.pop();
+    if (++nodes > COPY_NODES) return null;
+    let out = v;
+    if (v !== null && typeof v === 'object') {
+      if (depth >= COPY_DEPTH) return null;
+      if (Array.isArray(v)) {
+        const arr: unknown[] = new Array(v.length);
+        for (let i = 0; i < v.length; i++) stack.push(v[i], arr, String(i), depth + 1);
+        out = arr;
+      } else {
+        const o: { [k: string]: unknown } = {};
+        for (const k of Object.keys(v)) stack.push((v as { [k: string]: unknown })[k], o, k, depth + 1);
+        out = o;
+      }
+    }
+    if (key === '__proto__') Object.defineProperty(into, key, { value: out, enumerable: true, writable: true, configurable: true });
+    else into[key] = out;
   }
-  return v;
+  return holder['v'];
 }
 
 function maskPath(obj: unknown, segs: string[]): void {
@@ -300,35 +359,57 @@ function maskPath(obj: unknown, segs: string[]): void {
   if (cur !== null && typeof cur === 'object' && Object.prototype.hasOwnProperty.call(cur, last)) (cur as { [k: string]: unknown })[last] = REDACTED;
 }
 
-/**
- * DESIGN §3 step 7: `args` with every redaction path of the matching `redact`
- * entries masked, or null when no redaction applies to the tool.
- */
-export function redactArgs(agent: AgentLimits, call: Call, trace: TraceEvent[] | null): { [k: string]: unknown } | null {
-  let out: { [k: string]: unknown } | null = null;
-  for (const r of agent.redactions) {
-    if (!patternMatch(r.pattern.kind, r.pattern.text, call.tool)) continue;
-    if (trace) trace.push({ kind: 'redaction', rule_ref: ref(r.file, r.line), paths: r.paths });
-    out ??= (cloneJson(call.args ?? {}) as { [k: string]: unknown });
-    for (const p of r.paths) maskPath(out, p.split('.'));
-  }
-  return out;
+/** What a decision records and shows of a call's arguments (DESIGN §3 step 7). */
+export interface Recorded {
+  /** A redacted, bounded copy of `args` (undefined when neither redaction nor history needs one). */
+  args: { [k: string]: unknown } | undefined;
+  /** The redactions that apply to the tool. */
+  redactions: RedactionModel[];
+  /** Redacted paths (dotted, under `args`) of those redactions. */
+  paths: string[];
 }
 
 /**
- * Final touches shared by both engines: approval id for a defer, redaction,
- * and (when committing) the session history entry.
+ * Prepares what is recorded and printed of a call, before anything is
+ * decided or committed: a copy of `args` (never the caller's object) with
+ * every path of the tool's `redact` entries masked. Made when a redaction
+ * applies or the session history is kept. A string (the refusal) when the
+ * arguments are too deep or too large to copy.
  */
-export function finish(agent: AgentLimits, call: Call, d: Decision, sess: SessionState | null, nowMs: number, state: StateStore, commit: boolean, trace: TraceEvent[] | null): Decision {
+export function recordOf(agent: AgentLimits, call: Call, keepHistory: boolean): Recorded | string {
+  let redactions: RedactionModel[] | null = null;
+  for (const r of agent.redactions) if (patternMatch(r.pattern.kind, r.pattern.text, call.tool)) (redactions ??= []).push(r);
+  if (redactions === null && !keepHistory) return NOTHING_RECORDED;
+  const copy = boundedCopy(call.args ?? {});
+  if (copy === null) return `call.args nested deeper than ${COPY_DEPTH} levels or larger than ${COPY_NODES} values`;
+  const paths: string[] = [];
+  if (redactions !== null) for (const r of redactions) for (const p of r.paths) {
+    maskPath(copy, p.split('.'));
+    paths.push(p);
+  }
+  return { args: copy as { [k: string]: unknown }, redactions: redactions ?? [], paths };
+}
+const NOTHING_RECORDED: Recorded = Object.freeze({ args: undefined, redactions: [], paths: [] }) as Recorded;
+
+/**
+ * Final touches shared by every decision: approval id for a defer, the
+ * redacted arguments, and (when committing) the session history entry, which
+ * stores the redacted copy, never the caller's object.
+ */
+export function finish(call: Call, d: Decision, sess: SessionState | null, nowMs: number, state: StateStore, commit: boolean, trace: TraceEvent[] | null, rec: Recorded): Decision {
   if (d.effect === 'defer') {
     const id = commit ? state.approvalId() : 'apr-dry-run';
     d = { ...d, approval_id: id, resolution: { type: 'pending_approval', approval_id: id } };
   }
-  if (agent.redactions.length > 0) {
-    const r = redactArgs(agent, call, trace);
-    if (r !== null) d = { ...d, redacted_args: r };
+  if (rec.redactions.length > 0) {
+    if (trace) for (const r of rec.redactions) trace.push({ kind: 'redaction', rule_ref: ref(r.file, r.line), paths: r.paths });
+    d = { ...d, redacted_args: rec.args! };
   }
-  if (commit && sess !== null) recordHistory(sess, { tool: call.tool, effect: d.effect, timeMs: nowMs, args: call.args });
+  if (commit && sess !== null) {
+    // The decision hands `redacted_args` to the caller: the history keeps its own copy.
+    const args = rec.redactions.length > 0 ? (boundedCopy(rec.args) as { [k: string]: unknown }) : rec.args;
+    recordHistory(sess, { tool: call.tool, effect: d.effect, timeMs: nowMs, args });
+  }
   return d;
 }
 

@@ -91,7 +91,19 @@ export interface Decision {
 export type TraceEvent =
   | { kind: 'agent'; agent: string; known: boolean }
   | { kind: 'phase'; phase: string; visible: boolean }
-  | { kind: 'rule'; rule_ref: string; text: string; mandatory: boolean; result: 'match' | 'no-match' | 'error' | 'skipped-phase'; steps: ConditionStep[]; missing: string[] }
+  | {
+      kind: 'rule';
+      rule_ref: string;
+      text: string;
+      mandatory: boolean;
+      /** `unknown`: the condition read a missing field and ended unknown (no match); `type-error`: a field had the wrong type (the call is denied). */
+      result: 'match' | 'no-match' | 'unknown' | 'type-error' | 'skipped-phase';
+      steps: ConditionStep[];
+      /** Fields the condition read that the call does not carry. */
+      missing: string[];
+      /** Set when result is `type-error`: the field and what was wrong with it. */
+      type_error?: { field: string; detail: string };
+    }
   | { kind: 'default'; effect: DecisionEffect; rule_ref: string }
   | { kind: 'rate_limit'; rule_ref: string; pattern: string; tokens: number; capacity: number; ok: boolean }
   | { kind: 'budget'; rule_ref: string; budget_id: string; spent: number; calls: number; cost: number; ok: boolean; warn: boolean }
@@ -103,12 +115,14 @@ export type TraceEvent =
 export interface ConditionStep {
   op: string;
   detail: string;
-  /** The value loaded or computed (null when missing or an error). */
+  /** The value loaded or computed (null when missing, unknown or a type error). */
   value: unknown;
   /** A `load` whose field is absent from the call. */
   missing?: true;
-  /** A computation that failed (type mismatch, missing operand): the condition does not match. */
-  error?: true;
+  /** A computation whose result is unknown (a missing operand). */
+  unknown?: true;
+  /** A field present with the wrong type, or a computation on one: the rule denies the call. */
+  type_error?: true;
 }
 
 /** What `explain` returns: the decision plus every step that led to it. */
