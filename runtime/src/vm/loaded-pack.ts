@@ -8,7 +8,7 @@ import { BUILTINS, EFFECT_NAMES, OP, PATTERN, PackError, ROOT_NAMES, CMP_NAMES, 
 import { type Clock, MemoryState, type SessionState, type StateStore, systemClock } from '../state/store';
 import { anyMatch, callBuiltin } from './builtins';
 import { evalError, invalidCall, outOfPhase, ref, ruleDecision, unknownAgent } from './payloads';
-import { type AgentLimits, type Recorded, applyLimits, checkCall, currentPhase, finish, recordOf, sessionKey, visibleInPhase } from './pipeline';
+import { type AgentLimits, type Recorded, applyLimits, boundedCopy, checkCall, currentPhase, finish, recordOf, sessionKey, visibleInPhase } from './pipeline';
 import type { Call, ConditionStep, Decision, Explanation, TraceEvent } from './types';
 import { type EvalEnv, isMark, MISSING, type RValue, TYPE_ERR, type Tri, type XValue, and3, cmp, globNoSlash, globOp, inOp, matchOp, not3, or3, patternMatch, resolveVar, strop, toBool, walk } from './values';
 import { type Program, verifyBytecode } from './verify';
@@ -220,7 +220,7 @@ export class LoadedPack {
             const hidden = !isMark(v) && tr.hides(root, segs);
             tr.secret[sp] = hidden;
             const shown = hidden ? tr.masked(root, segs) : v;
-            tr.steps.push(v === MISSING ? { op: 'load', detail: name, value: null, missing: true } : v === TYPE_ERR ? { op: 'load', detail: name, value: null, type_error: true } : { op: 'load', detail: name, value: shown });
+            tr.steps.push(v === MISSING ? { op: 'load', detail: name, value: null, missing: true } : v === TYPE_ERR ? { op: 'load', detail: name, value: null, type_error: true } : { op: 'load', detail: name, value: traceable(shown) });
             if (v === MISSING) tr.missing.push(name);
             if (v === TYPE_ERR) tr.blame(name, `${name} has the wrong shape (a path through a value that is not an object, or an unparsable URL)`);
           }
@@ -578,7 +578,18 @@ function oneLine(e: unknown): string {
 
 /** A step's result for the trace: the value itself, or null with `unknown: true` / `type_error: true`. */
 function stepValue(v: unknown): { value: unknown; unknown?: true; type_error?: true } {
-  return v === MISSING ? { value: null, unknown: true } : v === TYPE_ERR ? { value: null, type_error: true } : { value: v };
+  return v === MISSING ? { value: null, unknown: true } : v === TYPE_ERR ? { value: null, type_error: true } : { value: traceable(v) };
+}
+
+/**
+ * A value as a trace holds it: scalars as they are, lists and objects as a
+ * bounded copy (a trace must print without recursing through whatever nesting
+ * the agent sent, and must not alias the caller's objects).
+ */
+function traceable(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  const c = boundedCopy(v);
+  return c === null ? '[too deep or too large to show]' : c;
 }
 
 function show(v: unknown): string {

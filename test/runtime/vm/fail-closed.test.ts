@@ -9,6 +9,8 @@ import { compile } from '../../../compiler/src/compile';
 import { emitPackBody } from '../../../compiler/src/emit/emit-body';
 import { Interpreter } from '../../../compiler/src/interp/interpret';
 import { decideJson } from '../../../runtime/src/decide';
+import { renderExplanation } from '../../../runtime/src/cli/commands/explain';
+import { sessionKey } from '../../../runtime/src/vm/pipeline';
 import { ManualClock, MemoryState } from '../../../runtime/src/state/store';
 import { type LoadedPack, loadPackBody } from '../../../runtime/src/vm/loaded-pack';
 import type { Call, Decision } from '../../../runtime/src/vm/types';
@@ -130,6 +132,203 @@ test('time.weekday: the never-true check follows ISO ranges (0 is out of range, 
   const warns = (src: string) => compile(src).diagnostics.filter((d) => d.code === 'FMS2013').length;
   assert.is(warns('agent bot {\n  default permit\n  rules { deny deploy if time.weekday == 7 }\n}\n'), 0);
   assert.is(warns('agent bot {\n  default permit\n  rules { deny deploy if time.weekday == 0 }\n}\n'), 1);
+});
+
+// ---- class 4: type confusion must not skip a conditional deny ----
+
+test('type confusion: a list where a string is compared denies with POLICY_EVAL_ERROR naming the field and the deny! rule', () => {
+  const { pack, both } = build(`agent bot {
+  default deny
+  rules {
+    deny! fs/write if args.path startsWith "/etc"
+    permit fs/write
+  }
+}
+`);
+  const d = both({ agent: 'bot', tool: 'fs/write', args: { path: ['/etc/passwd'] } });
+  assert.equal(brief(d), ['deny', 'POLICY_EVAL_ERROR', 'governance.fms:4']);
+  assert.match(d.human_message, /args\.path/);
+  assert.match(d.human_message, /governance\.fms:4/);
+  assert.equal(brief(both({ agent: 'bot', tool: 'fs/write', args: { path: '/etc/passwd' } })), ['deny', 'POLICY_DENY', 'governance.fms:4']);
+  // Missing keeps the documented meaning: unknown, the deny does not match.
+  assert.equal(brief(both({ agent: 'bot', tool: 'fs/write', args: {} })), ['permit', 'PERMIT', 'governance.fms:5']);
+  assert.equal(brief(both({ agent: 'bot', tool: 'fs/write', args: { path: '/tmp/x' } })), ['permit', 'PERMIT', 'governance.fms:5']);
+  // explain names the mistyped field.
+  const x = pack.explain({ agent: 'bot', tool: 'fs/write', args: { path: ['/etc/passwd'] } });
+  const r = x.events.find((e) => e.kind === 'rule');
+  assert.ok(r && r.kind === 'rule');
+  assert.is(r.result, 'type-error');
+  assert.is(r.type_error?.field, 'args.path');
+  assert.match(renderExplanation(x), /type error: args\.path: args\.path has the wrong type for startsWith \(list and string\)/);
+});
+
+test('type confusion: a string amount does not skip `deny pay if amount > 1000`; a path through a non-object is a type error', () => {
+  const { both } = build(`agent bot {
+  default permit
+  rules {
+    deny pay if amount > 1000
+    deny admin/* if args.user.role == "root"
+    deny geo if args.country in ["KP", "IR"]
+    deny shell if args_array_any_match("cmds", "rm -rf")
+  }
+}
+`);
+  assert.equal(brief(both({ agent: 'bot', tool: 'pay', args: { amount: '5000' } })), ['deny', 'POLICY_EVAL_ERROR', 'governance.fms:4']);
+  assert.equal(brief(both({ agent: 'bot', tool: 'pay', args: { amount: 5000 } })), ['deny', 'POLICY_DENY', 'governance.fms:4']);
+  assert.equal(brief(both({ agent: 'bot', tool: 'pay', args: { amount: 5 } })).slice(0, 2), ['permit', 'PERMIT']);
+  assert.equal(brief(both({ agent: 'bot', tool: 'pay', args: {} })).slice(0, 2), ['permit', 'PERMIT']);
+  assert.is(both({ agent: 'bot', tool: 'admin/x', args: { user: 'root' } }).code, 'POLICY_EVAL_ERROR');
+  assert.is(both({ agent: 'bot', tool: 'admin/x', args: { user: { role: 'root' } } }).code, 'POLICY_DENY');
+  assert.is(both({ agent: 'bot', tool: 'admin/x', args: { user: null } }).code, 'PERMIT');
+  assert.is(both({ agent: 'bot', tool: 'geo', args: { country: ['KP'] } }).code, 'POLICY_EVAL_ERROR');
+  assert.is(both({ agent: 'bot', tool: 'geo', args: { country: 5 } }).code, 'POLICY_EVAL_ERROR');
+  assert.is(both({ agent: 'bot', tool: 'geo', args: { country: 'KP' } }).code, 'POLICY_DENY');
+  assert.is(both({ agent: 'bot', tool: 'shell', args: { cmds: [['rm -rf /']] } }).code, 'POLICY_EVAL_ERROR');
+  assert.is(both({ agent: 'bot', tool: 'shell', args: { cmds: ['ls', 'rm -rf /'] } }).code, 'POLICY_DENY');
+  // Prototype names are fields like any other: absent unless the call carries them.
+  assert.is(both({ agent: 'bot', tool: 'admin/x', args: JSON.parse('{"user":{"__proto__":{"role":"root"}}}') }).code, 'PERMIT');
+  assert.is(both({ agent: 'bot', tool: 'pay', args: { constructor: 1, toString: 'x' } }).code, 'PERMIT');
+});
+
+test('three-valued logic: A or B equals B or A; unknown and false is false; not unknown is unknown', () => {
+  const { both } = build(`agent bot {
+  default deny
+  rules {
+    deny ab if args.a == 1 or args.b == 2
+    deny ba if args.b == 2 or args.a == 1
+    permit nand if not (args.a == 1 and args.b == 2)
+    permit neg if not (args.a == 1)
+    permit ab
+    permit ba
+  }
+}
+`);
+  for (const tool of ['ab', 'ba']) {
+    assert.is(both({ agent: 'bot', tool, args: { b: 2 } }).code, 'POLICY_DENY', `${tool}: unknown or true`);
+    assert.is(both({ agent: 'bot', tool, args: { b: 3 } }).code, 'PERMIT', `${tool}: unknown or false`);
+    assert.is(both({ agent: 'bot', tool, args: { a: '1', b: 2 } }).code, 'POLICY_EVAL_ERROR', `${tool}: type error or true`);
+    assert.is(both({ agent: 'bot', tool, args: { a: 1, b: 'x' } }).code, 'POLICY_EVAL_ERROR', `${tool}: true or type error`);
+  }
+  assert.is(both({ agent: 'bot', tool: 'nand', args: { b: 3 } }).code, 'PERMIT'); // not (unknown and false) = true
+  assert.equal(brief(both({ agent: 'bot', tool: 'nand', args: { b: 2 } })).slice(0, 2), ['deny', 'POLICY_DENY']); // not unknown: default
+  assert.equal(brief(both({ agent: 'bot', tool: 'neg', args: {} })).slice(0, 2), ['deny', 'POLICY_DENY']);
+});
+
+test('a type error counts only in a rule that is reached', () => {
+  const { both } = build(`agent bot {
+  default deny
+  rules {
+    permit x
+    deny x if args.n > 1
+  }
+  phase one { tools [x, y] }
+  phase two { deny y if args.n > 1 }
+}
+`);
+  assert.is(both({ agent: 'bot', tool: 'x', args: { n: 'a' } }).code, 'PERMIT');
+  // The phase-two rule is not active in phase one.
+  assert.is(both({ agent: 'bot', tool: 'y', args: { n: 'a' } }).code, 'POLICY_DENY');
+});
+
+// ---- class 6: redaction applies to everything recorded or printed ----
+
+test('redaction: explain (text and JSON) and the session history never show a redacted argument', () => {
+  const src = `agent bot {
+  default permit
+  redact stripe/* args: ["cvv", "card.number"]
+  rules {
+    deny stripe/charge if args.cvv == "000" or len(args.cvv) > 4
+    deny stripe/charge if args.card.number startsWith "999" or len(args.card) > 5
+    deny stripe/charge if history_tool_count("stripe/charge") > 5
+  }
+}
+`;
+  const { pack, state } = (() => {
+    const state = new MemoryState();
+    const r = compile(src);
+    return { pack: loadPackBody(emitPackBody(r.ir!), { clock: new ManualClock(T0), state }), state };
+  })();
+  const args = { cvv: '123', amount: 5, card: { number: '4242424242424242', exp: '12/30' } };
+  const x = pack.explain({ agent: 'bot', tool: 'stripe/charge', args });
+  const text = renderExplanation(x) + JSON.stringify(x);
+  assert.not.match(text, /123|4242/);
+  assert.match(text, /REDACTED/);
+  assert.match(text, /12\/30/); // what is not redacted is shown
+  const d = pack.decide({ agent: 'bot', tool: 'stripe/charge', args });
+  assert.is(d.code, 'PERMIT');
+  assert.equal(d.redacted_args, { cvv: '[REDACTED]', amount: 5, card: { number: '[REDACTED]', exp: '12/30' } });
+  const h = state.session(sessionKey('bot', '')).history;
+  assert.is(h.length, 1);
+  assert.equal(h[0]!.args, { cvv: '[REDACTED]', amount: 5, card: { number: '[REDACTED]', exp: '12/30' } });
+  // The history holds copies: neither the caller's object nor the decision's redacted_args alias it.
+  args.card.exp = 'changed';
+  (d.redacted_args!['card'] as { exp: string }).exp = 'changed too';
+  assert.is((h[0]!.args!['card'] as { exp: string }).exp, '12/30');
+});
+
+test('redaction: deeply nested or huge args are denied with a code, never thrown, and nothing is committed', () => {
+  const { pack } = build(`agent bot {
+  default permit
+  rate_limit "stripe/*": 1 per hour
+  redact stripe/* args: ["cvv"]
+}
+`);
+  let deep: unknown = 1;
+  for (let i = 0; i < 200_000; i++) deep = { a: deep };
+  const d = pack.decide({ agent: 'bot', tool: 'stripe/charge', args: { cvv: '1', deep } as Call['args'] });
+  assert.equal([d.effect, d.code], ['deny', 'INVALID_CALL']);
+  const wide = Array.from({ length: 200_000 }, (_, i) => i);
+  assert.is(pack.decide({ agent: 'bot', tool: 'stripe/charge', args: { wide } }).code, 'INVALID_CALL');
+  const json = '{"agent":"bot","tool":"stripe/charge","args":{"x":' + '['.repeat(500_000) + ']'.repeat(500_000) + '}}';
+  assert.is((JSON.parse(decideJson(pack, json)) as Decision).code, 'INVALID_CALL');
+  // The only token is still there.
+  assert.is(pack.decide({ agent: 'bot', tool: 'stripe/charge', args: { cvv: '1' } }).code, 'PERMIT');
+  assert.is(pack.decide({ agent: 'bot', tool: 'stripe/charge', args: { cvv: '1' } }).code, 'RATE_EXCEEDED');
+});
+
+// ---- decide and decideJson never throw ----
+
+test('decide, explain and decideJson never throw on hostile calls; every answer is a documented payload', () => {
+  const { pack, ref } = build(`agent bot {
+  default permit
+  redact "*" args: ["secret"]
+  phase a { tools ["*"] }
+  rules {
+    deny! x if args.a.b.c == 1 or history_contains_within("x", 60)
+    deny y if len(args.s) > 3 and args.n in [1, 2] and args.s matches "^a"
+    defer z if session.sum(z.amount, window=1h) > 10
+  }
+}
+`);
+  let deep: unknown = 'v';
+  for (let i = 0; i < 100_000; i++) deep = [deep];
+  const names = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', 'prototype', ''];
+  const values: unknown[] = [null, 0, -0, 1e308, 'x'.repeat(100_000), [], {}, [1, 'a', null], { b: { c: 1 } }, deep, true, 'a'];
+  const calls: unknown[] = [null, 1, 'x', [], {}, { agent: 'bot' }, { agent: 'bot', tool: 5 }, { agent: 'bot', tool: 'x', args: [] }, { agent: 'bot', tool: 'x', cost: -1 }, { agent: 'bot', tool: 'x', cost: NaN }];
+  for (const n of names) {
+    calls.push({ agent: n, tool: 'x' }, { agent: 'bot', tool: n });
+    for (const v of values) calls.push({ agent: 'bot', tool: 'x', args: JSON.parse(`{"${n}": 1}`), principal: { [n]: v } }, { agent: 'bot', tool: 'y', args: { s: v, n: v, a: v, [n]: v } });
+  }
+  for (const v of values) for (const t of ['x', 'y', 'z']) calls.push({ agent: 'bot', tool: t, args: { a: v, s: v, n: v, amount: v, secret: v }, session: 's' });
+  const codes = new Set(['PERMIT', 'POLICY_DENY', 'POLICY_DEFER', 'UNKNOWN_AGENT', 'OUT_OF_PHASE_TOOL_CALL', 'RATE_EXCEEDED', 'BUDGET_EXCEEDED', 'EGRESS_DENIED', 'MODEL_DENIED', 'INVALID_CALL', 'POLICY_EVAL_ERROR']);
+  for (const c of calls) {
+    for (const d of [pack.decide(c as Call), pack.explain(c as Call).decision, ref.decide(c as Call)]) {
+      assert.ok(codes.has(d.code), d.code);
+      assert.ok(d.effect === 'permit' || d.effect === 'deny' || d.effect === 'defer');
+    }
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(c);
+    } catch {
+      json = undefined;
+    }
+    if (json !== undefined) assert.ok(codes.has((JSON.parse(decideJson(pack, json)) as Decision).code));
+    renderExplanation(pack.explain(c as Call));
+    JSON.stringify(pack.explain(c as Call));
+  }
+  for (const text of ['', '{', 'null', '[]', '"x"', '{"agent":"bot","tool":"x","args":{"__proto__":{"a":1}}}', '{"agent":"bot","tool":"x","__proto__":{"time":1}}']) {
+    assert.ok(codes.has((JSON.parse(decideJson(pack, text)) as Decision).code));
+  }
 });
 
 test.run();
