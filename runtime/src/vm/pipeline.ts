@@ -402,7 +402,12 @@ export function finish(call: Call, d: Decision, sess: SessionState | null, nowMs
     d = { ...d, approval_id: id, resolution: { type: 'pending_approval', approval_id: id } };
   }
   if (rec.redactions.length > 0) {
-    if (trace) for (const r of rec.redactions) trace.push({ kind: 'redaction', rule_ref: ref(r.file, r.line), paths: r.paths });
+    if (trace) {
+      // The egress step names the host it checked: masked when a destination argument is redacted.
+      const top = new Set(rec.paths.map((p) => p.split('.')[0]!));
+      if (DESTINATION_KEYS.some((k) => top.has(k))) for (const e of trace) if (e.kind === 'egress' && e.host !== null) e.host = '[REDACTED]';
+      for (const r of rec.redactions) trace.push({ kind: 'redaction', rule_ref: ref(r.file, r.line), paths: r.paths });
+    }
     d = { ...d, redacted_args: rec.args! };
   }
   if (commit && sess !== null) {

@@ -286,6 +286,20 @@ test('redaction: deeply nested or huge args are denied with a code, never thrown
   assert.is(pack.decide({ agent: 'bot', tool: 'stripe/charge', args: { cvv: '1' } }).code, 'RATE_EXCEEDED');
 });
 
+test('redaction: a redacted destination is not shown by the egress or condition steps of explain', () => {
+  const { pack } = build(`agent bot {
+  default permit
+  redact http/* args: ["url"]
+  egress { allow = ["*.example.com"] }
+  rules { deny http/get if host == "evil.test" or path startsWith "/admin" }
+}
+`);
+  const x = pack.explain({ agent: 'bot', tool: 'http/get', args: { url: 'https://api.example.com/private-token-xyz' } });
+  assert.is(x.decision.code, 'PERMIT');
+  const text = renderExplanation(x) + JSON.stringify(x);
+  assert.not.match(text, /private-token-xyz|api\.example\.com/);
+});
+
 // ---- decide and decideJson never throw ----
 
 test('decide, explain and decideJson never throw on hostile calls; every answer is a documented payload', () => {
