@@ -15,3 +15,5 @@ export { CATALOGUE, CATALOGUE_BY_CODE, type CatalogueEntry } from './diagnostics
 export { renderText, toJson, plain, type JsonDiagnostic, type Palette, type Sources } from './diagnostics/render';
 export { emitPackBody, buildBodyModel, EmitError, PRODUCER } from './emit/emit-body';
 export type * from './ir/types';
+/** The reference IR interpreter (independent of the runtime's VM): differential tests and tools compare decisions with it. */
+export { Interpreter, type InterpreterOptions } from './interp/interpret';

@@ -160,6 +160,11 @@ class Fn {
     this.u32(this.t.constValue(pat));
     this.effect(1, 1);
   }
+  /** Kleene AND / OR of the two booleans on top of the stack (both evaluated). */
+  logic(op: number): void {
+    this.u8(op);
+    this.effect(2, 1);
+  }
   /** Emits a conditional jump with a placeholder; returns the patch position. */
   jump(op: number): number {
     this.u8(op);
@@ -230,10 +235,16 @@ function emitValue(f: Fn, e: Expr): void {
       return;
     case 'and':
     case 'or': {
-      emitBool(f, e.l);
-      const at = f.jump(e.k === 'and' ? OP.AND_JMP : OP.OR_JMP);
-      emitBool(f, e.r);
-      f.patch(at);
+      // Three-valued logic evaluates both sides (a type error on either side
+      // must deny, whatever the order), so no jumps. Kleene and/or are
+      // associative: a chain is emitted flat, operand after operand, which
+      // keeps the stack at two booleans however the chain nests.
+      const terms = chain(e);
+      emitBool(f, terms[0]!);
+      for (let k = 1; k < terms.length; k++) {
+        emitBool(f, terms[k]!);
+        f.logic(e.k === 'and' ? OP.AND : OP.OR);
+      }
       return;
     }
     case 'cmp':
@@ -274,6 +285,19 @@ function emitValue(f: Fn, e: Expr): void {
       return;
     }
   }
+}
+
+/** The operands of a chain of one operator (`a and (b and c)` → a, b, c), left to right, without recursion. */
+function chain(e: Expr & { k: 'and' | 'or' }): Expr[] {
+  const out: Expr[] = [];
+  const todo: Expr[] = [e];
+  while (todo.length > 0) {
+    const x = todo.pop()!;
+    if (x.k === e.k) {
+      todo.push((x as typeof e).r, (x as typeof e).l);
+    } else out.push(x);
+  }
+  return out;
 }
 
 function emitBool(f: Fn, e: Expr): void {
@@ -338,12 +362,10 @@ function emitRuleFn(t: Tables, r: Rule): Fn {
     parts.push((fn) => emitBool(fn, w));
   }
   if (parts.length === 0) return f;
-  const patches: number[] = [];
   parts.forEach((p, i) => {
     p(f);
-    if (i < parts.length - 1) patches.push(f.jump(OP.AND_JMP));
+    if (i > 0) f.logic(OP.AND);
   });
-  for (const at of patches) f.patch(at);
   f.ret();
   return f;
 }

@@ -29,7 +29,7 @@ const ROOT_TYPES: Record<string, { root: VarRoot; path: string[]; type: ValueTyp
 const TIME_FIELDS: Record<string, [number, number]> = {
   hour: [0, 23],
   minute: [0, 59],
-  weekday: [0, 6],
+  weekday: [1, 7], // ISO: 1 = Monday … 7 = Sunday
   day: [1, 31],
   month: [1, 12],
 };

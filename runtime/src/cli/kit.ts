@@ -10,4 +10,4 @@
 export { EXIT, CliError, formatOption, runProgram } from './common';
 export { runVerify, nameFlags, nameOptions } from './commands/verify';
 export { renderExplanation } from './commands/explain';
-export { callOptions, callFromOpts, type CallOpts } from './commands/eval';
+export { callOptions, callFromOpts, clockFromOpts, type CallOpts } from './commands/eval';

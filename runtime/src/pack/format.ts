@@ -220,6 +220,11 @@ export const HOST_LIST_KIND = { egress: 0, model: 1 } as const;
  * - AND_JMP t         B → (B kept and jump when not true; popped otherwise)
  * - OR_JMP t          B → (B kept and jump when not false; popped otherwise)
  * - RET               B → (end; the stack must hold exactly that B)
+ * - AND               B B → B (Kleene `and`, both operands evaluated: a type error absorbs)
+ * - OR                B B → B (Kleene `or`, both operands evaluated: a type error absorbs)
+ * B is true, false, unknown (a missing field) or a type error (DESIGN §3
+ * "Totality"). The compiler emits AND/OR, never AND_JMP/OR_JMP: a jump would
+ * skip an operand whose type error must deny whatever the operand order.
  * Jump targets are byte offsets from the start of the rule's function,
  * strictly forward, on an instruction boundary.
  */
@@ -239,6 +244,8 @@ export const OP = {
   AND_JMP: 0x0d,
   OR_JMP: 0x0e,
   RET: 0x0f,
+  AND: 0x10,
+  OR: 0x11,
 } as const;
 
 /** Operand widths in bytes, per opcode (index = opcode). `undefined` = invalid opcode. */
@@ -259,6 +266,8 @@ export const OPERANDS: ReadonlyArray<readonly number[] | undefined> = (() => {
   t[OP.AND_JMP] = [4];
   t[OP.OR_JMP] = [4];
   t[OP.RET] = [];
+  t[OP.AND] = [];
+  t[OP.OR] = [];
   return t;
 })();
 export const OP_NAMES: Record<number, string> = Object.fromEntries(Object.entries(OP).map(([k, v]) => [v, k]));

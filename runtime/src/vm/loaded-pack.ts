@@ -7,18 +7,22 @@ import { readBody } from '../pack/body-reader';
 import { BUILTINS, EFFECT_NAMES, OP, PATTERN, PackError, ROOT_NAMES, CMP_NAMES, STROP_NAMES, GLOB_NAMES } from '../pack/format';
 import { type Clock, MemoryState, type SessionState, type StateStore, systemClock } from '../state/store';
 import { anyMatch, callBuiltin } from './builtins';
-import { invalidCall, outOfPhase, ref, ruleDecision, unknownAgent } from './payloads';
+import { evalError, invalidCall, outOfPhase, ref, ruleDecision, unknownAgent } from './payloads';
 import { indexGrants } from './delegation';
-import { type AgentLimits, applyLimits, checkCall, currentPhase, finish, sessionKey, visibleInPhase } from './pipeline';
+import { type AgentLimits, type Recorded, applyLimits, boundedCopy, checkCall, currentPhase, finish, recordOf, sessionKey, visibleInPhase } from './pipeline';
 import type { Call, ConditionStep, Decision, Explanation, TraceEvent } from './types';
-import { ERR, type EvalEnv, type RValue, cmp, globNoSlash, globOp, inOp, patternMatch, resolveVar, strop, toBool } from './values';
+import { type EvalEnv, isMark, MISSING, type RValue, TYPE_ERR, type Tri, type XValue, and3, cmp, globNoSlash, globOp, inOp, matchOp, not3, or3, patternMatch, resolveVar, strop, toBool, walk } from './values';
 import { type Program, verifyBytecode } from './verify';
 
 /** Options of `loadPackBody`. */
 export interface LoadOptions {
   /** Decision state (default: a fresh in-memory store). */
   state?: StateStore;
-  /** Clock used when a call has no `time` (default: the system clock). */
+  /**
+   * The runtime's clock (default: the system clock). Rate limits, budgets,
+   * windows, phases and `time.*` read it and nothing else: a call cannot set
+   * the time. Offline tools (`fmsc test`, `fms-run eval --time`) pass a fixed one.
+   */
   clock?: Clock;
   /** Check section CRCs (default true; tests turn it off to exercise the structural checks alone). */
   checksums?: boolean;
@@ -65,7 +69,7 @@ export class LoadedPack {
   private readonly usesHistory: boolean;
   private readonly state: StateStore;
   private readonly clock: Clock;
-  private readonly stack: Array<RValue | typeof ERR> = new Array(64);
+  private readonly stack: XValue[] = new Array(66);
   private readonly ruleRefs: Array<string | undefined>;
 
   /** @internal use `loadPackBody`. */
@@ -191,12 +195,16 @@ export class LoadedPack {
   }
 
   /**
-   * Runs a rule's condition. true = match; false or ERR = no match.
+   * Runs a rule's condition: true = match; false or MISSING (unknown) = no
+   * match; TYPE_ERR = the call is denied (POLICY_EVAL_ERROR). With `tr`, every
+   * step is recorded, and the first type error is traced to the field it came
+   * from (a parallel stack of field names).
    * INVARIANT: the program was verified (operands in range, stack typed, forward jumps).
    */
-  private run(entry: number, env: EvalEnv, hist: SessionState | null, steps: ConditionStep[] | null, missing: string[] | null): boolean | typeof ERR {
+  private run(entry: number, env: EvalEnv, hist: SessionState | null, tr: RunTrace | null): Tri {
     const w = this.prog.words;
     const st = this.stack;
+    const src = tr ? tr.srcs : null;
     let sp = 0;
     let i = entry * 3;
     for (;;) {
@@ -204,49 +212,61 @@ export class LoadedPack {
       const a = w[i + 1]!;
       switch (op) {
         case OP.PUSH_CONST:
+          if (tr) {
+            tr.srcs[sp] = null;
+            tr.secret[sp] = false;
+          }
           st[sp++] = this.consts[a]!;
           break;
         case OP.LOAD: {
           const v = resolveVar(env, this.pathRoots[a]!, this.pathSegs[a]!);
-          st[sp++] = v;
-          if (steps) {
-            const name = [this.pathRoots[a]!, ...this.pathSegs[a]!].join('.');
-            steps.push(v === ERR ? { op: 'load', detail: name, value: null, missing: true } : { op: 'load', detail: name, value: v });
-            if (v === ERR) missing!.push(name);
+          if (tr) {
+            const root = this.pathRoots[a]!;
+            const segs = this.pathSegs[a]!;
+            const name = [root, ...segs].join('.');
+            src![sp] = name;
+            // Redaction applies to what explain prints: a value read from a redacted path is shown masked.
+            const hidden = !isMark(v) && tr.hides(root, segs);
+            tr.secret[sp] = hidden;
+            const shown = hidden ? tr.masked(root, segs) : v;
+            tr.steps.push(v === MISSING ? { op: 'load', detail: name, value: null, missing: true } : v === TYPE_ERR ? { op: 'load', detail: name, value: null, type_error: true } : { op: 'load', detail: name, value: traceable(shown) });
+            if (v === MISSING) tr.missing.push(name);
+            if (v === TYPE_ERR) tr.blame(name, `${name} has the wrong shape (a path through a value that is not an object, or an unparsable URL)`);
           }
+          st[sp++] = v;
           break;
         }
         case OP.CMP: {
           const r = st[--sp]!;
           const l = st[sp - 1]!;
           st[sp - 1] = cmp(a, l, r);
-          if (steps) steps.push({ op: CMP_NAMES[a]!, detail: `${show(l)} ${CMP_NAMES[a]} ${show(r)}`, ...stepValue(st[sp - 1]!) });
+          if (tr) tr.op(CMP_NAMES[a]!, `${tr.show(l, sp - 1)} ${CMP_NAMES[a]} ${tr.show(r, sp)}`, st[sp - 1]!, [l, r], sp - 1, 2);
           break;
         }
         case OP.IN: {
           const r = st[--sp]!;
           const l = st[sp - 1]!;
           st[sp - 1] = inOp(a === 1, l, r);
-          if (steps) steps.push({ op: a ? 'not in' : 'in', detail: `${show(l)} ${a ? 'not in' : 'in'} ${show(r)}`, ...stepValue(st[sp - 1]!) });
+          if (tr) tr.op(a ? 'not in' : 'in', `${tr.show(l, sp - 1)} ${a ? 'not in' : 'in'} ${tr.show(r, sp)}`, st[sp - 1]!, [l, r], sp - 1, 2);
           break;
         }
         case OP.STROP: {
           const r = st[--sp]!;
           const l = st[sp - 1]!;
           st[sp - 1] = strop(a, l, r);
-          if (steps) steps.push({ op: STROP_NAMES[a]!, detail: `${show(l)} ${STROP_NAMES[a]} ${show(r)}`, ...stepValue(st[sp - 1]!) });
+          if (tr) tr.op(STROP_NAMES[a]!, `${tr.show(l, sp - 1)} ${STROP_NAMES[a]} ${tr.show(r, sp)}`, st[sp - 1]!, [l, r], sp - 1, 2);
           break;
         }
         case OP.MATCH: {
           const l = st[sp - 1]!;
-          st[sp - 1] = typeof l === 'string' ? this.regexes[a]!(l) : ERR;
-          if (steps) steps.push({ op: 'matches', detail: `${show(l)} matches ${JSON.stringify(this.model.regexes[a])}`, ...stepValue(st[sp - 1]!) });
+          st[sp - 1] = matchOp(l, this.regexes[a]!);
+          if (tr) tr.op('matches', `${tr.show(l, sp - 1)} matches ${JSON.stringify(this.model.regexes[a])}`, st[sp - 1]!, [l], sp - 1, 1);
           break;
         }
         case OP.ANY_MATCH: {
           const l = st[sp - 1]!;
           st[sp - 1] = anyMatch(env.call, l, this.regexes[a]!);
-          if (steps) steps.push({ op: 'args_array_any_match', detail: `${show(l)} ~ ${JSON.stringify(this.model.regexes[a])}`, ...stepValue(st[sp - 1]!) });
+          if (tr) tr.op('args_array_any_match', `${tr.show(l, sp - 1)} ~ ${JSON.stringify(this.model.regexes[a])}`, st[sp - 1]!, [l], sp - 1, 1, typeof l === 'string' ? `args.${l}` : null);
           break;
         }
         case OP.CALL: {
@@ -254,32 +274,57 @@ export class LoadedPack {
           sp -= n;
           const args = st.slice(sp, sp + n);
           const v = callBuiltin(a, args, { call: env.call, nowMs: env.nowMs, history: hist ? hist.history : [] });
-          st[sp++] = v;
-          if (steps) steps.push({ op: BUILTINS[a]!.name, detail: `${BUILTINS[a]!.name}(${args.map(show).join(', ')})`, ...stepValue(v) });
+          st[sp] = v;
+          if (tr) {
+            const name = BUILTINS[a]!.name;
+            const field = name.startsWith('args_array_') && typeof args[0] === 'string' ? `args.${args[0]}` : null;
+            tr.op(name, `${name}(${args.map((x, k) => tr.show(x, sp + k)).join(', ')})`, v, args, sp, n, field);
+          }
+          sp++;
           break;
         }
-        case OP.NOT: {
+        case OP.NOT:
+          st[sp - 1] = not3(st[sp - 1] as Tri);
+          break;
+        case OP.TO_BOOL: {
           const v = st[sp - 1]!;
-          st[sp - 1] = v === ERR ? ERR : !v;
+          st[sp - 1] = toBool(v);
+          if (tr && st[sp - 1] === TYPE_ERR && v !== TYPE_ERR) tr.op('bool', `${tr.show(v, sp - 1)} as a condition`, TYPE_ERR, [v], sp - 1, 1);
           break;
         }
-        case OP.TO_BOOL:
-          st[sp - 1] = toBool(st[sp - 1]!);
-          break;
         case OP.MAKE_LIST: {
           sp -= a;
           const items = st.slice(sp, sp + a);
-          st[sp++] = items.includes(ERR) ? ERR : (items as RValue[]);
+          let m: XValue | null = null;
+          for (const x of items) if (x === TYPE_ERR || (x === MISSING && m === null)) m = x;
+          if (tr) {
+            tr.srcs[sp] = firstSrc(tr.srcs, sp, a);
+            tr.secret[sp] = tr.secret.slice(sp, sp + a).includes(true);
+          }
+          st[sp++] = m ?? (items as RValue[]);
           break;
         }
         case OP.GLOB: {
           const pat = this.consts[w[i + 2]!] as string;
           const v = st[sp - 1]!;
           st[sp - 1] = globOp(a, pat, v);
-          if (steps) steps.push({ op: GLOB_NAMES[a]!, detail: `${show(v)} ~ ${pat}`, ...stepValue(st[sp - 1]!) });
+          if (tr) tr.op(GLOB_NAMES[a]!, `${tr.show(v, sp - 1)} ~ ${pat}`, st[sp - 1]!, [v], sp - 1, 1);
+          break;
+        }
+        case OP.AND: {
+          const r = st[--sp] as Tri;
+          st[sp - 1] = and3(st[sp - 1] as Tri, r);
+          if (src) src[sp - 1] = firstSrc(src, sp - 1, 2);
+          break;
+        }
+        case OP.OR: {
+          const r = st[--sp] as Tri;
+          st[sp - 1] = or3(st[sp - 1] as Tri, r);
+          if (src) src[sp - 1] = firstSrc(src, sp - 1, 2);
           break;
         }
         case OP.AND_JMP:
+          // Not emitted by this compiler (see OP in format.ts); short-circuit as specified.
           if (st[sp - 1] !== true) {
             i = a * 3;
             continue;
@@ -294,10 +339,10 @@ export class LoadedPack {
           sp--;
           break;
         case OP.RET:
-          return st[sp - 1] as boolean | typeof ERR;
+          return st[sp - 1] as Tri;
         default:
           // INVARIANT: unreachable after verification; fail closed anyway.
-          return ERR;
+          return TYPE_ERR;
       }
       i += 3;
     }
@@ -309,7 +354,7 @@ export class LoadedPack {
       return this.evaluate(call, true, null).decision;
     } catch (e) {
       // Fail closed on anything unexpected (e.g. a throwing state backend).
-      return invalidCall(`internal error: ${e instanceof Error ? e.message : String(e)}`);
+      return evalError(null, `internal error: ${oneLine(e)}`);
     }
   }
 
@@ -319,7 +364,7 @@ export class LoadedPack {
     try {
       return this.evaluate(call, false, events);
     } catch (e) {
-      return { decision: invalidCall(`internal error: ${e instanceof Error ? e.message : String(e)}`), candidates: 0, events };
+      return { decision: evalError(null, `internal error: ${oneLine(e)}`), candidates: 0, events };
     }
   }
 
@@ -349,15 +394,19 @@ export class LoadedPack {
     if (trace) trace.push({ kind: 'agent', agent: call.agent, known: a !== undefined });
     if (a === undefined) return { decision: unknownAgent(call.agent), candidates: 0, events: trace ?? [] };
     const lim = a.limits;
-    const nowMs = call.time ?? this.clock.now();
+    const nowMs = this.clock.now();
+    if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) return { decision: evalError(null, 'the runtime clock gave no valid time'), candidates: 0, events: trace ?? [] };
     const sessionId = call.session ?? '';
     const tool = call.tool;
     const phases = lim.phases;
     let sess: SessionState | null = null;
     let phaseIdx = -1;
     if (phases.length > 0 || this.usesHistory) sess = this.state.session(sessionKey(a.id, sessionId));
+    // What is recorded and printed of the arguments, prepared before anything is committed.
+    const rec = recordOf(lim, call, sess !== null);
+    if (typeof rec === 'string') return { decision: invalidCall(rec), candidates: 0, events: trace ?? [] };
     const done = (d: Decision, cands: number): Explanation => ({
-      decision: finish(lim, call, d, sess, nowMs, this.state, commit, trace),
+      decision: finish(call, d, sess, nowMs, this.state, commit, trace, rec),
       candidates: cands,
       events: trace ?? [],
     });
@@ -394,13 +443,31 @@ export class LoadedPack {
           continue;
         }
         const e = entry[ri]!;
-        let res: boolean | typeof ERR;
+        let res: Tri;
         if (trace) {
-          const steps: ConditionStep[] = [];
-          const missing: string[] = [];
-          res = e < 0 ? true : this.run(e, env, sess, steps, missing);
-          trace.push({ kind: 'rule', rule_ref: this.ruleRef(ri), text: this.model.ruleLocs[ri]!.text, mandatory: rule.mandatory, result: res === true ? 'match' : res === ERR ? 'error' : 'no-match', steps, missing });
-        } else res = e < 0 ? true : this.run(e, env, sess, null, null);
+          const tr = new RunTrace(rec);
+          res = e < 0 ? true : this.run(e, env, sess, tr);
+          const ev: TraceEvent = {
+            kind: 'rule',
+            rule_ref: this.ruleRef(ri),
+            text: this.model.ruleLocs[ri]!.text,
+            mandatory: rule.mandatory,
+            result: res === true ? 'match' : res === TYPE_ERR ? 'type-error' : res === MISSING ? 'unknown' : 'no-match',
+            steps: tr.steps,
+            missing: tr.missing,
+          };
+          if (res === TYPE_ERR) ev.type_error = tr.cause();
+          trace.push(ev);
+        } else res = e < 0 ? true : this.run(e, env, sess, null);
+        if (res === TYPE_ERR) {
+          // Fail closed: a field present with the wrong type in a rule that was
+          // reached denies, whatever the rule's effect (DESIGN §3 "Totality").
+          // Rerun with a trace (rare path) to name the field.
+          const tr = new RunTrace();
+          this.run(e, env, sess, tr);
+          const c = tr.cause();
+          return done(evalError(this.ruleRef(ri), `${c.detail} (rule ${this.ruleRef(ri)}: ${this.model.ruleLocs[ri]!.text})`), ncand);
+        }
         if (res !== true) continue;
         const eff = EFFECT_NAMES[rule.effect]!;
         const d = ruleDecision(eff, tool, this.ruleRef(ri), rule.mandatory, rule.reason, rule.notify, false);
@@ -416,13 +483,136 @@ export class LoadedPack {
   }
 }
 
-/** A step's result for the trace: the value itself, or `error: true` (and null) when it is an error. */
-function stepValue(v: unknown): { value: unknown; error?: true } {
-  return v === ERR ? { value: null, error: true } : { value: v };
+/** Evaluation trace of one condition: steps, missing fields, the field stack, and the first type error's cause. */
+class RunTrace {
+  readonly steps: ConditionStep[] = [];
+  readonly missing: string[] = [];
+  /** Field name behind each stack slot (null for constants). */
+  readonly srcs: Array<string | null> = new Array(66).fill(null);
+  /** Whether each stack slot holds (or was computed from) a redacted value. */
+  readonly secret: boolean[] = new Array(66).fill(false);
+  private first: { field: string; detail: string } | null = null;
+
+  /** @param rec what the decision records of the call (redacted copy and paths). */
+  constructor(private readonly rec: Recorded | null = null) {}
+
+  /** Whether reading `root.segs` touches a redacted argument path. */
+  hides(root: string, segs: readonly string[]): boolean {
+    if (this.rec === null || this.rec.paths.length === 0) return false;
+    const read = argsPathsOf(root, segs);
+    for (const p of read) for (const r of this.rec.paths) if (p === r || p.startsWith(r + '.') || r.startsWith(p + '.') || p === '') return true;
+    return false;
+  }
+
+  /** The value to print for a redacted read: the masked copy's value under `args`, else the mask. */
+  masked(root: string, segs: readonly string[]): unknown {
+    if (root === 'args' && this.rec !== null) {
+      const v = walk(this.rec.args, segs);
+      if (!isMark(v)) return v;
+    }
+    return '[REDACTED]';
+  }
+
+  /** An operand for a step's text: masked when it came from a redacted path. */
+  show(v: XValue, slot: number): string {
+    return this.secret[slot] && !isMark(v) ? '"[REDACTED]"' : show(v);
+  }
+
+  /** Records the first type error's field and reason. */
+  blame(field: string, detail: string): void {
+    this.first ??= { field, detail };
+  }
+
+  /**
+   * Records an operator step whose operands sat at slots [at, at+n) and whose
+   * result goes to slot `at`; a type error arising here (not inherited) is
+   * blamed on the first operand that came from a field.
+   */
+  op(name: string, detail: string, v: XValue, operands: readonly XValue[], at: number, n: number, field: string | null = null): void {
+    const hidden = this.secret.slice(at, at + n).includes(true);
+    // A boolean says little; any other value computed from a redacted one is masked too.
+    const shownValue = hidden && !isMark(v) && typeof v !== 'boolean' ? '[REDACTED]' : v;
+    this.steps.push({ op: name, detail, ...stepValue(shownValue) });
+    const f = field ?? firstSrc(this.srcs, at, n);
+    this.srcs[at] = f;
+    this.secret[at] = hidden && typeof v !== 'boolean';
+    if (v === TYPE_ERR && !operands.includes(TYPE_ERR)) {
+      const kinds = operands.map(kindOf).join(' and ');
+      this.blame(f ?? name, `${f ?? 'a value'} has the wrong type for ${name} (${kinds})`);
+    }
+  }
+
+  /** The first type error's cause (always set when the condition ended in TYPE_ERR). */
+  cause(): { field: string; detail: string } {
+    return this.first ?? { field: '?', detail: 'a value has the wrong type' };
+  }
+}
+
+/** The argument paths (dotted, under `args`; '' = all of them) a variable reads. */
+function argsPathsOf(root: string, segs: readonly string[]): string[] {
+  switch (root) {
+    case 'args':
+      return [segs.join('.')];
+    case 'host':
+    case 'path':
+    case 'port':
+    case 'method':
+      return root === 'method' ? ['method'] : [root, 'url'];
+    case 'query':
+      return [`query.${segs[0] ?? ''}`, 'url'];
+    case 'headers':
+      return ['headers'];
+    case 'recipients':
+      return ['recipients'];
+    default:
+      return [];
+  }
+}
+
+/** The first non-null field name among slots [at, at+n). */
+function firstSrc(src: Array<string | null>, at: number, n: number): string | null {
+  for (let k = at; k < at + n; k++) if (src[k] !== null && src[k] !== undefined) return src[k]!;
+  return null;
+}
+
+/** The JSON kind of a value, for messages. */
+function kindOf(v: XValue): string {
+  if (v === MISSING) return 'missing';
+  if (v === TYPE_ERR) return 'type error';
+  if (v === null) return 'nil';
+  if (Array.isArray(v)) return 'list';
+  return typeof v === 'object' ? 'object' : typeof v;
+}
+
+/** One line describing a thrown value (never throws itself). */
+function oneLine(e: unknown): string {
+  try {
+    const m = e instanceof Error ? e.message : String(e);
+    return m.split('\n')[0]!.slice(0, 200);
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A step's result for the trace: the value itself, or null with `unknown: true` / `type_error: true`. */
+function stepValue(v: unknown): { value: unknown; unknown?: true; type_error?: true } {
+  return v === MISSING ? { value: null, unknown: true } : v === TYPE_ERR ? { value: null, type_error: true } : { value: traceable(v) };
+}
+
+/**
+ * A value as a trace holds it: scalars as they are, lists and objects as a
+ * bounded copy (a trace must print without recursing through whatever nesting
+ * the agent sent, and must not alias the caller's objects).
+ */
+function traceable(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  const c = boundedCopy(v);
+  return c === null ? '[too deep or too large to show]' : c;
 }
 
 function show(v: unknown): string {
-  if (v === ERR) return '<error>';
+  if (v === MISSING) return '<missing>';
+  if (v === TYPE_ERR) return '<type error>';
   try {
     const s = JSON.stringify(v);
     return s === undefined ? String(v) : s.length > 80 ? s.slice(0, 77) + '...' : s;

@@ -22,6 +22,21 @@ export function invalidCall(why: string): Decision {
   return { effect: 'deny', code: 'INVALID_CALL', rule_ref: null, human_message: `denied: ${why}`, resolution: { type: 'rule_block', rule_id: 'call' } };
 }
 
+/**
+ * A decision that could not be made is a deny (fail closed): a field present
+ * with the wrong type in a rule that was reached (`ruleRef` names that rule,
+ * `why` the field and its problem), or an internal failure (`ruleRef` null).
+ */
+export function evalError(ruleRef: string | null, why: string): Decision {
+  return {
+    effect: 'deny',
+    code: 'POLICY_EVAL_ERROR',
+    rule_ref: ruleRef,
+    human_message: `denied: ${why}`,
+    resolution: { type: 'rule_block', rule_id: ruleRef ?? 'evaluation' },
+  };
+}
+
 export function outOfPhase(tool: string, phase: string, ruleRef: string): Decision {
   return {
     effect: 'deny',

@@ -14,7 +14,7 @@ import type { BudgetModel, HostListModel, PhaseModel, RateLimitModel, RedactionM
 import { ON_EXCEED_NAMES, WINDOW_NAMES, WINDOW_SECONDS } from '../pack/format';
 import { type BudgetCounter, type SessionState, type StateStore, recordHistory } from '../state/store';
 import { type DelegationGrants, checkDelegation, recordDelegation } from './delegation';
-import { checkEgress } from './egress';
+import { DESTINATION_FIELDS, checkEgress } from './egress';
 import { checkSessionLimits, recordSessionCall } from './session-limits';
 import { ref } from './payloads';
 import type { Call, Decision, DecisionWarning, TraceEvent } from './types';
@@ -261,15 +261,16 @@ export function applyLimits(inp: LimitsInput): Decision {
   const mp = agent.modelPolicy;
   if (mp !== null) {
     const model = typeof call.model === 'string' ? call.model : agent.model;
-    let ok = true;
-    if (model !== null) ok = !listMatch(mp.deny, model, false) && (mp.allow.length === 0 || listMatch(mp.allow, model, false));
+    // An unknown model is denied when a model_policy exists (DESIGN §3 step 6):
+    // the policy cannot vouch for a model nobody named.
+    const ok = model !== null && !listMatch(mp.deny, model, false) && (mp.allow.length === 0 || listMatch(mp.allow, model, false));
     if (trace) trace.push({ kind: 'model_policy', rule_ref: ref(mp.file, mp.line), model, ok });
     if (!ok) {
       return {
         effect: 'deny',
         code: 'MODEL_DENIED',
         rule_ref: ref(mp.file, mp.line),
-        human_message: `denied: model '${model}' is not permitted`,
+        human_message: model === null ? 'denied: the model is unknown (the call names none and the agent declares none) and a model_policy applies' : `denied: model '${model}' is not permitted`,
         resolution: { type: 'rule_block', rule_id: 'model_policy' },
       };
     }
@@ -293,15 +294,43 @@ export function applyLimits(inp: LimitsInput): Decision {
 }
 
 const REDACTED = '[REDACTED]';
+/** Deepest nesting of `args` the engine copies (redaction, session history). */
+export const COPY_DEPTH = 64;
+/** Most values in `args` the engine copies. */
+export const COPY_NODES = 100_000;
 
-function cloneJson(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(cloneJson);
-  if (v !== null && typeof v === 'object') {
-    const o: { [k: string]: unknown } = {};
-    for (const k of Object.keys(v)) o[k] = cloneJson((v as { [k: string]: unknown })[k]);
-    return o;
+/**
+ * A deep copy of JSON-shaped data, iterative (no recursion on the agent's
+ * nesting), or null when deeper than COPY_DEPTH or larger than COPY_NODES.
+ * Keys are defined as own properties, so a key `__proto__` stays a key.
+ */
+export function boundedCopy(root: unknown): unknown {
+  const holder: { [k: string]: unknown } = {};
+  const stack: unknown[] = [root, holder, 'v', 0];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const depth = stack.pop() as number;
+    const key = stack.pop() as string;
+    const into = stack.pop() as { [k: string]: unknown };
+    const v = stack.pop();
+    if (++nodes > COPY_NODES) return null;
+    let out = v;
+    if (v !== null && typeof v === 'object') {
+      if (depth >= COPY_DEPTH) return null;
+      if (Array.isArray(v)) {
+        const arr: unknown[] = new Array(v.length);
+        for (let i = 0; i < v.length; i++) stack.push(v[i], arr, String(i), depth + 1);
+        out = arr;
+      } else {
+        const o: { [k: string]: unknown } = {};
+        for (const k of Object.keys(v)) stack.push((v as { [k: string]: unknown })[k], o, k, depth + 1);
+        out = o;
+      }
+    }
+    if (key === '__proto__') Object.defineProperty(into, key, { value: out, enumerable: true, writable: true, configurable: true });
+    else into[key] = out;
   }
-  return v;
+  return holder['v'];
 }
 
 function maskPath(obj: unknown, segs: string[]): void {
@@ -314,35 +343,62 @@ function maskPath(obj: unknown, segs: string[]): void {
   if (cur !== null && typeof cur === 'object' && Object.prototype.hasOwnProperty.call(cur, last)) (cur as { [k: string]: unknown })[last] = REDACTED;
 }
 
-/**
- * DESIGN §3 step 7: `args` with every redaction path of the matching `redact`
- * entries masked, or null when no redaction applies to the tool.
- */
-export function redactArgs(agent: AgentLimits, call: Call, trace: TraceEvent[] | null): { [k: string]: unknown } | null {
-  let out: { [k: string]: unknown } | null = null;
-  for (const r of agent.redactions) {
-    if (!patternMatch(r.pattern.kind, r.pattern.text, call.tool)) continue;
-    if (trace) trace.push({ kind: 'redaction', rule_ref: ref(r.file, r.line), paths: r.paths });
-    out ??= (cloneJson(call.args ?? {}) as { [k: string]: unknown });
-    for (const p of r.paths) maskPath(out, p.split('.'));
-  }
-  return out;
+/** What a decision records and shows of a call's arguments (DESIGN §3 step 7). */
+export interface Recorded {
+  /** A redacted, bounded copy of `args` (undefined when neither redaction nor history needs one). */
+  args: { [k: string]: unknown } | undefined;
+  /** The redactions that apply to the tool. */
+  redactions: RedactionModel[];
+  /** Redacted paths (dotted, under `args`) of those redactions. */
+  paths: string[];
 }
 
 /**
- * Final touches shared by both engines: approval id for a defer, redaction,
- * and (when committing) the session history entry.
+ * Prepares what is recorded and printed of a call, before anything is
+ * decided or committed: a copy of `args` (never the caller's object) with
+ * every path of the tool's `redact` entries masked. Made when a redaction
+ * applies or the session history is kept. A string (the refusal) when the
+ * arguments are too deep or too large to copy.
  */
-export function finish(agent: AgentLimits, call: Call, d: Decision, sess: SessionState | null, nowMs: number, state: StateStore, commit: boolean, trace: TraceEvent[] | null): Decision {
+export function recordOf(agent: AgentLimits, call: Call, keepHistory: boolean): Recorded | string {
+  let redactions: RedactionModel[] | null = null;
+  for (const r of agent.redactions) if (patternMatch(r.pattern.kind, r.pattern.text, call.tool)) (redactions ??= []).push(r);
+  if (redactions === null && !keepHistory) return NOTHING_RECORDED;
+  const copy = boundedCopy(call.args ?? {});
+  if (copy === null) return `call.args nested deeper than ${COPY_DEPTH} levels or larger than ${COPY_NODES} values`;
+  const paths: string[] = [];
+  if (redactions !== null) for (const r of redactions) for (const p of r.paths) {
+    maskPath(copy, p.split('.'));
+    paths.push(p);
+  }
+  return { args: copy as { [k: string]: unknown }, redactions: redactions ?? [], paths };
+}
+const NOTHING_RECORDED: Recorded = Object.freeze({ args: undefined, redactions: [], paths: [] }) as Recorded;
+
+/**
+ * Final touches shared by every decision: approval id for a defer, the
+ * redacted arguments, and (when committing) the session history entry, which
+ * stores the redacted copy, never the caller's object.
+ */
+export function finish(call: Call, d: Decision, sess: SessionState | null, nowMs: number, state: StateStore, commit: boolean, trace: TraceEvent[] | null, rec: Recorded): Decision {
   if (d.effect === 'defer') {
     const id = commit ? state.approvalId() : 'apr-dry-run';
     d = { ...d, approval_id: id, resolution: { type: 'pending_approval', approval_id: id } };
   }
-  if (agent.redactions.length > 0) {
-    const r = redactArgs(agent, call, trace);
-    if (r !== null) d = { ...d, redacted_args: r };
+  if (rec.redactions.length > 0) {
+    if (trace) {
+      // The egress step names the host it checked: masked when a destination argument is redacted.
+      const top = new Set(rec.paths.map((p) => p.split('.')[0]!));
+      if (DESTINATION_FIELDS.some((k) => top.has(k))) for (const e of trace) if (e.kind === 'egress' && e.host !== null) e.host = '[REDACTED]';
+      for (const r of rec.redactions) trace.push({ kind: 'redaction', rule_ref: ref(r.file, r.line), paths: r.paths });
+    }
+    d = { ...d, redacted_args: rec.args! };
   }
-  if (commit && sess !== null) recordHistory(sess, { tool: call.tool, effect: d.effect, timeMs: nowMs, args: call.args });
+  if (commit && sess !== null) {
+    // The decision hands `redacted_args` to the caller: the history keeps its own copy.
+    const args = rec.redactions.length > 0 ? (boundedCopy(rec.args) as { [k: string]: unknown }) : rec.args;
+    recordHistory(sess, { tool: call.tool, effect: d.effect, timeMs: nowMs, args });
+  }
   return d;
 }
 
@@ -359,7 +415,9 @@ export function checkCall(call: unknown): string | null {
   if (c['session'] !== undefined && typeof c['session'] !== 'string') return 'call.session must be a string';
   if (c['model'] !== undefined && typeof c['model'] !== 'string') return 'call.model must be a string';
   if (c['cost'] !== undefined && (typeof c['cost'] !== 'number' || !Number.isFinite(c['cost']) || c['cost'] < 0)) return 'call.cost must be a finite number ≥ 0';
-  if (c['time'] !== undefined && (typeof c['time'] !== 'number' || !Number.isFinite(c['time']))) return 'call.time must be a finite number (ms)';
+  // The runtime's clock decides (DESIGN §3 "Clock"): a caller that sends a time
+  // would reset its own rate limits and budgets or move its own phase.
+  if (Object.hasOwn(c, 'time')) return 'call.time is not accepted: decisions use the runtime clock';
   if (!isObj(c['args'])) return 'call.args must be an object';
   if (!isObj(c['principal'])) return 'call.principal must be an object';
   const groups = (c['principal'] as { groups?: unknown } | undefined)?.groups;

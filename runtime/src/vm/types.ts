@@ -15,9 +15,12 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: s
  * - `session`: session id (phases, session budgets and history are per session; default `""`).
  * - `model`: the model the agent runs on (falls back to the agent's declared `model`).
  * - `cost`: USD the caller reports for this call (budgets); 0 when absent; must be finite and ≥ 0.
- * - `time`: milliseconds since the epoch (defaults to the injected clock); `time.*` reads it in UTC.
- * - `purpose`: the declared purpose of the call (`purpose("x")`).
  * - `selectors`: caller-supplied selector values (`selector.<name>`).
+ *
+ * There is no `time`: rate limits, budgets, windows, phases and `time.*` read
+ * the runtime's clock only (`LoadOptions.clock`), so a caller cannot reset its
+ * own limits or move its own phase. A call that carries `time` is refused
+ * (`INVALID_CALL`). `purpose("x")` reads `args.purpose`.
  */
 export interface Call {
   agent: string;
@@ -27,8 +30,6 @@ export interface Call {
   session?: string;
   model?: string;
   cost?: number;
-  time?: number;
-  purpose?: string;
   selectors?: { [k: string]: unknown };
   /**
    * Set by the host that relays a delegated call: `by` is the delegating
@@ -54,7 +55,9 @@ export type DecisionCode =
   | 'MODEL_DENIED'
   | 'SESSION_LIMIT'
   | 'DELEGATION_DENIED'
-  | 'INVALID_CALL';
+  | 'INVALID_CALL'
+  /** A rule that was reached read a field present with the wrong type, or the decision could not be made. */
+  | 'POLICY_EVAL_ERROR';
 
 export type Resolution =
   | { type: 'rule_block'; rule_id: string }
@@ -97,7 +100,19 @@ export interface Decision {
 export type TraceEvent =
   | { kind: 'agent'; agent: string; known: boolean }
   | { kind: 'phase'; phase: string; visible: boolean }
-  | { kind: 'rule'; rule_ref: string; text: string; mandatory: boolean; result: 'match' | 'no-match' | 'error' | 'skipped-phase'; steps: ConditionStep[]; missing: string[] }
+  | {
+      kind: 'rule';
+      rule_ref: string;
+      text: string;
+      mandatory: boolean;
+      /** `unknown`: the condition read a missing field and ended unknown (no match); `type-error`: a field had the wrong type (the call is denied). */
+      result: 'match' | 'no-match' | 'unknown' | 'type-error' | 'skipped-phase';
+      steps: ConditionStep[];
+      /** Fields the condition read that the call does not carry. */
+      missing: string[];
+      /** Set when result is `type-error`: the field and what was wrong with it. */
+      type_error?: { field: string; detail: string };
+    }
   | { kind: 'default'; effect: DecisionEffect; rule_ref: string }
   | { kind: 'rate_limit'; rule_ref: string; pattern: string; tokens: number; capacity: number; ok: boolean }
   | { kind: 'budget'; rule_ref: string; budget_id: string; spent: number; calls: number; cost: number; ok: boolean; warn: boolean }
@@ -111,12 +126,14 @@ export type TraceEvent =
 export interface ConditionStep {
   op: string;
   detail: string;
-  /** The value loaded or computed (null when missing or an error). */
+  /** The value loaded or computed (null when missing, unknown or a type error). */
   value: unknown;
   /** A `load` whose field is absent from the call. */
   missing?: true;
-  /** A computation that failed (type mismatch, missing operand): the condition does not match. */
-  error?: true;
+  /** A computation whose result is unknown (a missing operand). */
+  unknown?: true;
+  /** A field present with the wrong type, or a computation on one: the rule denies the call. */
+  type_error?: true;
 }
 
 /** What `explain` returns: the decision plus every step that led to it. */

@@ -1,76 +1,119 @@
 /**
- * Value semantics of conditions (DESIGN §3 "Totality"), shared by the bytecode
- * evaluator and the IR reference interpreter so that both mean the same thing
- * by `==`, `in`, `contains`, a field read, a glob.
+ * Value semantics of conditions (DESIGN §3 "Totality, fail closed") for the
+ * bytecode evaluator. (The IR reference interpreter, `compiler/src/interp/`,
+ * re-implements them on purpose: a differential test compares the two.)
  *
- * Every function here is total: it returns a value, `true`/`false`, or `ERR`
- * and never throws on any input an agent can send.
+ * A condition computes over JSON values plus two marks:
+ * - `MISSING` (*unknown*): a field the call does not carry (or carries as
+ *   `null` where a value is compared, or an array index past the end). An
+ *   operator with a missing operand is unknown; `and`/`or`/`not` follow Kleene
+ *   logic (`unknown or true` = true, `unknown and false` = false).
+ * - `TYPE_ERR`: a field *present with the wrong type* (a list where a string
+ *   is compared, a string where a number is, a path through a value that is
+ *   not an object). It absorbs everything, `and`/`or` included, so the result
+ *   does not depend on operand order; a rule whose condition ends in TYPE_ERR
+ *   denies the call (`POLICY_EVAL_ERROR`) when it is reached.
+ *
+ * Every function here is total: it never throws on any input an agent can send.
  */
 import type { Call } from './types';
 
-/** The *error* value: a missing field or a type mismatch. */
-export const ERR: unique symbol = Symbol('error');
-export type Err = typeof ERR;
+/** *Unknown*: a missing field (the comparison neither holds nor fails). */
+export const MISSING: unique symbol = Symbol('missing');
+export type Missing = typeof MISSING;
+/** A field present with the wrong type: the rule that reads it denies. */
+export const TYPE_ERR: unique symbol = Symbol('type-error');
+export type TypeErr = typeof TYPE_ERR;
+/** Either mark. */
+export type Mark = Missing | TypeErr;
+
+/**
+ * "No value": kept for code that only asks whether a value is there (e.g.
+ * `hostOf`). Equal to MISSING.
+ */
+export const ERR: Missing = MISSING;
+export type Err = Missing;
 
 /** A value a condition sees at run time (JSON shapes only). */
 export type RValue = string | number | boolean | null | readonly unknown[] | { readonly [k: string]: unknown };
-/** A condition result: true, false or error. */
-export type Tri = boolean | Err;
+/** A value or a mark. */
+export type XValue = RValue | Mark;
+/** A condition result: true, false, unknown or type error. */
+export type Tri = boolean | Mark;
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
-/** Normalises an agent-supplied value: JSON shapes pass, anything else (undefined, NaN, functions, ...) is error. */
-export function norm(v: unknown): RValue | Err {
+/** Whether `v` is one of the two marks. */
+export function isMark(v: unknown): v is Mark {
+  return v === MISSING || v === TYPE_ERR;
+}
+
+/** Normalises an agent-supplied value: JSON shapes pass, anything else (undefined, NaN, functions, class instances) is a type error. */
+export function norm(v: unknown): RValue | TypeErr | Missing {
   switch (typeof v) {
     case 'string':
     case 'boolean':
       return v;
     case 'number':
-      return Number.isFinite(v) ? v : ERR;
+      return Number.isFinite(v) ? v : TYPE_ERR;
+    case 'undefined':
+      return MISSING;
     case 'object':
       if (v === null) return null;
       if (Array.isArray(v)) return v;
-      return Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null ? (v as { [k: string]: unknown }) : ERR;
+      return Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null ? (v as { [k: string]: unknown }) : TYPE_ERR;
     default:
-      return ERR;
+      return TYPE_ERR;
   }
 }
 
-/** Reads `obj.seg1.seg2...` through own properties of plain objects only. */
-export function walk(obj: unknown, segs: readonly string[], from = 0): RValue | Err {
+const INDEX = /^(0|[1-9][0-9]{0,8})$/;
+
+/**
+ * Reads `obj.seg1.seg2...` through own properties of plain objects (numeric
+ * segments index arrays). An absent key, an index past the end, an absent or
+ * `null` object on the way → MISSING; a step into a string, number, bool, or a
+ * non-numeric segment on an array → TYPE_ERR.
+ */
+export function walk(obj: unknown, segs: readonly string[], from = 0): XValue {
   let cur: unknown = obj;
   for (let i = from; i < segs.length; i++) {
-    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) {
-      // Arrays: numeric segments index them.
-      if (Array.isArray(cur)) {
-        const s = segs[i]!;
-        if (!/^(0|[1-9][0-9]{0,8})$/.test(s)) return ERR;
-        const k = Number(s);
-        if (k >= cur.length) return ERR;
-        cur = cur[k];
-        continue;
-      }
-      return ERR;
-    }
+    if (cur === undefined || cur === null) return MISSING;
     const s = segs[i]!;
-    if (!hasOwn.call(cur, s)) return ERR;
+    if (Array.isArray(cur)) {
+      if (!INDEX.test(s)) return TYPE_ERR;
+      const k = Number(s);
+      if (k >= cur.length) return MISSING;
+      cur = cur[k];
+      continue;
+    }
+    if (typeof cur !== 'object') return TYPE_ERR;
+    const proto = Object.getPrototypeOf(cur);
+    if (proto !== Object.prototype && proto !== null) return TYPE_ERR;
+    if (!hasOwn.call(cur, s)) return MISSING;
     cur = (cur as { [k: string]: unknown })[s];
   }
   return norm(cur);
 }
 
-/** Parses `args.url` once per call; null when absent or unparsable. */
-function urlOf(call: Call): URL | null {
-  const u = call.args && hasOwn.call(call.args, 'url') ? call.args['url'] : undefined;
-  if (typeof u !== 'string') return null;
+/** `args.url` parsed: MISSING when absent, TYPE_ERR when present and not a parsable URL with a host. */
+function urlOf(call: Call): URL | Mark {
+  const a = call.args;
+  if (a === undefined || a === null || !hasOwn.call(a, 'url')) return MISSING;
+  const u = a['url'];
+  if (u === null) return MISSING;
+  if (typeof u !== 'string') return TYPE_ERR;
   try {
     return new URL(u);
   } catch {
-    return null;
+    return TYPE_ERR;
   }
 }
 
-/** The host a call reaches: `args.host`, or the host name of `args.url`; ERR when neither. */
+/**
+ * The host a call reaches, for the pipeline: `args.host`, or the host name of
+ * `args.url`; ERR when neither gives a usable host.
+ */
 export function hostOf(call: Call): string | Err {
   const a = call.args;
   if (a && hasOwn.call(a, 'host')) {
@@ -78,7 +121,28 @@ export function hostOf(call: Call): string | Err {
     return typeof h === 'string' ? h.toLowerCase() : ERR;
   }
   const u = urlOf(call);
-  return u && u.hostname ? u.hostname.toLowerCase() : ERR;
+  return typeof u === 'object' && u.hostname ? u.hostname.toLowerCase() : ERR;
+}
+
+/**
+ * The `host` variable of conditions: `args.host`, or the host of `args.url`.
+ * Present with the wrong type, an unparsable URL, or a `host` and a `url` that
+ * name different hosts (a decoy) → TYPE_ERR.
+ */
+function hostVar(call: Call): XValue {
+  const a = call.args!;
+  const h = hasOwn.call(a, 'host') ? a['host'] : undefined;
+  if (h !== undefined && h !== null && typeof h !== 'string') return TYPE_ERR;
+  const u = urlOf(call);
+  if (u === TYPE_ERR) return TYPE_ERR;
+  const uh = u === MISSING ? null : u.hostname.toLowerCase();
+  if (u !== MISSING && uh === '') return TYPE_ERR;
+  if (typeof h === 'string') {
+    const hl = h.toLowerCase();
+    if (uh !== null && uh !== hl) return TYPE_ERR;
+    return hl;
+  }
+  return uh ?? MISSING;
 }
 
 /** Session/time facts a condition can read besides the call itself. */
@@ -95,14 +159,21 @@ export interface EvalEnv {
 
 const ROOTS_NEEDING_ARGS = new Set(['host', 'method', 'path', 'query', 'headers', 'recipients', 'port']);
 
+/** A string field read as-is: MISSING when absent or null, TYPE_ERR when another type. */
+function str(v: XValue): XValue {
+  if (v === null) return MISSING;
+  return isMark(v) || typeof v === 'string' ? v : TYPE_ERR;
+}
+
 /**
- * Resolves a variable (root + path) against a call. Missing → ERR.
- * `port` is internal (network selector): `args.port` or the port of `args.url`.
+ * Resolves a variable (root + path) against a call: a value, MISSING (absent)
+ * or TYPE_ERR (present with the wrong shape). `port` is internal (network
+ * selector): `args.port` or the port of `args.url`.
  */
-export function resolveVar(env: EvalEnv, root: string, segs: readonly string[]): RValue | Err {
+export function resolveVar(env: EvalEnv, root: string, segs: readonly string[]): XValue {
   const call = env.call;
   const a = call.args;
-  if (ROOTS_NEEDING_ARGS.has(root) && (a === undefined || a === null || typeof a !== 'object')) return ERR;
+  if (ROOTS_NEEDING_ARGS.has(root) && (a === undefined || a === null || typeof a !== 'object')) return MISSING;
   switch (root) {
     case 'args':
       return walk(a, segs);
@@ -111,16 +182,17 @@ export function resolveVar(env: EvalEnv, root: string, segs: readonly string[]):
     case 'selector':
       return walk(call.selectors, segs);
     case 'time': {
-      if (segs.length !== 1) return ERR;
+      if (segs.length !== 1) return TYPE_ERR;
       const d = new Date(env.nowMs);
-      if (Number.isNaN(d.getTime())) return ERR;
+      if (Number.isNaN(d.getTime())) return TYPE_ERR;
       switch (segs[0]) {
         case 'hour':
           return d.getUTCHours();
         case 'minute':
           return d.getUTCMinutes();
         case 'weekday':
-          return d.getUTCDay();
+          // ISO 8601, as the production engine: 1 = Monday … 7 = Sunday.
+          return d.getUTCDay() === 0 ? 7 : d.getUTCDay();
         case 'day':
           return d.getUTCDate();
         case 'month':
@@ -128,75 +200,77 @@ export function resolveVar(env: EvalEnv, root: string, segs: readonly string[]):
         case 'year':
           return d.getUTCFullYear();
         default:
-          return ERR;
+          return TYPE_ERR;
       }
     }
     case 'session': {
-      if (segs.length !== 1) return ERR;
+      if (segs.length !== 1) return TYPE_ERR;
       switch (segs[0]) {
         case 'id':
-          return typeof call.session === 'string' ? call.session : ERR;
+          return typeof call.session === 'string' ? call.session : MISSING;
         case 'phase':
-          return env.phase ?? ERR;
+          return env.phase ?? MISSING;
         case 'call_count':
           return env.sessionCalls;
         default:
-          return ERR;
+          return TYPE_ERR;
       }
     }
     case 'tool':
-      return segs.length === 0 && typeof call.tool === 'string' ? call.tool : ERR;
+      return segs.length === 0 ? call.tool : TYPE_ERR;
     case 'agent':
-      return segs.length === 0 && typeof call.agent === 'string' ? call.agent : ERR;
+      return segs.length === 0 ? call.agent : TYPE_ERR;
     case 'model': {
-      if (segs.length !== 0) return ERR;
+      if (segs.length !== 0) return TYPE_ERR;
       const m = typeof call.model === 'string' ? call.model : env.agentModel;
-      return m ?? ERR;
+      return m ?? MISSING;
     }
     case 'host':
-      return segs.length === 0 ? hostOf(call) : ERR;
+      return segs.length === 0 ? hostVar(call) : TYPE_ERR;
     case 'method': {
-      if (segs.length !== 0) return ERR;
-      const m = walk(a, ['method']);
-      return typeof m === 'string' ? m.toUpperCase() : ERR;
+      if (segs.length !== 0) return TYPE_ERR;
+      const m = str(walk(a, ['method']));
+      return typeof m === 'string' ? m.toUpperCase() : m;
     }
     case 'path': {
-      if (segs.length !== 0) return ERR;
-      if (hasOwn.call(a, 'path')) return walk(a, ['path']);
+      if (segs.length !== 0) return TYPE_ERR;
+      if (hasOwn.call(a, 'path')) return str(walk(a, ['path']));
       const u = urlOf(call);
-      return u ? u.pathname : ERR;
+      return isMark(u) ? u : u.pathname;
     }
     case 'port': {
-      if (segs.length !== 0) return ERR;
+      if (segs.length !== 0) return TYPE_ERR;
       if (hasOwn.call(a, 'port')) return walk(a, ['port']);
       const u = urlOf(call);
-      if (!u) return ERR;
+      if (isMark(u)) return u;
       if (u.port) return Number(u.port);
-      return u.protocol === 'https:' ? 443 : u.protocol === 'http:' ? 80 : ERR;
+      return u.protocol === 'https:' ? 443 : u.protocol === 'http:' ? 80 : MISSING;
     }
     case 'query': {
-      if (segs.length !== 1) return ERR;
+      if (segs.length !== 1) return TYPE_ERR;
       if (hasOwn.call(a, 'query')) return walk(a, ['query', segs[0]!]);
       const u = urlOf(call);
-      if (!u) return ERR;
+      if (isMark(u)) return u;
       const v = u.searchParams.get(segs[0]!);
-      return v === null ? ERR : v;
+      return v === null ? MISSING : v;
     }
     case 'headers': {
-      if (segs.length !== 1) return ERR;
+      if (segs.length !== 1) return TYPE_ERR;
       const h = walk(a, ['headers']);
-      if (h === ERR || h === null || typeof h !== 'object' || Array.isArray(h)) return ERR;
+      if (isMark(h) || h === null) return h === null ? MISSING : h;
+      if (typeof h !== 'object' || Array.isArray(h)) return TYPE_ERR;
       const want = segs[0]!.toLowerCase();
       for (const k of Object.keys(h)) if (k.toLowerCase() === want) return norm((h as { [k: string]: unknown })[k]);
-      return ERR;
+      return MISSING;
     }
     case 'recipients': {
-      if (segs.length !== 0) return ERR;
+      if (segs.length !== 0) return TYPE_ERR;
       const r = walk(a, ['recipients']);
-      return Array.isArray(r) ? r.length : ERR;
+      if (isMark(r) || r === null) return r === null ? MISSING : r;
+      return Array.isArray(r) ? r.length : TYPE_ERR;
     }
     default:
-      return ERR;
+      return TYPE_ERR;
   }
 }
 
@@ -204,68 +278,119 @@ function isScalar(v: unknown): v is string | number | boolean | null {
   return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 }
 
-/** `l OP r` for == != < <= > >=. Different types → ERR (except == / != against nil). */
-export function cmp(op: number, l: RValue | Err, r: RValue | Err): Tri {
-  if (l === ERR || r === ERR) return ERR;
+/** The mark of a binary operator's operands: TYPE_ERR absorbs, then MISSING; null when both are values. */
+function marks(l: XValue, r: XValue): Mark | null {
+  if (l === TYPE_ERR || r === TYPE_ERR) return TYPE_ERR;
+  if (l === MISSING || r === MISSING) return MISSING;
+  return null;
+}
+
+/**
+ * `l OP r` for == != < <= > >= (op = index in CMP_NAMES). `==`/`!=` compare
+ * scalars of one type, or anything with `nil`; `<`… compare two numbers or two
+ * strings (`nil` there is unknown). Any other mix → TYPE_ERR.
+ */
+export function cmp(op: number, l: XValue, r: XValue): Tri {
+  const m = marks(l, r);
+  if (m !== null) return m;
   if (op <= 1) {
-    if (!isScalar(l) || !isScalar(r)) return ERR;
+    if (!isScalar(l) || !isScalar(r)) return TYPE_ERR;
     let eq: boolean;
     if (l === null || r === null) eq = l === r;
-    else if (typeof l !== typeof r) return ERR;
+    else if (typeof l !== typeof r) return TYPE_ERR;
     else eq = l === r;
     return op === 0 ? eq : !eq;
   }
-  if (typeof l === 'number' && typeof r === 'number') {
+  if (l === null || r === null) return MISSING;
+  if ((typeof l === 'number' && typeof r === 'number') || (typeof l === 'string' && typeof r === 'string')) {
     return op === 2 ? l < r : op === 3 ? l <= r : op === 4 ? l > r : l >= r;
   }
-  if (typeof l === 'string' && typeof r === 'string') {
-    return op === 2 ? l < r : op === 3 ? l <= r : op === 4 ? l > r : l >= r;
-  }
-  return ERR;
+  return TYPE_ERR;
 }
 
-/** Membership of a scalar in a list (items of another type never equal it). */
-function member(list: readonly unknown[], x: string | number | boolean | null): boolean {
-  for (let i = 0; i < list.length; i++) if (list[i] === x) return true;
-  return false;
+/**
+ * Membership of a scalar in a list. A non-null scalar whose type no item of a
+ * non-empty list has (`5` in `["usd"]`) is a type error; a list item that is
+ * itself a list or an object is too (`[["rm"]]` must not hide `"rm"`).
+ */
+function member(list: readonly unknown[], x: string | number | boolean | null): Tri {
+  let sameType = list.length === 0 || x === null;
+  let found = false;
+  for (let i = 0; i < list.length; i++) {
+    const it = list[i];
+    if (it !== null && typeof it === 'object') return TYPE_ERR;
+    if (it === x) found = true;
+    if (typeof it === typeof x) sameType = true;
+  }
+  return sameType ? found : TYPE_ERR;
 }
 
 /** `l in r` / `l not in r`: r a list (membership of a scalar) or a string (substring). */
-export function inOp(negated: boolean, l: RValue | Err, r: RValue | Err): Tri {
-  if (l === ERR || r === ERR) return ERR;
-  let res: boolean;
+export function inOp(negated: boolean, l: XValue, r: XValue): Tri {
+  const m = marks(l, r);
+  if (m !== null) return m;
+  let res: Tri;
   if (Array.isArray(r)) {
-    if (!isScalar(l)) return ERR;
+    if (!isScalar(l)) return TYPE_ERR;
     res = member(r, l);
-  } else if (typeof r === 'string' && typeof l === 'string') {
-    res = r.includes(l);
-  } else return ERR;
-  return negated ? !res : res;
+  } else if (r === null || l === null) return MISSING;
+  else if (typeof r === 'string' && typeof l === 'string') res = r.includes(l);
+  else return TYPE_ERR;
+  return typeof res === 'boolean' && negated ? !res : res;
 }
 
 /** contains (0), startsWith (1), endsWith (2). */
-export function strop(op: number, l: RValue | Err, r: RValue | Err): Tri {
-  if (l === ERR || r === ERR) return ERR;
-  if (op === 0) {
-    if (typeof l === 'string' && typeof r === 'string') return l.includes(r);
-    if (Array.isArray(l) && isScalar(r)) return member(l, r);
-    return ERR;
-  }
-  if (typeof l !== 'string' || typeof r !== 'string') return ERR;
-  return op === 1 ? l.startsWith(r) : l.endsWith(r);
+export function strop(op: number, l: XValue, r: XValue): Tri {
+  const m = marks(l, r);
+  if (m !== null) return m;
+  if (op === 0 && Array.isArray(l)) return isScalar(r) ? member(l, r) : TYPE_ERR;
+  if (l === null || r === null) return MISSING;
+  if (typeof l !== 'string' || typeof r !== 'string') return TYPE_ERR;
+  return op === 0 ? l.includes(r) : op === 1 ? l.startsWith(r) : l.endsWith(r);
+}
+
+/** `x matches re`: x must be a string. */
+export function matchOp(x: XValue, test: (s: string) => boolean): Tri {
+  if (isMark(x)) return x;
+  if (x === null) return MISSING;
+  return typeof x === 'string' ? test(x) : TYPE_ERR;
 }
 
 /** `len(x)`: string length, list length, object key count. */
-export function len(x: RValue | Err): number | Err {
+export function len(x: XValue): number | Mark {
+  if (isMark(x)) return x;
+  if (x === null) return MISSING;
   if (typeof x === 'string') return x.length;
   if (Array.isArray(x)) return x.length;
-  if (x !== null && typeof x === 'object') return Object.keys(x).length;
-  return ERR;
+  if (typeof x === 'object') return Object.keys(x).length;
+  return TYPE_ERR;
 }
 
-/** A bool stays a bool; anything else in a boolean position is error. */
-export function toBool(x: RValue | Err): Tri {
-  return x === true || x === false ? x : ERR;
+/** A bool stays a bool; `nil` is unknown; anything else in a boolean position is a type error. */
+export function toBool(x: XValue): Tri {
+  if (x === true || x === false || isMark(x)) return x;
+  return x === null ? MISSING : TYPE_ERR;
+}
+
+/** Kleene `and` (TYPE_ERR absorbs): false wins over unknown. */
+export function and3(l: Tri, r: Tri): Tri {
+  if (l === TYPE_ERR || r === TYPE_ERR) return TYPE_ERR;
+  if (l === false || r === false) return false;
+  if (l === MISSING || r === MISSING) return MISSING;
+  return true;
+}
+
+/** Kleene `or` (TYPE_ERR absorbs): true wins over unknown. */
+export function or3(l: Tri, r: Tri): Tri {
+  if (l === TYPE_ERR || r === TYPE_ERR) return TYPE_ERR;
+  if (l === true || r === true) return true;
+  if (l === MISSING || r === MISSING) return MISSING;
+  return false;
+}
+
+/** Kleene `not`: unknown stays unknown. */
+export function not3(v: Tri): Tri {
+  return isMark(v) ? v : !v;
 }
 
 /** Matches `text` against `pat` where `*` matches any run (no `/` inside `pat` or `text` segments here). O(n·m). */
@@ -328,11 +453,12 @@ export function hostMatch(pat: string, host: string): boolean {
 }
 
 /** Network selector match by kind (GLOB_NAMES order: host, path, value, method). */
-export function globOp(kind: number, pat: string, v: RValue | Err): Tri {
-  if (v === ERR) return ERR;
-  if (kind === 3) return typeof v === 'string' ? v.toUpperCase() === pat.toUpperCase() : ERR;
+export function globOp(kind: number, pat: string, v: XValue): Tri {
+  if (isMark(v)) return v;
+  if (v === null) return MISSING;
+  if (kind === 3) return typeof v === 'string' ? v.toUpperCase() === pat.toUpperCase() : TYPE_ERR;
   if (typeof v === 'number' && kind === 2) v = String(v);
-  if (typeof v !== 'string') return ERR;
+  if (typeof v !== 'string') return TYPE_ERR;
   if (kind === 0) return hostMatch(pat, v);
   if (kind === 1) return globNoSlash(pat, v);
   return pat === '*' || globAny(pat, v);

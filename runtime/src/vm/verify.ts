@@ -191,6 +191,12 @@ export function verifyBytecode(m: BodyModel): Program {
           pops = 1;
           push = B;
           break;
+        case OP.AND:
+        case OP.OR:
+          if (sp < 2 || stk[sp - 1] !== B || stk[sp - 2] !== B) fail('operand is not a boolean');
+          pops = 2;
+          push = B;
+          break;
         case OP.MAKE_LIST:
           a = code[pc + 1]! | (code[pc + 2]! << 8);
           if (a > LIMITS.maxListItems) fail('list too long');

@@ -208,8 +208,8 @@ test('fmsc explain-call: a missing argument is reported as missing and the call 
   const r = run(FMSC, ['explain-call', EXAMPLE, '--agent', 'support-bot', '--tool', 'stripe/refund']);
   assert.is(r.status, 0, r.stderr);
   const out = r.stdout;
-  assert.match(out, new RegExp(`^rule governance\\.fms:${PERMIT_REFUND}  permit stripe/refund if amount <= \\$100  → error$`, 'm'));
-  assert.match(out, new RegExp(`^rule governance\\.fms:${DEFER_REFUND}  defer .* → error$`, 'm'));
+  assert.match(out, new RegExp(`^rule governance\\.fms:${PERMIT_REFUND}  permit stripe/refund if amount <= \\$100  → unknown$`, 'm'));
+  assert.match(out, new RegExp(`^rule governance\\.fms:${DEFER_REFUND}  defer .* → unknown$`, 'm'));
   assert.is(out.match(/^ {4}missing: args\.amount$/gm)?.length, 2);
   assert.match(out, new RegExp(`^rule governance\\.fms:${DENY_REFUND}  deny stripe/refund .* → match$`, 'm'));
   assert.match(out, new RegExp(`\\ndecision: deny POLICY_DENY \\(governance\\.fms:${DENY_REFUND}\\) — denied: refunds over \\$1000 are handled by the platform team\\n$`));
@@ -254,11 +254,11 @@ test('fmsc explain-call --format json: the Explanation (decision, candidates, ev
   const m = JSON.parse(run(FMSC, ['explain-call', EXAMPLE, '--agent', 'support-bot', '--tool', 'stripe/refund', '--format', 'json']).stdout) as Explanation;
   const first = m.events.find((e) => e.kind === 'rule');
   assert.ok(first && first.kind === 'rule');
-  assert.is(first.result, 'error');
+  assert.is(first.result, 'unknown');
   assert.equal(first.missing, ['args.amount']);
-  // JSON steps carry real values: a missing field and an error are flagged, not spelled as strings.
+  // JSON steps carry real values: a missing field and an unknown result are flagged, not spelled as strings.
   assert.equal(first.steps[0], { op: 'load', detail: 'args.amount', value: null, missing: true });
-  assert.is(first.steps[1]!.error, true);
+  assert.is(first.steps[1]!.unknown, true);
   assert.is(first.steps[1]!.value, null);
   assert.is(m.decision.code, 'POLICY_DENY');
 });

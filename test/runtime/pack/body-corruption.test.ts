@@ -56,7 +56,7 @@ const PROBES: Call[] = [
 
 function fingerprint(pack: LoadedPack): string {
   return PROBES.map((c) => {
-    const d = pack.decide({ ...c, time: T0 });
+    const d = pack.decide(c);
     return `${d.effect}|${d.code}|${d.rule_ref}|${d.warnings?.map((w) => w.code).join(',') ?? ''}|${JSON.stringify(d.redacted_args ?? null)}`;
   }).join('\n');
 }

@@ -11,16 +11,33 @@ import { OP, PackError } from '../../../runtime/src/pack/format';
 import { verifyBytecode } from '../../../runtime/src/vm/verify';
 import { E, agent, policy, rule } from '../../helpers/ir-builder';
 
-// `args.a == 1 or args.b == 2`, as the emitter writes it:
+// `args.a == 1 or args.b == 2`. The emitter writes it with the three-valued OR
+// (both sides evaluated, so a type error on either side is seen):
+//   0 LOAD 0 | 5 PUSH_CONST 0 | 10 CMP == | 12 LOAD 1 | 17 PUSH_CONST 1 | 22 CMP == | 24 OR | 25 RET
+// The cases below use the short-circuit form, which the format still defines
+// and the verifier still checks (jumps):
 //   0 LOAD 0 | 5 PUSH_CONST 0 | 10 CMP == | 12 OR_JMP +29 | 17 LOAD 1 | 22 PUSH_CONST 1 | 27 CMP == | 29 RET
-const GOOD = readBody(emitPackBody(policy(agent('a', [rule('permit', 'x', { line: 3, when: E.or(E.cmp('==', E.args('a'), E.lit(1)), E.cmp('==', E.args('b'), E.lit(2))) })]))));
+const EMITTED = readBody(emitPackBody(policy(agent('a', [rule('permit', 'x', { line: 3, when: E.or(E.cmp('==', E.args('a'), E.lit(1)), E.cmp('==', E.args('b'), E.lit(2))) })]))));
+const JUMPING = [2, 0, 0, 0, 0, 1, 0, 0, 0, 0, 3, 0, 14, 29, 0, 0, 0, 2, 1, 0, 0, 0, 1, 1, 0, 0, 0, 3, 0, 15];
+const GOOD: BodyModel = { ...EMITTED, code: Uint8Array.from(JUMPING), rules: [{ ...EMITTED.rules[0]!, codeLen: JUMPING.length, maxStack: 2 }] };
 
 test('the reference function is what these cases assume', () => {
-  assert.equal([...GOOD.code], [2, 0, 0, 0, 0, 1, 0, 0, 0, 0, 3, 0, 14, 29, 0, 0, 0, 2, 1, 0, 0, 0, 1, 1, 0, 0, 0, 3, 0, 15]);
+  assert.equal([...EMITTED.code], [2, 0, 0, 0, 0, 1, 0, 0, 0, 0, 3, 0, 2, 1, 0, 0, 0, 1, 1, 0, 0, 0, 3, 0, OP.OR, 15]);
+  assert.is(EMITTED.rules[0]!.maxStack, 3);
+  verifyBytecode(EMITTED);
   const prog = verifyBytecode(GOOD);
   assert.is(prog.entry[0], 0);
   // The jump operand is decoded to the index of its target instruction (RET is the 8th).
   assert.equal([...prog.words.subarray(9, 12)], [OP.OR_JMP, 7, 0]);
+});
+
+test('AND / OR need two booleans', () => {
+  // LOAD 0 | LOAD 1 | OR | RET: two values, not booleans.
+  const bad = [2, 0, 0, 0, 0, 2, 1, 0, 0, 0, OP.OR, 15];
+  refuses({ ...EMITTED, code: Uint8Array.from(bad), rules: [{ ...EMITTED.rules[0]!, codeLen: bad.length, maxStack: 2 }] }, /operand is not a boolean/);
+  // CMP | OR with one boolean on the stack.
+  const one = [2, 0, 0, 0, 0, 1, 0, 0, 0, 0, 3, 0, OP.AND, 15];
+  refuses({ ...EMITTED, code: Uint8Array.from(one), rules: [{ ...EMITTED.rules[0]!, codeLen: one.length, maxStack: 2 }] }, /operand is not a boolean/);
 });
 
 /** The reference model with its code replaced (and optionally its declared stack depth). */

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { CliError, EXIT, formatOption } from '@fms/runtime/cli-kit';
 import { renderExplanation } from '@fms/runtime/cli-kit';
-import { type CallOpts, callFromOpts, callOptions } from '@fms/runtime/cli-kit';
-import { type LoadedPack, loadPackBody } from '@fms/runtime';
+import { type CallOpts, callFromOpts, callOptions, clockFromOpts } from '@fms/runtime/cli-kit';
+import { type LoadOptions, type LoadedPack, loadPackBody } from '@fms/runtime';
 import { EmitError, emitPackBody } from '../../emit/emit-body';
 import { compileFile, printDiagnostics } from '../load';
 
@@ -11,7 +11,7 @@ import { compileFile, printDiagnostics } from '../load';
  * `fmsc check`) and loads it as an in-memory pack (no signature: this is the
  * author's own source). Compile errors exit `errorExit`.
  */
-export function compileToPack(path: string, errorExit: number = EXIT.diagnostics): LoadedPack {
+export function compileToPack(path: string, errorExit: number = EXIT.diagnostics, opts: LoadOptions = {}): LoadedPack {
   const { text, result: r } = compileFile(path, {});
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0 || !r.ir) {
@@ -19,7 +19,7 @@ export function compileToPack(path: string, errorExit: number = EXIT.diagnostics
     throw new CliError(`\`${path}\` has ${errors.length} error(s)`, errorExit);
   }
   try {
-    return loadPackBody(emitPackBody(r.ir));
+    return loadPackBody(emitPackBody(r.ir), opts);
   } catch (e) {
     if (e instanceof EmitError) throw new CliError(`${path}: ${e.message}`, errorExit);
     throw e;
@@ -36,7 +36,8 @@ export function register(program: Command): void {
   )
     .addOption(formatOption())
     .action((file: string, o: CallOpts & { format: string }) => {
-      const x = compileToPack(file).explain(callFromOpts(o));
+      const clock = clockFromOpts(o);
+      const x = compileToPack(file, EXIT.diagnostics, clock ? { clock } : {}).explain(callFromOpts(o));
       process.stdout.write(o.format === 'json' ? JSON.stringify(x, null, 2) + '\n' : renderExplanation(x));
     });
 }

@@ -8,9 +8,13 @@ import { compileToPack } from './explain-call';
 /**
  * A `*.fmtest.json` fixture (DESIGN §8, compatible with `faramesh test`):
  * `{policy?, fixture?, agent_id, cases:[{name, tool, args?, principal?, session?,
- * model?, cost?, time?, delegation?, expect:{effect, code?, rule_ref?}}]}`. `policy` is a path
- * relative to the fixture (default `governance.fms` beside it, else one level up).
- * Cases run in order against one fresh pack, so rate limits and budgets carry over.
+ * model?, cost?, selectors?, purpose?, time?, delegation?, expect:{effect, code?, rule_ref?}}]}`.
+ * `policy` is a path relative to the fixture (default `governance.fms` beside
+ * it, else one level up). Cases run in order against one fresh pack, so rate
+ * limits and budgets carry over. `time` (ms since the epoch or an ISO 8601
+ * date) sets the pack's clock for that case (the call itself never carries a
+ * time); without it the case runs at the system time. `purpose` is a shorthand
+ * for `args.purpose`, which `purpose("x")` reads.
  */
 interface Fixture {
   policy?: string;
@@ -25,7 +29,9 @@ interface Fixture {
     session?: string;
     model?: string;
     cost?: number;
-    time?: number;
+    selectors?: { [k: string]: unknown };
+    purpose?: string;
+    time?: number | string;
     delegation?: { by: string; depth?: number };
     expect: { effect: string; code?: string; rule_ref?: string };
   }>;
@@ -49,6 +55,14 @@ function policyPath(fixturePath: string, fx: Fixture): string {
 
 const show = (effect: string, code?: string, ref?: string | null): string => `${effect.toUpperCase()}${code ? ` (${code})` : ''}${ref ? ` at ${ref}` : ''}`;
 
+/** The clock of one case: its `time` (ms or ISO 8601), else the system time. */
+function caseTime(path: string, name: string, t: number | string | undefined): number {
+  if (t === undefined) return Date.now();
+  const ms = typeof t === 'number' ? t : /^\d+$/.test(t) ? Number(t) : Date.parse(t);
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new CliError(`\`${path}\`: case \`${name}\`: time must be ms since the epoch or an ISO 8601 date`, EXIT.usage);
+  return ms;
+}
+
 /** Registers `fmsc test [--update] [FIXTURE…]`. */
 export function register(program: Command): void {
   program
@@ -70,17 +84,20 @@ export function register(program: Command): void {
           throw new CliError(`cannot read fixture \`${path}\`: ${e instanceof Error ? e.message : String(e)}`, EXIT.usage);
         }
         if (!fx || typeof fx.agent_id !== 'string' || !Array.isArray(fx.cases)) throw new CliError(`\`${path}\`: a fixture needs agent_id and cases`, EXIT.usage);
-        const pack = compileToPack(policyPath(path, fx), EXIT.usage);
+        let nowMs = 0;
+        const pack = compileToPack(policyPath(path, fx), EXIT.usage, { clock: { now: () => nowMs } });
         process.stdout.write(`\n  ${fx.fixture ?? path}\n`);
         let changed = false;
         for (const c of fx.cases) {
           const call: Call = { agent: c.agent_id ?? fx.agent_id, tool: c.tool, args: c.args ?? {} };
+          if (c.purpose !== undefined) call.args = { ...call.args, purpose: c.purpose };
           if (c.principal) call.principal = c.principal;
           if (c.session !== undefined) call.session = c.session;
           if (c.model !== undefined) call.model = c.model;
           if (c.cost !== undefined) call.cost = c.cost;
-          if (c.time !== undefined) call.time = c.time;
+          if (c.selectors !== undefined) call.selectors = c.selectors;
           if (c.delegation !== undefined) call.delegation = c.delegation;
+          nowMs = caseTime(path, c.name, c.time);
           const d: Decision = pack.decide(call);
           const e = c.expect ?? { effect: '' };
           const ok =

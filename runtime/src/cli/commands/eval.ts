@@ -6,7 +6,8 @@ import { PackError } from '../../pack/format';
 import { PackRefusal } from '../../trust/refusal';
 import { TrustUsageError, verifyPackFile } from '../../trust/load-pack-file';
 import { nameFlags, nameOptions } from './verify';
-import { type LoadedPack, loadPackBody } from '../../vm/loaded-pack';
+import { type LoadOptions, type LoadedPack, loadPackBody } from '../../vm/loaded-pack';
+import type { Clock } from '../../state/store';
 import type { Call } from '../../vm/types';
 
 /** Options shared by `fms-run eval` and `fms-run explain`. */
@@ -18,6 +19,8 @@ export interface CallOpts {
   session?: string;
   model?: string;
   cost?: string;
+  purpose?: string;
+  selectors?: string;
   time?: string;
   trust?: string;
   name?: string;
@@ -35,7 +38,9 @@ export function callOptions(c: Command): Command {
     .option('--session <id>', 'session id')
     .option('--model <name>', 'model of the call')
     .option('--cost <usd>', 'cost of the call in USD')
-    .option('--time <t>', 'time of the call: ms since the epoch or an ISO 8601 date');
+    .option('--purpose <name>', 'purpose of the call (sets args.purpose, which purpose("x") reads)')
+    .option('--selectors <json>', 'selector values as a JSON object (selector.<name>)')
+    .option('--time <t>', "the evaluation clock: ms since the epoch or an ISO 8601 date (default: now); an option of this tool, never part of the call");
 }
 
 /** Adds the call options and the pack options (trust roots, the development-only escape). */
@@ -59,8 +64,11 @@ function json(flag: string, text: string | undefined): { [k: string]: unknown } 
 /** Builds the call from the flags (usage errors exit 2). */
 export function callFromOpts(o: CallOpts): Call {
   const call: Call = { agent: o.agent, tool: o.tool, args: json('--args', o.args) ?? {} };
+  if (o.purpose !== undefined) call.args = { ...call.args, purpose: o.purpose };
   const p = json('--principal', o.principal);
   if (p) call.principal = p;
+  const sel = json('--selectors', o.selectors);
+  if (sel) call.selectors = sel;
   if (o.session !== undefined) call.session = o.session;
   if (o.model !== undefined) call.model = o.model;
   if (o.cost !== undefined) {
@@ -68,16 +76,29 @@ export function callFromOpts(o: CallOpts): Call {
     if (!Number.isFinite(c) || c < 0) throw new CliError('--cost must be a number ≥ 0', EXIT.usage);
     call.cost = c;
   }
-  if (o.time !== undefined) {
-    const t = /^\d+$/.test(o.time) ? Number(o.time) : Date.parse(o.time);
-    if (!Number.isFinite(t)) throw new CliError('--time must be ms since the epoch or an ISO 8601 date', EXIT.usage);
-    call.time = t;
-  }
   return call;
 }
 
 /**
- * Loads a pack for eval/explain. Signed packs are verified against the trust
+ * The clock of an offline evaluation: `--time` (ms since the epoch or an ISO
+ * 8601 date) fixes it; without it, the system clock. The time is an option of
+ * the tool, never a field of the call (a server ignores no such field: it
+ * refuses it).
+ */
+export function clockFromOpts(o: { time?: string }): Clock | undefined {
+  if (o.time === undefined) return undefined;
+  const t = /^\d+$/.test(o.time) ? Number(o.time) : Date.parse(o.time);
+  if (!Number.isFinite(t)) throw new CliError('--time must be ms since the epoch or an ISO 8601 date', EXIT.usage);
+  return { now: () => t };
+}
+
+function loadOpts(o: CallOpts): LoadOptions {
+  const clock = clockFromOpts(o);
+  return clock ? { clock } : {};
+}
+
+/**
+ * Loads a pack for eval/explain (with the clock of `--time`). Signed packs are verified against the trust
  * roots (refusal: exit 3). With `--insecure-unsigned`, the file may be a
  * container (its signature is NOT checked) or a raw pack body; a warning is
  * printed on stderr.
@@ -93,10 +114,10 @@ export function loadPackForCli(path: string, o: CallOpts): LoadedPack {
         throw new CliError(`cannot read pack \`${path}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, EXIT.usage);
       }
       const isContainer = bytes.length >= PACK_MAGIC.length && PACK_MAGIC.every((b, i) => bytes[i] === b);
-      return loadPackBody(isContainer ? decodeContainer(bytes).body : bytes);
+      return loadPackBody(isContainer ? decodeContainer(bytes).body : bytes, loadOpts(o));
     }
     const v = verifyPackFile(path, { ...(o.trust ? { trust: o.trust } : {}), ...nameOptions(o) });
-    return loadPackBody(v.body);
+    return loadPackBody(v.body, loadOpts(o));
   } catch (e) {
     if (e instanceof PackRefusal) throw new CliError(`refused \`${path}\`: ${e.message} [${e.code}]`, EXIT.refused);
     if (e instanceof PackError) throw new CliError(`refused \`${path}\`: ${e.message}`, EXIT.refused);

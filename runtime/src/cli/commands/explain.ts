@@ -16,8 +16,12 @@ export function renderExplanation(x: Explanation): string {
         break;
       case 'rule':
         out.push(`${e.mandatory ? 'mandatory ' : ''}rule ${e.rule_ref}  ${e.text}  → ${e.result}`);
-        for (const s of e.steps) out.push(`    ${s.op === 'load' ? `${s.detail} = ${s.missing ? '<missing>' : JSON.stringify(s.value)}` : `${s.detail} → ${s.error ? 'error' : JSON.stringify(s.value)}`}`);
+        for (const s of e.steps) {
+          const v = s.missing ? '<missing>' : s.unknown ? 'unknown' : s.type_error ? 'TYPE ERROR' : JSON.stringify(s.value);
+          out.push(`    ${s.op === 'load' ? `${s.detail} = ${v}` : `${s.detail} → ${v}`}`);
+        }
         if (e.missing.length > 0) out.push(`    missing: ${e.missing.join(', ')}`);
+        if (e.type_error) out.push(`    type error: ${e.type_error.field}: ${e.type_error.detail}`);
         break;
       case 'default':
         out.push(`no rule matched: default ${e.effect} (${e.rule_ref})`);
