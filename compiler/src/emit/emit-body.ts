@@ -9,6 +9,7 @@ import { writeBody } from '../../../runtime/src/pack/body-writer';
 import {
   BUDGET_WINDOW_NAMES,
   BUILTINS,
+  BUILTIN_ANY_MATCH,
   BUILTIN_ID,
   CMP_NAMES,
   EFFECT,
@@ -31,10 +32,28 @@ export class EmitError extends Error {
 /** Producer string recorded in the body. */
 export const PRODUCER = 'fmsc 0.1.0';
 
+/**
+ * The byte of `value` in an encoding table (object or name list). A value the
+ * format has no byte for is refused, never written as 0 or a default: 0 is
+ * `permit` in the effect table. Own entries only, so `toString` has no byte.
+ */
+function encode(what: string, table: { readonly [k: string]: number } | readonly string[], value: unknown): number {
+  if (typeof value === 'string') {
+    if (Array.isArray(table)) {
+      const i = (table as readonly string[]).indexOf(value);
+      if (i >= 0) return i;
+    } else if (Object.hasOwn(table, value)) {
+      const n = (table as { readonly [k: string]: number })[value];
+      if (typeof n === 'number') return n;
+    }
+  }
+  throw new EmitError(`cannot encode ${what} \`${String(value)}\``);
+}
+
 const BOOL_BUILTINS = new Set<string>(BUILTINS.filter((b) => b.bool).map((b) => b.name));
 
 function patternModel(p: ToolPattern): PatternModel {
-  return { kind: PATTERN[p.kind], text: p.text };
+  return { kind: encode('tool pattern kind', PATTERN, p.kind), text: p.text };
 }
 
 /** Interning tables shared by all functions of a body. */
@@ -213,7 +232,7 @@ function emitValue(f: Fn, e: Expr): void {
       f.pushConst(e.value);
       return;
     case 'var':
-      f.load(ROOT[e.root], e.path);
+      f.load(encode('variable root', ROOT, e.root), e.path);
       return;
     case 'list':
       if (allLiteral(e)) {
@@ -238,7 +257,7 @@ function emitValue(f: Fn, e: Expr): void {
     case 'cmp':
       emitValue(f, e.l);
       emitValue(f, e.r);
-      f.binary(OP.CMP, CMP_NAMES.indexOf(e.op));
+      f.binary(OP.CMP, encode('comparison', CMP_NAMES, e.op));
       return;
     case 'in':
       emitValue(f, e.l);
@@ -252,7 +271,7 @@ function emitValue(f: Fn, e: Expr): void {
     case 'strop':
       emitValue(f, e.l);
       emitValue(f, e.r);
-      f.binary(OP.STROP, STROP_NAMES.indexOf(e.op));
+      f.binary(OP.STROP, encode('string operator', STROP_NAMES, e.op));
       return;
     case 'call': {
       if (e.fn === 'args_array_any_match') {
@@ -264,9 +283,9 @@ function emitValue(f: Fn, e: Expr): void {
         f.regexOp(OP.ANY_MATCH, re.value);
         return;
       }
-      const id = BUILTIN_ID[e.fn];
-      const b = id === undefined ? undefined : BUILTINS[id];
-      if (id === undefined || b === undefined) throw new EmitError(`unknown function ${e.fn}`);
+      const id = encode('function', BUILTIN_ID, e.fn);
+      const b = BUILTINS[id];
+      if (b === undefined || id === BUILTIN_ANY_MATCH) throw new EmitError(`cannot encode function \`${e.fn}\``);
       if (e.args.length < b.min || e.args.length > b.max) throw new EmitError(`${e.fn} takes ${b.min}..${b.max} arguments`);
       for (const a of e.args) emitValue(f, a);
       f.call(id, e.args.length);
@@ -352,7 +371,7 @@ function ruleModel(agent: Agent, r: Rule, codeLen: number, maxStack: number): Ru
   if (r.phase !== undefined && phase < 0) throw new EmitError(`rule at line ${r.loc.line} names unknown phase ${r.phase}`);
   if (r.mandatory && r.effect !== 'deny') throw new EmitError(`mandatory rule at line ${r.loc.line} is not a deny`);
   return {
-    effect: EFFECT[r.effect],
+    effect: encode('effect', EFFECT, r.effect),
     mandatory: r.mandatory,
     origin: phase >= 0 ? 1 : r.origin === 'flat' ? 2 : 0,
     phase,
@@ -413,17 +432,17 @@ export function buildBodyModel(policy: Policy, producer = PRODUCER): BodyModel {
       });
     }
     for (const r of a.rateLimits) {
-      m.rateLimits.push({ pattern: patternModel(r.pattern), count: r.count, per: WINDOW_NAMES.indexOf(r.per), line: Math.max(1, r.loc.line), file: fileOf(r.loc) });
+      m.rateLimits.push({ pattern: patternModel(r.pattern), count: r.count, per: encode('rate-limit window', WINDOW_NAMES, r.per), line: Math.max(1, r.loc.line), file: fileOf(r.loc) });
     }
     for (const b of a.budgets) {
       m.budgets.push({
         id: b.id,
-        window: BUDGET_WINDOW_NAMES.indexOf(b.window),
+        window: encode('budget window', BUDGET_WINDOW_NAMES, b.window),
         max: b.max ?? null,
         daily: b.daily ?? null,
         maxCalls: b.maxCalls ?? null,
         warnAt: b.warnAt ?? null,
-        onExceed: ON_EXCEED_NAMES.indexOf(b.onExceed),
+        onExceed: encode('on_exceed', ON_EXCEED_NAMES, b.onExceed),
         line: Math.max(1, b.loc.line),
         file: fileOf(b.loc),
       });
@@ -441,12 +460,13 @@ export function buildBodyModel(policy: Policy, producer = PRODUCER): BodyModel {
     }
     m.agents.push({
       id: a.id,
-      defaultEffect: EFFECT[a.default],
+      defaultEffect: encode('default effect', EFFECT, a.default),
       defaultDeclared: a.defaultDeclared,
       model: a.model ?? null,
-      line: Math.max(1, a.loc.line),
-      col: Math.max(1, a.loc.col),
-      file: fileOf(a.loc),
+      // The agent record's location is what a default decision's rule_ref names: the `default` line, or the agent when implicit.
+      line: Math.max(1, (a.defaultLoc ?? a.loc).line),
+      col: Math.max(1, (a.defaultLoc ?? a.loc).col),
+      file: fileOf(a.defaultLoc ?? a.loc),
       ruleCount: rules.length,
       phaseCount: a.phases.length,
       rateLimitCount: a.rateLimits.length,

@@ -138,7 +138,7 @@ export class Interpreter {
       effect = r.effect;
       break;
     }
-    if (d === null) d = ruleDecision(effect, call.tool, ref(agent.loc.file || file, agent.loc.line), false, null, null, true);
+    if (d === null) d = ruleDecision(effect, call.tool, ref((agent.defaultLoc ?? agent.loc).file || file, (agent.defaultLoc ?? agent.loc).line), false, null, null, true);
     if (effect === 'deny') return end(d);
     // 6. Limits.
     return end(applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit: true, trace: null }));

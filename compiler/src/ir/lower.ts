@@ -2,6 +2,7 @@ import { DiagnosticSink, LineIndex, type Diagnostic } from '../diagnostics/diagn
 import type { BlockNode, Document, FieldNode, Item, RuleNode, ValueNode } from '../syntax/ast';
 import { parse } from '../syntax/parse';
 import { didYouMean } from '../util/did-you-mean';
+import { dict, own } from '../util/table';
 import { checkRules } from '../check/rules';
 import { resolveImports, type ImportResolver } from './imports';
 import { ExprLowerer, literalValue } from './lower-expr';
@@ -74,7 +75,7 @@ class Lowerer {
   ) {
     this.sink = new DiagnosticSink(file);
     this.lines = new LineIndex(text);
-    this.ir = { irVersion: 1, file: opts.sourceName ?? baseName(file), imports: [], runtime: {}, trust: [], blocks: [], agents: [] };
+    this.ir = { irVersion: 1, file: opts.sourceName ?? baseName(file), imports: [], runtime: dict<Value>(), trust: [], blocks: [], agents: [] };
   }
 
   private loc(span: Span): SourceLoc {
@@ -176,10 +177,12 @@ class Lowerer {
       this.error('FMS2032', `malformed manifest line \`manifest ${w.join(' ')}\``, it.span, 'write `manifest orchestrator ID undeclared deny|defer` or `manifest grant ID to ID max N [approval]`');
       return;
     }
-    const fields: Record<string, Value> =
+    const fields: Record<string, Value> = Object.assign(
+      dict<Value>(),
       w[0] === 'orchestrator'
         ? { kind: 'orchestrator', id: w[1]!, undeclared: w[3]! }
-        : { kind: 'grant', from: w[1]!, to: w[3]!, max: Number(w[5]), approval: w.length === 7 };
+        : { kind: 'grant', from: w[1]!, to: w[3]!, max: Number(w[5]), approval: w.length === 7 },
+    );
     this.ir.blocks.push({ kind: 'manifest', fields, loc: this.loc(it.span) });
   }
 
@@ -254,7 +257,9 @@ class Lowerer {
         const tk: TrustKey = { scope: scopeText, algorithm: algorithm!, key: data, loc: this.loc(it.span) };
         this.ir.trust.push(tk);
       } else if (it.key.text === 'spiffe_federated' || it.key.text === 'bundle_url') {
-        this.ir.blocks.push({ kind: 'trust', fields: { [it.key.text]: this.fieldValue(it) ?? null }, loc: this.loc(it.span) });
+        const fields = dict<Value>();
+        fields[it.key.text] = this.fieldValue(it) ?? null;
+        this.ir.blocks.push({ kind: 'trust', fields, loc: this.loc(it.span) });
       } else {
         this.unknownField('trust', it);
       }
@@ -263,8 +268,8 @@ class Lowerer {
 
   /** Lowers a block with a schema into a ConfigBlock; `claim` lets a caller take items it handles itself. */
   private config(b: BlockNode, kind: string, claim?: (it: Item) => boolean): ConfigBlock {
-    const schema = SCHEMAS[kind];
-    const fields: Record<string, Value> = {};
+    const schema = own(SCHEMAS, kind);
+    const fields = dict<Value>();
     const seen = new Map<string, Span>();
     for (const it of b.items) {
       if (claim && claim(it)) continue;
@@ -275,7 +280,7 @@ class Lowerer {
         continue;
       }
       const name = it.key.text;
-      if (schema && !schema.open && !(name in schema.fields)) {
+      if (schema && !schema.open && !Object.hasOwn(schema.fields, name)) {
         this.unknownField(kind, it);
         continue;
       }
@@ -290,8 +295,8 @@ class Lowerer {
       const prev = seen.get(name);
       if (prev) this.error('FMS2031', `field \`${name}\` is set twice in \`${kind}\``, it.key.span, undefined, [{ message: 'first set here', span: prev }]);
       seen.set(name, it.key.span);
-      const kindOf = schema?.fields[name];
-      const enumVals = schema?.enums?.[name];
+      const kindOf = schema ? own(schema.fields, name) : undefined;
+      const enumVals = schema?.enums ? own(schema.enums, name) : undefined;
       if (enumVals && typeof v === 'string' && !enumVals.includes(v)) {
         const guess = didYouMean(v, enumVals);
         this.error('FMS2003', `\`${v}\` is not a valid \`${name}\``, it.values[0]!.span, `expected one of ${enumVals.map((x) => `\`${x}\``).join(', ')}${guess ? `; did you mean \`${guess}\`?` : ''}`);
@@ -307,7 +312,7 @@ class Lowerer {
   }
 
   private unknownField(kind: string, it: FieldNode): void {
-    const known = Object.keys(SCHEMAS[kind]?.fields ?? {});
+    const known = Object.keys(own(SCHEMAS, kind)?.fields ?? {});
     const guess = didYouMean(it.key.text, known);
     this.error('FMS2002', `unknown field \`${it.key.text}\` in \`${kind}\``, it.key.span, guess ? `did you mean \`${guess}\`?` : known.length ? `\`${kind}\` has ${known.map((x) => `\`${x}\``).join(', ')}` : undefined);
   }
@@ -370,7 +375,7 @@ class Lowerer {
         this.error('FMS2016', '`env` takes one quoted variable name: `env("NAME")`', v.span);
         return undefined;
       }
-      const val = this.opts.env?.[arg.value];
+      const val = this.opts.env ? own(this.opts.env, arg.value) : undefined;
       if (val === undefined) {
         const msg = `environment variable \`${arg.value}\` is not set`;
         if (this.opts.allowUnsetEnv) this.warn('FMS2020', msg, v.span, 'built with --allow-unset-env: the value is empty in this build');
@@ -426,7 +431,7 @@ class Lowerer {
       implicit,
       default: 'deny',
       defaultDeclared: false,
-      vars: {},
+      vars: dict<Value>(),
       rules: [],
       phases: [],
       rateLimits: [],
@@ -518,7 +523,7 @@ class Lowerer {
         if (it.kind === 'rule') ruleNodes.push({ node: it, origin: 'phase', phase: pid });
         else if (it.kind === 'block' && it.keyword.text === 'rules') this.rulesBlock(it, (r) => ruleNodes.push({ node: r, origin: 'phase', phase: pid })); else if (it.kind === 'field') {
           const name = it.key.text;
-          if (!(name in SCHEMAS.phase!.fields)) {
+          if (!Object.hasOwn(SCHEMAS.phase!.fields, name)) {
             this.unknownField('phase', it);
             continue;
           }
@@ -574,7 +579,7 @@ class Lowerer {
     seen.set(name, it.key.span);
     const v = this.fieldValue(it);
     if (name === 'default') {
-      const eff = typeof v === 'string' ? EFFECT_WORDS[v] : undefined;
+      const eff = typeof v === 'string' ? own(EFFECT_WORDS, v) : undefined;
       if (!eff) {
         const guess = typeof v === 'string' ? didYouMean(v, ['deny', 'permit', 'defer']) : undefined;
         this.error('FMS2003', `\`${String(v)}\` is not a valid \`default\``, it.values[0]!.span, `expected \`deny\`, \`permit\` or \`defer\`${guess ? `; did you mean \`${guess}\`?` : ''}`);
@@ -582,6 +587,7 @@ class Lowerer {
       }
       a.default = eff;
       a.defaultDeclared = true;
+      a.defaultLoc = this.loc(it.span);
       return;
     }
     if (typeof v !== 'string') {
@@ -703,7 +709,9 @@ class Lowerer {
   private rule(node: RuleNode, origin: Rule['origin'], exprs: ExprLowerer, vars: Record<string, Value>, index: number): Rule | undefined {
     const spelling = node.effect.spelling;
     const mandatory = spelling === 'deny!';
-    const effect: Effect = mandatory ? 'deny' : EFFECT_WORDS[spelling]!;
+    const effect: Effect | undefined = mandatory ? 'deny' : own(EFFECT_WORDS, spelling);
+    // INVARIANT: the parser only makes rules from effect keyword tokens.
+    if (effect === undefined) throw new Error(`internal error: rule effect \`${spelling}\` is not an effect`);
     const prob = patternProblem(node.tool.text);
     if (prob) {
       this.error('FMS2029', prob, node.tool.span);
@@ -737,7 +745,7 @@ class Lowerer {
         case 'method':
         case 'path': {
           let v = this.value(c.value);
-          if (c.value.kind === 'word' && c.value.text in vars) v = vars[c.value.text]!;
+          if (c.value.kind === 'word' && Object.hasOwn(vars, c.value.text)) v = vars[c.value.text]!;
           else if (c.kind === 'host' && c.value.kind === 'word' && !c.value.text.includes('.') && !c.value.text.includes('*') && c.value.text !== 'localhost') {
             this.error('FMS2025', `\`${c.value.text}\` is neither a host name nor a \`var\` of this agent`, c.value.span, `declare \`var ${c.value.text} = "api.example.com"\` or write the host itself`);
           }

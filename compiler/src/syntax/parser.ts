@@ -24,6 +24,7 @@ import type {
 } from './ast';
 import * as T from './tokens';
 import { unescapeString } from './strings';
+import { table } from '../util/table';
 
 /** A syntax problem found by the parser; turned into a Diagnostic by `parse()`. */
 export interface SyntaxProblem {
@@ -53,18 +54,18 @@ const COMPARE_TOKENS: TokenType[] = [
 ];
 
 /** Code and shape of each keyword statement, for messages about malformed ones. */
-const STATEMENT_USAGE: Record<string, [string, string]> = {
+const STATEMENT_USAGE = table<[string, string]>({
   import: ['FMS1009', '`import "host/kind/name@1.2.3" [as alias]`'],
   rate_limit: ['FMS1006', '`rate_limit "PATTERN": N per second|minute|hour|day`'],
   redact: ['FMS1008', '`redact TOOL args: ["path", ...]`'],
   var: ['FMS1007', '`var NAME = VALUE`'],
   manifest: ['FMS1019', '`manifest orchestrator ID undeclared deny|defer` or `manifest grant ID to ID max N [approval]`'],
-};
+});
 
 /** Words that may be a condition variable when an operator follows them. */
 const NETWORK_VARS: TokenType[] = [T.Host, T.Path, T.Method, T.Query, T.Header, T.Port];
 
-const describeToken: Record<string, string> = {
+const describeToken = table<string>({
   LBrace: '`{`',
   RBrace: '`}`',
   LParen: '`(`',
@@ -82,7 +83,7 @@ const describeToken: Record<string, string> = {
   Per: '`per`',
   Args: '`args`',
   EOF: 'the end of the file',
-};
+});
 
 function describeExpected(t: TokenType): string {
   return describeToken[t.name] ?? `\`${t.name.toLowerCase()}\``;

@@ -1,4 +1,6 @@
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '0': '\0', '\\': '\\', '"': '"', "'": "'" };
+import { table } from '../util/table';
+
+const ESCAPES = table<string>({ n: '\n', t: '\t', r: '\r', '0': '\0', '\\': '\\', '"': '"', "'": "'" });
 
 /**
  * The value of a quoted string token (`"…"` or `'…'`). Known escapes are

@@ -283,7 +283,8 @@ function cloneJson(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(cloneJson);
   if (v !== null && typeof v === 'object') {
     const o: { [k: string]: unknown } = {};
-    for (const k of Object.keys(v)) o[k] = cloneJson((v as { [k: string]: unknown })[k]);
+    // defineProperty, not `o[k] =`: an argument named `__proto__` stays an own field, never the copy's prototype.
+    for (const k of Object.keys(v)) Object.defineProperty(o, k, { value: cloneJson((v as { [k: string]: unknown })[k]), enumerable: true, writable: true, configurable: true });
     return o;
   }
   return v;
