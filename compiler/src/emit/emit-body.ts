@@ -67,6 +67,7 @@ class Tables {
 
   constValue(v: Value): number {
     if (Array.isArray(v)) {
+      if (v.length > LIMITS.maxListItems) throw new EmitError(`a list of ${v.length} items (the pack format allows ${LIMITS.maxListItems})`);
       const items = v.map((x) => this.constValue(x));
       return this.intern({ t: 'list', items });
     }
@@ -93,7 +94,7 @@ class Tables {
     const key = JSON.stringify([root, segs]);
     let i = this.pathIdx.get(key);
     if (i === undefined) {
-      if (segs.length > LIMITS.maxPathSegs) throw new EmitError(`field path too long: ${segs.join('.')}`);
+      if (segs.length > LIMITS.maxPathSegs) throw new EmitError(`the field path \`${segs.slice(0, 4).join('.')}…\` has ${segs.length} segments (the pack format allows ${LIMITS.maxPathSegs})`);
       i = this.paths.length;
       this.paths.push({ root, segs });
       this.pathIdx.set(key, i);
@@ -131,7 +132,7 @@ class Fn {
     this.depth -= pop;
     this.depth += push;
     if (this.depth > this.max) this.max = this.depth;
-    if (this.max > LIMITS.maxStack) throw new EmitError(`condition too deeply nested (stack > ${LIMITS.maxStack})`);
+    if (this.max > LIMITS.maxStack) throw new EmitError(`the condition needs more than ${LIMITS.maxStack} stack slots (nested comparisons, lists or calls)`);
   }
   op(op: number): void {
     this.u8(op);
@@ -167,7 +168,7 @@ class Fn {
     this.effect(1, 1);
   }
   makeList(n: number): void {
-    if (n > LIMITS.maxListItems) throw new EmitError('list literal too long');
+    if (n > LIMITS.maxListItems) throw new EmitError(`a list of ${n} items (the pack format allows ${LIMITS.maxListItems})`);
     this.u8(OP.MAKE_LIST);
     this.u16(n);
     this.effect(n, 1);
@@ -364,6 +365,28 @@ function emitRuleFn(t: Tables, r: Rule): Fn {
   for (const at of patches) f.patch(at);
   f.ret();
   return f;
+}
+
+/**
+ * Why a rule cannot be encoded in a pack (stack depth, list or path length,
+ * a string longer than the string table allows), or undefined when it can.
+ * The checker calls this so that `check` clean implies `build` succeeds: it
+ * runs the very code `build` runs.
+ */
+export function ruleEncodingProblem(r: Rule): string | undefined {
+  const t = new Tables();
+  try {
+    emitRuleFn(t, r);
+  } catch (e) {
+    if (e instanceof EmitError) return e.message;
+    throw e;
+  }
+  const strings = [r.text, r.tool.text, r.reason ?? '', r.notify ?? '', ...t.regexes, ...t.paths.flatMap((p) => p.segs)];
+  for (const c of t.consts) if (c.t === 'str') strings.push(c.v);
+  for (const s of strings) {
+    if (s.length > LIMITS.maxStringLength) return `it holds a text of ${s.length} characters (the pack format allows ${LIMITS.maxStringLength})`;
+  }
+  return undefined;
 }
 
 function ruleModel(agent: Agent, r: Rule, codeLen: number, maxStack: number): RuleModel {

@@ -3,6 +3,7 @@ import type { BlockNode, Document, FieldNode, Item, RuleNode, ValueNode } from '
 import { parse } from '../syntax/parse';
 import { didYouMean } from '../util/did-you-mean';
 import { dict, own } from '../util/table';
+import { checkLimits } from '../check/limits';
 import { checkRules } from '../check/rules';
 import { resolveImports, type ImportResolver } from './imports';
 import { ExprLowerer, literalValue } from './lower-expr';
@@ -134,6 +135,7 @@ class Lowerer {
       });
     }
     checkRules(this.ir, this.sink);
+    checkLimits(this.ir, this.sink);
     return this.ir;
   }
 

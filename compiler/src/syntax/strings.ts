@@ -42,3 +42,9 @@ export function quoteString(value: string): string {
   }
   return out + '"';
 }
+
+/** Offset of the first UTF-16 code unit that is half of a surrogate pair without its other half. */
+export function loneSurrogateAt(s: string): number {
+  const m = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.exec(s);
+  return m ? m.index : -1;
+}

@@ -352,5 +352,31 @@ export function checkCall(call: unknown): string | null {
   // A list, as the checker types it: a string here would turn `contains` into a substring test.
   if (groups !== undefined && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string'))) return 'call.principal.groups must be a list of strings';
   if (!isObj(c['selectors'])) return 'call.selectors must be an object';
+  for (const k of ['args', 'principal', 'selectors'] as const) {
+    if (tooDeep(c[k])) return `call.${k} nests deeper than ${MAX_CALL_DEPTH} levels or holds more than ${MAX_CALL_VALUES} values`;
+  }
   return null;
+}
+
+/**
+ * How deep a call's arguments, principal and selectors may nest. Checked
+ * before anything is decided or recorded, so no later step (redaction copies,
+ * JSON output) recurses deeper than this and a decision never throws.
+ */
+export const MAX_CALL_DEPTH = 64;
+/** How many nested values one of them may hold (bounds the depth check itself on shared, non-JSON objects). */
+export const MAX_CALL_VALUES = 1_000_000;
+
+/** True when `v` nests objects/arrays deeper than MAX_CALL_DEPTH (iterative: the input may be arbitrarily deep). */
+function tooDeep(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  const stack: Array<[object, number]> = [[v, 1]];
+  let seen = 0;
+  while (stack.length > 0) {
+    const [o, d] = stack.pop()!;
+    if (d > MAX_CALL_DEPTH || ++seen > MAX_CALL_VALUES) return true;
+    const items = Array.isArray(o) ? o : Object.values(o);
+    for (const x of items) if (x !== null && typeof x === 'object') stack.push([x, d + 1]);
+  }
+  return false;
 }
