@@ -3,10 +3,11 @@
  * `build` or the runtime's loader would refuse is a `check` diagnostic, so
  * `fmsc check` clean ⇒ `fmsc build` succeeds ⇒ the runtime loads the pack.
  * The limits are the loader's own (`LIMITS` in the pack format module), and
- * rule conditions are probed with the emitter itself.
+ * rule conditions are probed with the emitter itself (one `EncodingProbe`
+ * shares its tables across rules as the emitter does, so table sizes are exact).
  */
 import type { DiagnosticSink } from '../diagnostics/diagnostic';
-import { ruleEncodingProblem } from '../emit/emit-body';
+import { EncodingProbe } from '../emit/emit-body';
 import type { Policy, SourceLoc } from '../ir/types';
 import { LIMITS } from '../../../runtime/src/pack/format';
 
@@ -29,7 +30,16 @@ export function checkLimits(policy: Policy, sink: DiagnosticSink): void {
     over(policy.agents[LIMITS.maxAgents]!.loc, `the policy declares ${policy.agents.length} agents; a pack holds at most ${LIMITS.maxAgents}`, 'split the stack into several packs');
   }
   let rules = 0;
+  let records = 0;
+  const probe = new EncodingProbe();
+  // Every string the pack's string table would hold besides the probe's (an upper bound: the table dedupes).
+  const strings = new Set<string>([policy.file]);
   for (const a of policy.agents) {
+    records += a.rateLimits.length + a.budgets.length + a.redactions.length;
+    for (const s of [a.id, a.model ?? '', a.loc.file, ...a.phases.flatMap((p) => [p.id, ...p.tools.map((t) => t.text)])]) strings.add(s);
+    for (const s of [...a.rules.flatMap((r) => [r.text, r.tool.text, r.reason ?? '', r.notify ?? '', r.loc.file])]) strings.add(s);
+    for (const s of [...a.rateLimits.map((r) => r.pattern.text), ...a.budgets.map((b) => b.id), ...a.redactions.flatMap((r) => [r.tool.text, ...r.paths])]) strings.add(s);
+    for (const h of [a.egress, a.modelPolicy]) if (h) for (const s of [...h.allow, ...h.deny]) strings.add(s);
     text(a.loc, `agent id \`${a.id.slice(0, 20)}…\``, a.id);
     text(a.loc, 'the model', a.model);
     if (a.phases.length > LIMITS.maxPhases) {
@@ -63,7 +73,7 @@ export function checkLimits(policy: Policy, sink: DiagnosticSink): void {
     }
     for (const r of a.rules) {
       rules++;
-      const why = ruleEncodingProblem(r);
+      const why = probe.rule(r);
       if (why) {
         sink.accept({
           code: 'FMS2040',
@@ -75,5 +85,19 @@ export function checkLimits(policy: Policy, sink: DiagnosticSink): void {
       }
     }
   }
-  if (rules > LIMITS.maxRules) over(policy.agents[0]!.loc, `the policy has ${rules} rules; a pack holds at most ${LIMITS.maxRules}`, 'split the stack into several packs');
+  const first = policy.agents[0]?.loc;
+  if (!first) return;
+  const split = 'split the stack into several packs';
+  if (rules > LIMITS.maxRules) over(first, `the policy has ${rules} rules; a pack holds at most ${LIMITS.maxRules}`, split);
+  if (records > LIMITS.maxRules) over(first, `the policy has ${records} rate limits, budgets and redactions; a pack holds at most ${LIMITS.maxRules}`, split);
+  const t = probe.tables();
+  for (const [what, n] of [
+    ['constants', t.consts],
+    ['field paths', t.paths],
+    ['regular expressions', t.regexes],
+  ] as const) {
+    if (n > LIMITS.maxConsts) over(first, `the policy's conditions use ${n} distinct ${what}; a pack holds at most ${LIMITS.maxConsts}`, split);
+  }
+  for (const s of t.strings) strings.add(s);
+  if (strings.size > LIMITS.maxStrings) over(first, `the policy needs ${strings.size} distinct texts; a pack's string table holds at most ${LIMITS.maxStrings}`, split);
 }

@@ -368,25 +368,41 @@ function emitRuleFn(t: Tables, r: Rule): Fn {
 }
 
 /**
- * Why a rule cannot be encoded in a pack (stack depth, list or path length,
- * a string longer than the string table allows), or undefined when it can.
- * The checker calls this so that `check` clean implies `build` succeeds: it
- * runs the very code `build` runs.
+ * Runs the emitter's own code over rules for the checker, so that `check`
+ * clean implies `build` succeeds. One probe shares its interning tables across
+ * rules exactly as `buildBodyModel` does, so the table sizes it reports are the
+ * sizes the pack would have.
  */
-export function ruleEncodingProblem(r: Rule): string | undefined {
-  const t = new Tables();
-  try {
-    emitRuleFn(t, r);
-  } catch (e) {
-    if (e instanceof EmitError) return e.message;
-    throw e;
+export class EncodingProbe {
+  private readonly t = new Tables();
+
+  /** Why the rule cannot be encoded (stack depth, list or path length, text length), or undefined. */
+  rule(r: Rule): string | undefined {
+    const consts = this.t.consts.length;
+    try {
+      emitRuleFn(this.t, r);
+    } catch (e) {
+      if (e instanceof EmitError) return e.message;
+      throw e;
+    }
+    const strings = [r.text, r.tool.text, r.reason ?? '', r.notify ?? '', ...this.t.regexes, ...this.t.paths.flatMap((p) => p.segs)];
+    for (let i = consts; i < this.t.consts.length; i++) {
+      const c = this.t.consts[i]!;
+      if (c.t === 'str') strings.push(c.v);
+    }
+    for (const s of strings) {
+      if (s.length > LIMITS.maxStringLength) return `it holds a text of ${s.length} characters (the pack format allows ${LIMITS.maxStringLength})`;
+    }
+    return undefined;
   }
-  const strings = [r.text, r.tool.text, r.reason ?? '', r.notify ?? '', ...t.regexes, ...t.paths.flatMap((p) => p.segs)];
-  for (const c of t.consts) if (c.t === 'str') strings.push(c.v);
-  for (const s of strings) {
-    if (s.length > LIMITS.maxStringLength) return `it holds a text of ${s.length} characters (the pack format allows ${LIMITS.maxStringLength})`;
+
+  /** Sizes of the interned tables so far (constants, field paths, regexes) and the strings they hold. */
+  tables(): { consts: number; paths: number; regexes: number; strings: string[] } {
+    const strings: string[] = [...this.t.regexes];
+    for (const c of this.t.consts) if (c.t === 'str') strings.push(c.v);
+    for (const p of this.t.paths) strings.push(...p.segs);
+    return { consts: this.t.consts.length, paths: this.t.paths.length, regexes: this.t.regexes.length, strings };
   }
-  return undefined;
 }
 
 function ruleModel(agent: Agent, r: Rule, codeLen: number, maxStack: number): RuleModel {
