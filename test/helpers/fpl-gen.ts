@@ -221,6 +221,63 @@ function agentBlock(r: Rng, id: string, ids: string[], small: boolean): string {
   return `agent ${name} {\n${lines.join('\n')}\n}`;
 }
 
+/** Names of `Object.prototype` (and friends): a word table that is a plain object would find them. */
+export const HOST_NAMES = [...new Set([...Object.getOwnPropertyNames(Object.prototype), '__proto__', 'prototype'])];
+
+/**
+ * An agent made to sit on an edge the checker must see: host-language names
+ * in word positions, limits of the pack format just inside or outside, long
+ * chains, deep nesting, escapes and numbers with no UTF-8 or finite form.
+ */
+function edgeAgent(r: Rng): string {
+  const h = r.pick(HOST_NAMES);
+  const body = ((): string => {
+    switch (r.int(16)) {
+      case 0:
+        return `default ${h}`;
+      case 1:
+        return `default deny\n  rules { permit t if ${h} == "y" }`;
+      case 2:
+        return `default deny\n  var ${h} = "y"\n  rules { permit t if args.k == ${h} }`;
+      case 3:
+        return `default deny\n  rules { ${r.pick(['permit', 'deny'])} ${h} }\n  budget ${h} { max $5 on_exceed ${r.pick(['deny', h])} }`;
+      case 4:
+        return `default deny\n  ${h} = 1\n  rules { permit t if args.${h}.x == 1 or principal.${h} == 2 }`;
+      case 5:
+        return `default deny\n  rate_limit "t": 1 per ${r.pick(['minute', h])}\n  phase ${h} { permit t }`;
+      case 6: {
+        const n = r.pick([50, 400, 2500]);
+        return `default deny\n  rules { permit t if ${Array.from({ length: n }, (_, i) => `args.x${i % 50} == ${i}`).join(r.pick([' and ', ' or ', ' && ']))} }`;
+      }
+      case 7: {
+        const n = r.pick([30, 63, 64, 65, 300, 3000]);
+        return `default deny\n  rules { permit t if ${'('.repeat(n)}args.x == 1${')'.repeat(n)} }`;
+      }
+      case 8:
+        return `default deny\n  rules { permit t if ${'not '.repeat(r.pick([2, 61, 65, 2000]))}args.x == 1 }`;
+      case 9:
+        return `default deny\n  rules { permit t if args.s == "${r.pick(['\\ud800', '\\udfff', '\\ud83d\\ude00', '\\u00e9', '\\n'])}" }`;
+      case 10:
+        return `default deny\n  rules { permit t if args.n < ${r.pick(['1e999', '1e308', '-1e999', '1e300'])} }\n  budget b { max $${r.pick(['1', '9'.repeat(400)])} }`;
+      case 11:
+        return `default deny\n${Array.from({ length: r.pick([3, 1024, 1025]) }, (_, i) => `  phase p${i} { permit t${i % 7} }`).join('\n')}`;
+      case 12: {
+        const n = r.pick([10, 63, 64, 65]);
+        return `default deny\n  rules { permit t if args.x in [${Array.from({ length: n }, (_, i) => `args.v${i}`).join(', ')}] }`;
+      }
+      case 13:
+        return `default deny\n  budget b { max_calls ${r.pick(['4294967295', '4294967296', '10'])} }\n  rate_limit "t": ${r.pick(['4294967295', '4294967296', '3'])} per minute`;
+      case 14: {
+        const n = r.pick([10, 64, 65]);
+        return `default deny\n  rules { permit t if args.${Array.from({ length: n }, (_, i) => `s${i}`).join('.')} == 1 }`;
+      }
+      default:
+        return `default deny\n  model "${h}"\n  model_policy { allow = ["${h}"] }\n  egress { allow = ["${h}.com"] }\n  redact t args: ["${h}", "${h}.x"]`;
+    }
+  })();
+  return `agent ${r.chance(0.5) ? JSON.stringify(h) : 'edge'} {\n  ${body}\n}`;
+}
+
 /** A generated policy: its source and the agent ids it declares. */
 export interface GeneratedPolicy {
   seed: number;
@@ -232,9 +289,15 @@ export interface GeneratedPolicy {
  * A random policy for `seed`. `small` keeps it to a few rules (the pipeline
  * fuzz runs tens of thousands of them); every construct still appears.
  */
-export function genPolicy(seed: number, opts: { small?: boolean } = {}): GeneratedPolicy {
+export function genPolicy(seed: number, opts: { small?: boolean; edges?: number } = {}): GeneratedPolicy {
   const small = opts.small ?? false;
   const r = rng(seed);
+  // Now and then, one agent on an edge of the language or of the pack format.
+  if (r.chance(opts.edges ?? 0.03)) {
+    const src = edgeAgent(r);
+    const id = /^agent (?:"((?:[^"\\]|\\.)*)"|(\w+))/.exec(src);
+    return { seed, source: src + '\n', agents: [id?.[1] ?? id?.[2] ?? 'edge'] };
+  }
   const parts: string[] = [];
   if (r.chance(0.3)) parts.push(`# generated policy ${seed}`);
   if (r.chance(0.1)) parts.push('runtime {\n  mode = "enforce"\n}');
