@@ -367,16 +367,28 @@ export const MAX_CALL_DEPTH = 64;
 /** How many nested values one of them may hold (bounds the depth check itself on shared, non-JSON objects). */
 export const MAX_CALL_VALUES = 1_000_000;
 
-/** True when `v` nests objects/arrays deeper than MAX_CALL_DEPTH (iterative: the input may be arbitrarily deep). */
+/** True when `v` nests objects/arrays deeper than MAX_CALL_DEPTH or holds more than MAX_CALL_VALUES values. */
 function tooDeep(v: unknown): boolean {
   if (v === null || typeof v !== 'object') return false;
-  const stack: Array<[object, number]> = [[v, 1]];
-  let seen = 0;
-  while (stack.length > 0) {
-    const [o, d] = stack.pop()!;
-    if (d > MAX_CALL_DEPTH || ++seen > MAX_CALL_VALUES) return true;
-    const items = Array.isArray(o) ? o : Object.values(o);
-    for (const x of items) if (x !== null && typeof x === 'object') stack.push([x, d + 1]);
+  budget = MAX_CALL_VALUES;
+  return !within(v, 1);
+}
+
+let budget = 0;
+
+/** Recursion is safe here: it stops at MAX_CALL_DEPTH, whatever the input. No allocation for flat values. */
+function within(o: object, d: number): boolean {
+  if (d > MAX_CALL_DEPTH || --budget < 0) return false;
+  if (Array.isArray(o)) {
+    for (let i = 0; i < o.length; i++) {
+      const x: unknown = o[i];
+      if (x !== null && typeof x === 'object' && !within(x, d + 1)) return false;
+    }
+    return true;
   }
-  return false;
+  for (const k of Object.keys(o)) {
+    const x: unknown = (o as { [k: string]: unknown })[k];
+    if (x !== null && typeof x === 'object' && !within(x, d + 1)) return false;
+  }
+  return true;
 }
