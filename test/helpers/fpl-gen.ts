@@ -232,7 +232,7 @@ export const HOST_NAMES = [...new Set([...Object.getOwnPropertyNames(Object.prot
 function edgeAgent(r: Rng): string {
   const h = r.pick(HOST_NAMES);
   const body = ((): string => {
-    switch (r.int(16)) {
+    switch (r.int(17)) {
       case 0:
         return `default ${h}`;
       case 1:
@@ -271,6 +271,8 @@ function edgeAgent(r: Rng): string {
         const n = r.pick([10, 64, 65]);
         return `default deny\n  rules { permit t if args.${Array.from({ length: n }, (_, i) => `s${i}`).join('.')} == 1 }`;
       }
+      case 15:
+        return `default deny\n  phase p { duration ${r.pick(['-5s', '0s', '5m'])}\n    tools [${r.pick(['""', '"a/*"', '"a//b"'])}]\n    permit t }\n  budget b { max ${r.pick(['-5', '$0', '$5'])} daily ${r.pick(['-1', '$3'])} }`;
       default:
         return `default deny\n  model "${h}"\n  model_policy { allow = ["${h}"] }\n  egress { allow = ["${h}.com"] }\n  redact t args: ["${h}", "${h}.x"]`;
     }

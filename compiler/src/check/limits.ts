@@ -32,6 +32,7 @@ export function checkLimits(policy: Policy, sink: DiagnosticSink): void {
   let rules = 0;
   let records = 0;
   const probe = new EncodingProbe();
+  const errorSpans = sink.items.filter((d) => d.severity === 'error').map((d) => d.span);
   // Every string the pack's string table would hold besides the probe's (an upper bound: the table dedupes).
   const strings = new Set<string>([policy.file]);
   for (const a of policy.agents) {
@@ -73,6 +74,9 @@ export function checkLimits(policy: Policy, sink: DiagnosticSink): void {
     }
     for (const r of a.rules) {
       rules++;
+      // A rule that already has an error is not built; probing it would only repeat that error.
+      const span = r.loc.span;
+      if (errorSpans.length > 100 || errorSpans.some((e) => e.start < span.end && e.end > span.start)) continue;
       const why = probe.rule(r);
       if (why) {
         sink.accept({

@@ -329,6 +329,7 @@ class Lowerer {
         return v;
       case 'money':
         if (typeof v !== 'number') bad('an amount such as `$500`');
+        else if (v < 0) bad('an amount of zero or more');
         return v;
       case 'bool':
         if (typeof v !== 'boolean') bad('`true` or `false`');
@@ -342,6 +343,10 @@ class Lowerer {
       case 'duration': {
         if (node.kind === 'number' && node.unit) {
           const s = durationSeconds(node.value, node.unit);
+          if (s !== undefined && s < 0) {
+            bad('a duration of zero or more');
+            return 0;
+          }
           if (s !== undefined) return s;
         }
         if (typeof v === 'string') {
@@ -543,7 +548,13 @@ class Lowerer {
             }
           } else if (name === 'tools') {
             const list = Array.isArray(v) ? v : [v];
-            for (const t of list) if (typeof t === 'string') phase.tools.push(rulePattern(t));
+            for (const t of list) {
+              if (typeof t !== 'string') continue;
+              // The same patterns as rules: an empty or malformed one is refused here, not by the loader.
+              const prob = patternProblem(t);
+              if (prob) this.error('FMS2029', prob, it.values[0]!.span);
+              else phase.tools.push(rulePattern(t));
+            }
           }
         } else this.error('FMS2001', `${describeItem(it)} does not belong in a phase`, it.span);
       }

@@ -110,6 +110,18 @@ test('every loader limit is a check diagnostic: phases, stack, lists, paths, u32
   assert.equal(errors(agent(`  model "${long}"`)), ['FMS2041']);
 });
 
+test('values the loader refuses are check errors: negative durations and amounts, empty phase tools', () => {
+  assert.equal(errors(agent('  phase p { duration -5s\n permit t }')), ['FMS2027']);
+  assert.equal(errors(agent('  budget b { max -5 }')), ['FMS2027']);
+  assert.equal(errors(agent('  budget b { daily -3 }')), ['FMS2027']);
+  assert.equal(errors(agent('  phase p { tools [""] }')), ['FMS2029']);
+  assert.equal(errors(agent('  phase p { tools ["a//b"] }')), ['FMS2029']);
+  buildClean(agent('  phase p { duration 0s\n  tools ["a/*"]\n  permit t }\n  budget b { max 0 }'));
+  // A rule with an error is reported once, not again by the encoding probe.
+  const sixteen = Array.from({ length: 17 }, (_, i) => `"t${i}"`).join(', ');
+  assert.equal(errors(agent(`  rules { permit t if history_sequence(${sixteen}) }`)), ['FMS2016']);
+});
+
 test('decisions never throw and never commit state on arbitrarily deep calls', () => {
   const pack = buildClean('agent a {\n  default permit\n  redact t args: ["k"]\n  rate_limit "t": 1 per minute\n}\n');
   for (const depth of [65, 10_000, 1_000_000]) {
