@@ -62,7 +62,7 @@ test(`enumerated words: ${NAMES.length} host names as default, effect, on_exceed
 });
 
 test('field and block names: host names are unknown fields and blocks everywhere a schema lists them', () => {
-  const closed = ['runtime', 'system', 'trust'];
+  const closed = ['runtime', 'system', 'trust', 'pack'];
   const agentBlocks = ['budget b', 'egress', 'model_policy', 'session', 'spawn', 'completion_gate', 'enforcement', 'alert', 'delegate a', 'credential c', 'selector s', 'phase p'];
   for (const n of NAMES) {
     for (const b of closed) rejects(`${b} {\n  ${n} = 1\n}`, ['FMS2002', 'FMS2001']);
