@@ -353,7 +353,7 @@ export function checkCall(call: unknown): string | null {
   if (groups !== undefined && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string'))) return 'call.principal.groups must be a list of strings';
   if (!isObj(c['selectors'])) return 'call.selectors must be an object';
   for (const k of ['args', 'principal', 'selectors'] as const) {
-    if (tooDeep(c[k])) return `call.${k} nests deeper than ${MAX_CALL_DEPTH} levels or holds more than ${MAX_CALL_VALUES} values`;
+    if (tooDeep(c[k])) return `call.${k} nests deeper than ${MAX_CALL_DEPTH} levels or holds more than ${MAX_CALL_VALUES} nested objects and lists`;
   }
   return null;
 }
@@ -364,10 +364,10 @@ export function checkCall(call: unknown): string | null {
  * JSON output) recurses deeper than this and a decision never throws.
  */
 export const MAX_CALL_DEPTH = 64;
-/** How many nested values one of them may hold (bounds the depth check itself on shared, non-JSON objects). */
+/** How many nested objects and lists one of them may hold (bounds the depth check itself on shared, non-JSON objects). */
 export const MAX_CALL_VALUES = 1_000_000;
 
-/** True when `v` nests objects/arrays deeper than MAX_CALL_DEPTH or holds more than MAX_CALL_VALUES values. */
+/** True when `v` nests objects/arrays deeper than MAX_CALL_DEPTH or holds more than MAX_CALL_VALUES of them. */
 function tooDeep(v: unknown): boolean {
   if (v === null || typeof v !== 'object') return false;
   budget = MAX_CALL_VALUES;
