@@ -572,7 +572,8 @@ class Lowerer {
       }
       a.rules.push(r);
     }
-    if (!a.defaultDeclared && !implicit) {
+    // An invalid `default` already has its error (FMS2003); do not also say it is missing.
+    if (!a.defaultDeclared && !implicit && !fieldSpans.has('default')) {
       this.warn('FMS2015', `agent \`${id}\` has no \`default\``, b.label?.span ?? b.keyword.span, 'calls no rule matches are denied; write `default deny` to say so');
     } else if (!a.defaultDeclared && implicit && flatRules.length) {
       this.warn('FMS2015', 'the flat rules of this file have no `default`', flatRules[0]!.span, 'calls no rule matches are denied; add `agent { default deny }` to say so');
