@@ -1,9 +1,10 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import * as assert from 'uvu/assert';
 import { compile, type CompileResult } from '../../compiler/src/compile';
 import { LineIndex } from '../../compiler/src/diagnostics/diagnostic';
-import { corpusSuite, ROOT, UPDATE_GOLDEN, walk } from '../helpers/paths';
+import { expectGolden } from '../helpers/golden';
+import { corpusSuite, ROOT, walk } from '../helpers/paths';
 
 const { dir: CORPUS, test } = corpusSuite('corpus.test.ts');
 const files = walk(CORPUS).filter((f) => /\.(fpl|fms)$/.test(f));
@@ -84,8 +85,7 @@ test('faramesh-docs/fragments get diagnostics, never a crash', () => {
 test('results per file match test/golden/corpus-results.json', () => {
   const golden = join(ROOT, 'test/golden/corpus-results.json');
   const text = JSON.stringify(results, Object.keys(results).sort().concat(['mode', 'diagnostics']), 2) + '\n';
-  if (UPDATE_GOLDEN || !existsSync(golden)) writeFileSync(golden, text);
-  assert.fixture(text, readFileSync(golden, 'utf8'));
+  expectGolden(golden, text);
 });
 
 test.run();

@@ -9,6 +9,7 @@ import { writeBody } from '@fms/runtime/format';
 import {
   BUDGET_WINDOW_NAMES,
   BUILTINS,
+  BUILTIN_ANY_MATCH,
   BUILTIN_ID,
   CEILING_NAMES,
   CMP_NAMES,
@@ -32,10 +33,28 @@ export class EmitError extends Error {
 /** Producer string recorded in the body. */
 export const PRODUCER = 'fmsc 0.1.0';
 
+/**
+ * The byte of `value` in an encoding table (object or name list). A value the
+ * format has no byte for is refused, never written as 0 or a default: 0 is
+ * `permit` in the effect table. Own entries only, so `toString` has no byte.
+ */
+function encode(what: string, table: { readonly [k: string]: number } | readonly string[], value: unknown): number {
+  if (typeof value === 'string') {
+    if (Array.isArray(table)) {
+      const i = (table as readonly string[]).indexOf(value);
+      if (i >= 0) return i;
+    } else if (Object.hasOwn(table, value)) {
+      const n = (table as { readonly [k: string]: number })[value];
+      if (typeof n === 'number') return n;
+    }
+  }
+  throw new EmitError(`cannot encode ${what} \`${String(value)}\``);
+}
+
 const BOOL_BUILTINS = new Set<string>(BUILTINS.filter((b) => b.bool).map((b) => b.name));
 
 function patternModel(p: ToolPattern): PatternModel {
-  return { kind: PATTERN[p.kind], text: p.text };
+  return { kind: encode('tool pattern kind', PATTERN, p.kind), text: p.text };
 }
 
 /** Interning tables shared by all functions of a body. */
@@ -49,6 +68,7 @@ class Tables {
 
   constValue(v: Value): number {
     if (Array.isArray(v)) {
+      if (v.length > LIMITS.maxListItems) throw new EmitError(`a list of ${v.length} items (the pack format allows ${LIMITS.maxListItems})`);
       const items = v.map((x) => this.constValue(x));
       return this.intern({ t: 'list', items });
     }
@@ -75,7 +95,7 @@ class Tables {
     const key = JSON.stringify([root, segs]);
     let i = this.pathIdx.get(key);
     if (i === undefined) {
-      if (segs.length > LIMITS.maxPathSegs) throw new EmitError(`field path too long: ${segs.join('.')}`);
+      if (segs.length > LIMITS.maxPathSegs) throw new EmitError(`the field path \`${segs.slice(0, 4).join('.')}…\` has ${segs.length} segments (the pack format allows ${LIMITS.maxPathSegs})`);
       i = this.paths.length;
       this.paths.push({ root, segs });
       this.pathIdx.set(key, i);
@@ -113,7 +133,7 @@ class Fn {
     this.depth -= pop;
     this.depth += push;
     if (this.depth > this.max) this.max = this.depth;
-    if (this.max > LIMITS.maxStack) throw new EmitError(`condition too deeply nested (stack > ${LIMITS.maxStack})`);
+    if (this.max > LIMITS.maxStack) throw new EmitError(`the condition needs more than ${LIMITS.maxStack} stack slots (nested comparisons, lists or calls)`);
   }
   op(op: number): void {
     this.u8(op);
@@ -149,7 +169,7 @@ class Fn {
     this.effect(1, 1);
   }
   makeList(n: number): void {
-    if (n > LIMITS.maxListItems) throw new EmitError('list literal too long');
+    if (n > LIMITS.maxListItems) throw new EmitError(`a list of ${n} items (the pack format allows ${LIMITS.maxListItems})`);
     this.u8(OP.MAKE_LIST);
     this.u16(n);
     this.effect(n, 1);
@@ -219,7 +239,7 @@ function emitValue(f: Fn, e: Expr): void {
       f.pushConst(e.value);
       return;
     case 'var':
-      f.load(ROOT[e.root], e.path);
+      f.load(encode('variable root', ROOT, e.root), e.path);
       return;
     case 'list':
       if (allLiteral(e)) {
@@ -250,7 +270,7 @@ function emitValue(f: Fn, e: Expr): void {
     case 'cmp':
       emitValue(f, e.l);
       emitValue(f, e.r);
-      f.binary(OP.CMP, CMP_NAMES.indexOf(e.op));
+      f.binary(OP.CMP, encode('comparison', CMP_NAMES, e.op));
       return;
     case 'in':
       emitValue(f, e.l);
@@ -264,7 +284,7 @@ function emitValue(f: Fn, e: Expr): void {
     case 'strop':
       emitValue(f, e.l);
       emitValue(f, e.r);
-      f.binary(OP.STROP, STROP_NAMES.indexOf(e.op));
+      f.binary(OP.STROP, encode('string operator', STROP_NAMES, e.op));
       return;
     case 'call': {
       if (e.fn === 'args_array_any_match') {
@@ -276,9 +296,9 @@ function emitValue(f: Fn, e: Expr): void {
         f.regexOp(OP.ANY_MATCH, re.value);
         return;
       }
-      const id = BUILTIN_ID[e.fn];
-      const b = id === undefined ? undefined : BUILTINS[id];
-      if (id === undefined || b === undefined) throw new EmitError(`unknown function ${e.fn}`);
+      const id = encode('function', BUILTIN_ID, e.fn);
+      const b = BUILTINS[id];
+      if (b === undefined || id === BUILTIN_ANY_MATCH) throw new EmitError(`cannot encode function \`${e.fn}\``);
       if (e.args.length < b.min || e.args.length > b.max) throw new EmitError(`${e.fn} takes ${b.min}..${b.max} arguments`);
       for (const a of e.args) emitValue(f, a);
       f.call(id, e.args.length);
@@ -370,12 +390,50 @@ function emitRuleFn(t: Tables, r: Rule): Fn {
   return f;
 }
 
+/**
+ * Runs the emitter's own code over rules for the checker, so that `check`
+ * clean implies `build` succeeds. One probe shares its interning tables across
+ * rules exactly as `buildBodyModel` does, so the table sizes it reports are the
+ * sizes the pack would have.
+ */
+export class EncodingProbe {
+  private readonly t = new Tables();
+
+  /** Why the rule cannot be encoded (stack depth, list or path length, text length), or undefined. */
+  rule(r: Rule): string | undefined {
+    const consts = this.t.consts.length;
+    try {
+      emitRuleFn(this.t, r);
+    } catch (e) {
+      if (e instanceof EmitError) return e.message;
+      throw e;
+    }
+    const strings = [r.text, r.tool.text, r.reason ?? '', r.notify ?? '', ...this.t.regexes, ...this.t.paths.flatMap((p) => p.segs)];
+    for (let i = consts; i < this.t.consts.length; i++) {
+      const c = this.t.consts[i]!;
+      if (c.t === 'str') strings.push(c.v);
+    }
+    for (const s of strings) {
+      if (s.length > LIMITS.maxStringLength) return `it holds a text of ${s.length} characters (the pack format allows ${LIMITS.maxStringLength})`;
+    }
+    return undefined;
+  }
+
+  /** Sizes of the interned tables so far (constants, field paths, regexes) and the strings they hold. */
+  tables(): { consts: number; paths: number; regexes: number; strings: string[] } {
+    const strings: string[] = [...this.t.regexes];
+    for (const c of this.t.consts) if (c.t === 'str') strings.push(c.v);
+    for (const p of this.t.paths) strings.push(...p.segs);
+    return { consts: this.t.consts.length, paths: this.t.paths.length, regexes: this.t.regexes.length, strings };
+  }
+}
+
 function ruleModel(agent: Agent, r: Rule, codeLen: number, maxStack: number): RuleModel {
   const phase = r.phase !== undefined ? agent.phases.findIndex((p) => p.id === r.phase) : -1;
   if (r.phase !== undefined && phase < 0) throw new EmitError(`rule at line ${r.loc.line} names unknown phase ${r.phase}`);
   if (r.mandatory && r.effect !== 'deny') throw new EmitError(`mandatory rule at line ${r.loc.line} is not a deny`);
   return {
-    effect: EFFECT[r.effect],
+    effect: encode('effect', EFFECT, r.effect),
     mandatory: r.mandatory,
     origin: phase >= 0 ? 1 : r.origin === 'flat' ? 2 : 0,
     phase,
@@ -436,17 +494,17 @@ export function buildBodyModel(policy: Policy, producer = PRODUCER): BodyModel {
       });
     }
     for (const r of a.rateLimits) {
-      m.rateLimits.push({ pattern: patternModel(r.pattern), count: r.count, per: WINDOW_NAMES.indexOf(r.per), line: Math.max(1, r.loc.line), file: fileOf(r.loc) });
+      m.rateLimits.push({ pattern: patternModel(r.pattern), count: r.count, per: encode('rate-limit window', WINDOW_NAMES, r.per), line: Math.max(1, r.loc.line), file: fileOf(r.loc) });
     }
     for (const b of a.budgets) {
       m.budgets.push({
         id: b.id,
-        window: BUDGET_WINDOW_NAMES.indexOf(b.window),
+        window: encode('budget window', BUDGET_WINDOW_NAMES, b.window),
         max: b.max ?? null,
         daily: b.daily ?? null,
         maxCalls: b.maxCalls ?? null,
         warnAt: b.warnAt ?? null,
-        onExceed: ON_EXCEED_NAMES.indexOf(b.onExceed),
+        onExceed: encode('on_exceed', ON_EXCEED_NAMES, b.onExceed),
         line: Math.max(1, b.loc.line),
         file: fileOf(b.loc),
       });
@@ -464,12 +522,13 @@ export function buildBodyModel(policy: Policy, producer = PRODUCER): BodyModel {
     }
     m.agents.push({
       id: a.id,
-      defaultEffect: EFFECT[a.default],
+      defaultEffect: encode('default effect', EFFECT, a.default),
       defaultDeclared: a.defaultDeclared,
       model: a.model ?? null,
-      line: Math.max(1, a.loc.line),
-      col: Math.max(1, a.loc.col),
-      file: fileOf(a.loc),
+      // The agent record's location is what a default decision's rule_ref names: the `default` line, or the agent when implicit.
+      line: Math.max(1, (a.defaultLoc ?? a.loc).line),
+      col: Math.max(1, (a.defaultLoc ?? a.loc).col),
+      file: fileOf(a.defaultLoc ?? a.loc),
       ruleCount: rules.length,
       phaseCount: a.phases.length,
       rateLimitCount: a.rateLimits.length,

@@ -472,7 +472,7 @@ export class Interpreter {
       }
     }
     // 5. The agent's default.
-    const d = ruleDecision(agent.default, call.tool, this.ref(agent.loc), false, null, null, true);
+    const d = ruleDecision(agent.default, call.tool, this.ref(agent.defaultLoc ?? agent.loc), false, null, null, true);
     return end(agent.default === 'deny' ? d : this.limits(agent, call, now, sessionId, d));
   }
 

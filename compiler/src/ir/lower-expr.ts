@@ -3,6 +3,7 @@ import type { DiagnosticSink } from '../diagnostics/diagnostic';
 import type { ExprNode, ValueNode } from '../syntax/ast';
 import { didYouMean } from '../util/did-you-mean';
 import { durationSeconds, parseDurationString, sizeBytes } from './schema';
+import { table } from '../util/table';
 import type { BuiltinFn, Expr, Span, Value, ValueType, VarRoot } from './types';
 
 /** What a condition can see besides the built-in roots. */
@@ -13,7 +14,7 @@ export interface ExprScope {
   unset?: ReadonlyMap<string, string>;
 }
 
-const ROOT_TYPES: Record<string, { root: VarRoot; path: string[]; type: ValueType }> = {
+const ROOT_TYPES = table<{ root: VarRoot; path: string[]; type: ValueType }>({
   tool: { root: 'tool', path: [], type: 'string' },
   tool_name: { root: 'tool', path: [], type: 'string' },
   agent: { root: 'agent', path: [], type: 'string' },
@@ -24,15 +25,15 @@ const ROOT_TYPES: Record<string, { root: VarRoot; path: string[]; type: ValueTyp
   amount: { root: 'args', path: ['amount'], type: 'any' },
   cmd: { root: 'args', path: ['cmd'], type: 'any' },
   recipients: { root: 'recipients', path: [], type: 'number' },
-};
+});
 
-const TIME_FIELDS: Record<string, [number, number]> = {
+const TIME_FIELDS = table<[number, number]>({
   hour: [0, 23],
   minute: [0, 59],
   weekday: [1, 7], // ISO: 1 = Monday … 7 = Sunday
   day: [1, 31],
   month: [1, 12],
-};
+});
 
 /** Every name a condition knows without `args.` — for did-you-mean. */
 const KNOWN_NAMES = [
@@ -57,7 +58,7 @@ interface FnSig {
   args: ValueType[];
 }
 
-const FUNCTIONS: Record<string, FnSig> = {
+const FUNCTIONS = table<FnSig>({
   history_contains_within: { fn: 'history_contains_within', min: 2, max: 2, type: 'bool', args: ['string', 'number'] },
   history_sequence: { fn: 'history_sequence', min: 2, max: 16, type: 'bool', args: ['string'] },
   history_tool_count: { fn: 'history_tool_count', min: 1, max: 2, type: 'number', args: ['string', 'number'] },
@@ -67,7 +68,7 @@ const FUNCTIONS: Record<string, FnSig> = {
   args_array_any_match: { fn: 'args_array_any_match', min: 2, max: 2, type: 'bool', args: ['string', 'string'] },
   purpose: { fn: 'purpose', min: 1, max: 1, type: 'bool', args: ['string'] },
   len: { fn: 'len', min: 1, max: 1, type: 'number', args: ['any'] },
-};
+});
 
 const FUNCTION_NAMES = [...Object.keys(FUNCTIONS), 'session.sum', 'session.count'];
 
@@ -170,7 +171,7 @@ export class ExprLowerer {
   private name(path: string, span: Span): Expr {
     const parts = path.split('.');
     const head = parts[0]!;
-    if (parts.length === 1 && head in this.scope.vars) {
+    if (parts.length === 1 && Object.hasOwn(this.scope.vars, head)) {
       const unsetEnv = this.scope.unset?.get(head);
       if (unsetEnv !== undefined) return { k: 'lit', value: null, type: 'any', span, unsetEnv };
       const v = this.scope.vars[head]!;

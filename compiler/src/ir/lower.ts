@@ -3,6 +3,8 @@ import type { BlockNode, Document, FieldNode, Item, RuleNode, ValueNode } from '
 import { parse } from '../syntax/parse';
 import { didYouMean } from '../util/did-you-mean';
 import { checkNotEnforced } from '../check/not-enforced';
+import { dict, own } from '../util/table';
+import { checkLimits } from '../check/limits';
 import { checkRules } from '../check/rules';
 import { decodeBase64Strict } from '@fms/runtime/crypto';
 import { ed25519KeyWeakness } from '@fms/runtime/crypto';
@@ -84,7 +86,7 @@ class Lowerer {
   ) {
     this.sink = new DiagnosticSink(file);
     this.lines = new LineIndex(text);
-    this.ir = { irVersion: 1, file: opts.sourceName ?? baseName(file), imports: [], runtime: {}, trust: [], blocks: [], agents: [] };
+    this.ir = { irVersion: 1, file: opts.sourceName ?? baseName(file), imports: [], runtime: dict<Value>(), trust: [], blocks: [], agents: [] };
   }
 
   private loc(span: Span): SourceLoc {
@@ -145,6 +147,7 @@ class Lowerer {
     }
     checkRules(this.ir, this.sink);
     checkNotEnforced(this.doc, this.sink);
+    checkLimits(this.ir, this.sink);
     return this.ir;
   }
 
@@ -205,10 +208,12 @@ class Lowerer {
       this.error('FMS2032', `malformed manifest line \`manifest ${w.join(' ')}\``, it.span, 'write `manifest orchestrator ID undeclared deny|defer` or `manifest grant ID to ID max N [approval]`');
       return;
     }
-    const fields: Record<string, Value> =
+    const fields: Record<string, Value> = Object.assign(
+      dict<Value>(),
       w[0] === 'orchestrator'
         ? { kind: 'orchestrator', id: w[1]!, undeclared: w[3]! }
-        : { kind: 'grant', from: w[1]!, to: w[3]!, max: Number(w[5]), approval: w.length === 7 };
+        : { kind: 'grant', from: w[1]!, to: w[3]!, max: Number(w[5]), approval: w.length === 7 },
+    );
     this.ir.blocks.push({ kind: 'manifest', fields, loc: this.loc(it.span) });
   }
 
@@ -288,7 +293,9 @@ class Lowerer {
         const tk: TrustKey = { scope: scopeText, algorithm: algorithm!, key: data, loc: this.loc(it.span) };
         this.ir.trust.push(tk);
       } else if (it.key.text === 'spiffe_federated' || it.key.text === 'bundle_url') {
-        this.ir.blocks.push({ kind: 'trust', fields: { [it.key.text]: this.fieldValue(it) ?? null }, loc: this.loc(it.span) });
+        const fields = dict<Value>();
+        fields[it.key.text] = this.fieldValue(it) ?? null;
+        this.ir.blocks.push({ kind: 'trust', fields, loc: this.loc(it.span) });
       } else {
         this.unknownField('trust', it);
       }
@@ -297,8 +304,8 @@ class Lowerer {
 
   /** Lowers a block with a schema into a ConfigBlock; `claim` lets a caller take items it handles itself. */
   private config(b: BlockNode, kind: string, claim?: (it: Item) => boolean): ConfigBlock {
-    const schema = SCHEMAS[kind];
-    const fields: Record<string, Value> = {};
+    const schema = own(SCHEMAS, kind);
+    const fields = dict<Value>();
     const seen = new Map<string, Span>();
     for (const it of b.items) {
       if (claim && claim(it)) continue;
@@ -309,7 +316,7 @@ class Lowerer {
         continue;
       }
       const name = it.key.text;
-      if (schema && !schema.open && !(name in schema.fields)) {
+      if (schema && !schema.open && !Object.hasOwn(schema.fields, name)) {
         this.unknownField(kind, it);
         continue;
       }
@@ -324,8 +331,8 @@ class Lowerer {
       const prev = seen.get(name);
       if (prev) this.error('FMS2031', `field \`${name}\` is set twice in \`${kind}\``, it.key.span, undefined, [{ message: 'first set here', span: prev }]);
       seen.set(name, it.key.span);
-      const kindOf = schema?.fields[name];
-      const enumVals = schema?.enums?.[name];
+      const kindOf = schema ? own(schema.fields, name) : undefined;
+      const enumVals = schema?.enums ? own(schema.enums, name) : undefined;
       if (enumVals && typeof v === 'string' && !enumVals.includes(v)) {
         const guess = didYouMean(v, enumVals);
         this.error('FMS2003', `\`${v}\` is not a valid \`${name}\``, it.values[0]!.span, `expected one of ${enumVals.map((x) => `\`${x}\``).join(', ')}${guess ? `; did you mean \`${guess}\`?` : ''}`);
@@ -341,7 +348,7 @@ class Lowerer {
   }
 
   private unknownField(kind: string, it: FieldNode): void {
-    const known = Object.keys(SCHEMAS[kind]?.fields ?? {});
+    const known = Object.keys(own(SCHEMAS, kind)?.fields ?? {});
     const guess = didYouMean(it.key.text, known);
     this.error('FMS2002', `unknown field \`${it.key.text}\` in \`${kind}\``, it.key.span, guess ? `did you mean \`${guess}\`?` : known.length ? `\`${kind}\` has ${known.map((x) => `\`${x}\``).join(', ')}` : undefined);
   }
@@ -356,6 +363,7 @@ class Lowerer {
         return v;
       case 'money':
         if (typeof v !== 'number') bad('an amount such as `$500`');
+        else if (v < 0) bad('an amount of zero or more');
         return v;
       case 'bool':
         if (typeof v !== 'boolean') bad('`true` or `false`');
@@ -369,6 +377,10 @@ class Lowerer {
       case 'duration': {
         if (node.kind === 'number' && node.unit) {
           const s = durationSeconds(node.value, node.unit);
+          if (s !== undefined && s < 0) {
+            bad('a duration of zero or more');
+            return 0;
+          }
           if (s !== undefined) return s;
         }
         if (typeof v === 'string') {
@@ -489,7 +501,7 @@ class Lowerer {
       implicit,
       default: 'deny',
       defaultDeclared: false,
-      vars: {},
+      vars: dict<Value>(),
       rules: [],
       phases: [],
       rateLimits: [],
@@ -585,7 +597,7 @@ class Lowerer {
         if (it.kind === 'rule') ruleNodes.push({ node: it, origin: 'phase', phase: pid });
         else if (it.kind === 'block' && it.keyword.text === 'rules') this.rulesBlock(it, (r) => ruleNodes.push({ node: r, origin: 'phase', phase: pid })); else if (it.kind === 'field') {
           const name = it.key.text;
-          if (!(name in SCHEMAS.phase!.fields)) {
+          if (!Object.hasOwn(SCHEMAS.phase!.fields, name)) {
             this.unknownField('phase', it);
             continue;
           }
@@ -603,7 +615,13 @@ class Lowerer {
             }
           } else if (name === 'tools') {
             const list = Array.isArray(v) ? v : [v];
-            for (const t of list) if (typeof t === 'string') phase.tools.push(rulePattern(t));
+            for (const t of list) {
+              if (typeof t !== 'string') continue;
+              // The same patterns as rules: an empty or malformed one is refused here, not by the loader.
+              const prob = patternProblem(t);
+              if (prob) this.error('FMS2029', prob, it.values[0]!.span);
+              else phase.tools.push(rulePattern(t));
+            }
           }
         } else this.error('FMS2001', `${describeItem(it)} does not belong in a phase`, it.span);
       }
@@ -621,7 +639,8 @@ class Lowerer {
       }
       a.rules.push(r);
     }
-    if (!a.defaultDeclared && !implicit) {
+    // An invalid `default` already has its error (FMS2003); do not also say it is missing.
+    if (!a.defaultDeclared && !implicit && !fieldSpans.has('default')) {
       this.warn('FMS2015', `agent \`${id}\` has no \`default\``, b.label?.span ?? b.keyword.span, 'calls no rule matches are denied; write `default deny` to say so');
     } else if (!a.defaultDeclared && implicit && flatRules.length) {
       this.warn('FMS2015', 'the flat rules of this file have no `default`', flatRules[0]!.span, 'calls no rule matches are denied; add `agent { default deny }` to say so');
@@ -641,7 +660,7 @@ class Lowerer {
     seen.set(name, it.key.span);
     const v = this.fieldValue(it);
     if (name === 'default') {
-      const eff = typeof v === 'string' ? EFFECT_WORDS[v] : undefined;
+      const eff = typeof v === 'string' ? own(EFFECT_WORDS, v) : undefined;
       if (!eff) {
         const guess = typeof v === 'string' ? didYouMean(v, ['deny', 'permit', 'defer']) : undefined;
         this.error('FMS2003', `\`${String(v)}\` is not a valid \`default\``, it.values[0]!.span, `expected \`deny\`, \`permit\` or \`defer\`${guess ? `; did you mean \`${guess}\`?` : ''}`);
@@ -649,6 +668,7 @@ class Lowerer {
       }
       a.default = eff;
       a.defaultDeclared = true;
+      a.defaultLoc = this.loc(it.span);
       return;
     }
     if (typeof v !== 'string') {
@@ -903,7 +923,9 @@ class Lowerer {
   private rule(node: RuleNode, origin: Rule['origin'], exprs: ExprLowerer, vars: Record<string, Value>, index: number): Rule | undefined {
     const spelling = node.effect.spelling;
     const mandatory = spelling === 'deny!';
-    const effect: Effect = mandatory ? 'deny' : EFFECT_WORDS[spelling]!;
+    const effect: Effect | undefined = mandatory ? 'deny' : own(EFFECT_WORDS, spelling);
+    // INVARIANT: the parser only makes rules from effect keyword tokens.
+    if (effect === undefined) throw new Error(`internal error: rule effect \`${spelling}\` is not an effect`);
     const prob = patternProblem(node.tool.text);
     if (prob) {
       this.error('FMS2029', prob, node.tool.span);
@@ -937,7 +959,7 @@ class Lowerer {
         case 'method':
         case 'path': {
           let v = this.value(c.value);
-          if (c.value.kind === 'word' && c.value.text in vars) v = vars[c.value.text]!;
+          if (c.value.kind === 'word' && Object.hasOwn(vars, c.value.text)) v = vars[c.value.text]!;
           else if (c.kind === 'host' && c.value.kind === 'word' && !c.value.text.includes('.') && !c.value.text.includes('*') && c.value.text !== 'localhost') {
             this.error('FMS2025', `\`${c.value.text}\` is neither a host name nor a \`var\` of this agent`, c.value.span, `declare \`var ${c.value.text} = "api.example.com"\` or write the host itself`);
           }

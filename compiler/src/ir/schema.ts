@@ -4,14 +4,16 @@
  * gets a did-you-mean.
  */
 
+import { table } from '../util/table';
+
 export type FieldKind = 'string' | 'number' | 'bool' | 'duration' | 'money' | 'list' | 'any' | 'size';
 
 export interface BlockSchema {
   /** Known fields and their kinds; `open` accepts any field. */
-  fields: Record<string, FieldKind>;
+  fields: Readonly<Record<string, FieldKind>>;
   open?: boolean;
   /** Enumerated values per field. */
-  enums?: Record<string, string[]>;
+  enums?: Readonly<Record<string, string[]>>;
 }
 
 export const TOP_LEVEL_BLOCKS = ['runtime', 'provider', 'identity', 'trust', 'system', 'agent', 'pack'];
@@ -36,7 +38,7 @@ export const AGENT_BLOCKS = [
 
 export const AGENT_FIELDS = ['default', 'model', 'framework', 'version'];
 
-export const EFFECT_WORDS: Record<string, 'permit' | 'deny' | 'defer'> = {
+export const EFFECT_WORDS: Readonly<Record<string, 'permit' | 'deny' | 'defer'>> = table({
   permit: 'permit',
   allow: 'permit',
   approve: 'permit',
@@ -44,11 +46,11 @@ export const EFFECT_WORDS: Record<string, 'permit' | 'deny' | 'defer'> = {
   block: 'deny',
   reject: 'deny',
   defer: 'defer',
-};
+});
 
 export const WINDOWS = ['second', 'minute', 'hour', 'day'];
 
-export const SCHEMAS: Record<string, BlockSchema> = {
+const SCHEMA_SOURCE: Record<string, BlockSchema> = {
   runtime: {
     fields: {
       mode: 'string',
@@ -142,11 +144,21 @@ export const SCHEMAS: Record<string, BlockSchema> = {
   use: { fields: {}, open: true },
 };
 
+/** Block schemas; every table in them is null-prototype, so `toString` is never a known block, field or enum. */
+export const SCHEMAS: Readonly<Record<string, BlockSchema>> = table(
+  Object.fromEntries(
+    Object.entries(SCHEMA_SOURCE).map(([k, b]) => [
+      k,
+      Object.freeze({ ...b, fields: table(b.fields), ...(b.enums ? { enums: table(b.enums) } : {}) }),
+    ]),
+  ),
+);
+
 /** Field names whose literal values look like secrets in `provider` / `identity` blocks. */
 export const SECRET_FIELDS = /^(token|secret|client_secret|password|passwd|api_key|apikey|pin|secret_key|access_key|secret_access_key|private_key|hec_token)$/;
 
-const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
-const UNIT_BYTES: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4 };
+const UNIT_SECONDS = table<number>({ ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 });
+const UNIT_BYTES = table<number>({ b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4 });
 
 /** Seconds of a duration written as a number with unit or a string like `"48h"`; undefined if not one. */
 export function durationSeconds(value: number, unit: string | undefined): number | undefined {

@@ -243,6 +243,8 @@ export interface Agent {
   default: Effect;
   /** False when the agent declared no `default` (deny is used, with a warning). */
   defaultDeclared: boolean;
+  /** Where the `default` line is; a default decision's `rule_ref` names it (the agent's `loc` when the default is implicit). */
+  defaultLoc?: SourceLoc;
   model?: string;
   framework?: string;
   version?: string;

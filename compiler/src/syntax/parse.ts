@@ -1,7 +1,45 @@
 import type { Diagnostic } from '../diagnostics/diagnostic';
+import type { IToken } from 'chevrotain';
+import { tokenMatcher } from 'chevrotain';
 import type { Document, Item } from './ast';
 import { fplParser } from './parser';
+import * as T from './tokens';
 import { fplLexer } from './tokens';
+import { loneSurrogateAt } from './strings';
+
+/**
+ * How deep brackets, braces, parentheses and `not` prefixes may nest along one
+ * path. The parser, the checker and the emitter recurse once per level, so the
+ * depth a policy can reach is bounded here, with a diagnostic, before any of
+ * them runs (a 2,000-deep parenthesis must not overflow the stack).
+ */
+export const MAX_NESTING = 64;
+
+/** The first token at which nesting exceeds MAX_NESTING, if any. */
+function tooDeep(tokens: IToken[]): IToken | undefined {
+  // Each open bracket weighs 1 plus the `not`s right before it; a run of `not`s counts while it lasts.
+  const stack: number[] = [];
+  let depth = 0;
+  let nots = 0;
+  for (const t of tokens) {
+    if (tokenMatcher(t, T.Not) || tokenMatcher(t, T.Bang)) {
+      nots++;
+      if (depth + nots > MAX_NESTING) return t;
+      continue;
+    }
+    if (tokenMatcher(t, T.LParen) || tokenMatcher(t, T.LBracket) || tokenMatcher(t, T.LBrace)) {
+      const w = 1 + nots;
+      stack.push(w);
+      depth += w;
+      if (depth > MAX_NESTING) return t;
+    } else if (tokenMatcher(t, T.RParen) || tokenMatcher(t, T.RBracket) || tokenMatcher(t, T.RBrace)) {
+      depth -= stack.pop() ?? 0;
+    }
+    nots = 0;
+  }
+  return undefined;
+}
+
 
 export interface ParseResult {
   ast: Document;
@@ -35,6 +73,30 @@ export function parse(text: string, file = 'governance.fms'): ParseResult {
         });
       }
       lastLexEnd = e.offset + e.length;
+    }
+    const lone = loneSurrogateAt(text);
+    if (lone >= 0) {
+      diagnostics.push({
+        code: 'FMS1021',
+        severity: 'error',
+        message: 'the text holds half of a UTF-16 surrogate pair, which is not a character',
+        file,
+        span: { start: lone, end: lone + 1 },
+        help: 'save the file as UTF-8; every character must be a whole Unicode character',
+      });
+    }
+    const deep = tooDeep(lexed.tokens);
+    if (deep) {
+      // Not parsed at all: the parser itself would recurse as deep as the input.
+      diagnostics.push({
+        code: 'FMS1020',
+        severity: 'error',
+        message: `nesting deeper than ${MAX_NESTING} levels of brackets, braces, parentheses and \`not\``,
+        file,
+        span: { start: deep.startOffset, end: deep.startOffset + deep.image.length },
+        help: 'split the condition into several rules or `var`s; nothing else of the file is checked until this is fixed',
+      });
+      return { ast: { kind: 'document', items: [], comments: [], span: { start: 0, end: text.length } }, diagnostics };
     }
     const parser = fplParser();
     const ast = parser.parseTokens(text, lexed.tokens);

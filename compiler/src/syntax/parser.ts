@@ -23,7 +23,8 @@ import type {
   ValueNode,
 } from './ast';
 import * as T from './tokens';
-import { unescapeString } from './strings';
+import { loneSurrogateAt, unescapeString } from './strings';
+import { table } from '../util/table';
 
 /** A syntax problem found by the parser; turned into a Diagnostic by `parse()`. */
 export interface SyntaxProblem {
@@ -53,18 +54,18 @@ const COMPARE_TOKENS: TokenType[] = [
 ];
 
 /** Code and shape of each keyword statement, for messages about malformed ones. */
-const STATEMENT_USAGE: Record<string, [string, string]> = {
+const STATEMENT_USAGE = table<[string, string]>({
   import: ['FMS1009', '`import "host/kind/name@1.2.3" [as alias] [with widen]`'],
   rate_limit: ['FMS1006', '`rate_limit "PATTERN": N per second|minute|hour|day`'],
   redact: ['FMS1008', '`redact TOOL args: ["path", ...]`'],
   var: ['FMS1007', '`var NAME = VALUE`'],
   manifest: ['FMS1019', '`manifest orchestrator ID undeclared deny|defer` or `manifest grant ID to ID max N [approval]`'],
-};
+});
 
 /** Words that may be a condition variable when an operator follows them. */
 const NETWORK_VARS: TokenType[] = [T.Host, T.Path, T.Method, T.Query, T.Header, T.Port];
 
-const describeToken: Record<string, string> = {
+const describeToken = table<string>({
   LBrace: '`{`',
   RBrace: '`}`',
   LParen: '`(`',
@@ -82,7 +83,7 @@ const describeToken: Record<string, string> = {
   Per: '`per`',
   Args: '`args`',
   EOF: 'the end of the file',
-};
+});
 
 function describeExpected(t: TokenType): string {
   return describeToken[t.name] ?? `\`${t.name.toLowerCase()}\``;
@@ -154,7 +155,7 @@ class FplParser extends EmbeddedActionsParser {
   private nameOf(tok: IToken): NameNode {
     const span = this.tspan(tok);
     if (tokenMatcher(tok, T.StringLit)) {
-      return { text: unescapeString(tok.image), quoted: true, raw: tok.image, span };
+      return { text: this.unescape(tok), quoted: true, raw: tok.image, span };
     }
     return { text: tok.image, quoted: false, raw: tok.image, span };
   }
@@ -452,7 +453,7 @@ class FplParser extends EmbeddedActionsParser {
       const refSpan = this.tspan(ref);
       const node: Item = {
         kind: 'import',
-        ref: { kind: 'string', value: isReal(ref) ? unescapeString(ref.image) : '', raw: ref.image ?? '', span: refSpan },
+        ref: { kind: 'string', value: isReal(ref) ? this.unescape(ref) : '', raw: ref.image ?? '', span: refSpan },
         span: this.join(this.tspan(kw), refSpan),
         blankBefore: false,
       };
@@ -775,12 +776,36 @@ class FplParser extends EmbeddedActionsParser {
   });
 
   private stringNode(t: IToken): StringValue {
-    return { kind: 'string', value: isReal(t) ? unescapeString(t.image) : '', raw: t.image ?? '', span: this.tspan(t) };
+    const value = isReal(t) ? this.unescape(t) : '';
+    return { kind: 'string', value, raw: t.image ?? '', span: this.tspan(t) };
+  }
+
+  /** Decodes a string token; an escape that yields half a surrogate pair (`"\ud800"`) is FMS1021 (it has no UTF-8 form). */
+  private unescape(t: IToken): string {
+    const value = unescapeString(t.image);
+    if (loneSurrogateAt(value) >= 0 && loneSurrogateAt(t.image) < 0) {
+      this.problem('FMS1021', 'this string decodes to half of a UTF-16 surrogate pair, which is not a character', this.tspan(t), {
+        help: 'write a whole character: `\\ud83d\\ude00` (a pair) or the character itself',
+      });
+    }
+    return value;
+  }
+
+  /** Reports a number that has no finite value (`1e999`, a 400-digit amount): the pack stores finite numbers only. */
+  private finite(value: number, t: IToken): number {
+    if (!Number.isFinite(value) && isReal(t)) {
+      this.problem('FMS1022', `\`${t.image.length > 24 ? t.image.slice(0, 24) + '…' : t.image}\` is too large to be a number`, this.tspan(t), {
+        help: 'numbers must be finite (below about 1.8e308)',
+      });
+    }
+    return value;
   }
 
   private numberNode(t: IToken): NumberValue {
     const m = /^(-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)([a-z]*)$/.exec(t.image ?? '');
+    // With a unit the value is scaled (up to ×1024⁴ for `tb`): that must stay finite too.
     const node: NumberValue = { kind: 'number', value: m ? Number(m[1]) : NaN, raw: t.image ?? '', span: this.tspan(t) };
+    if (m) this.finite(m[2] ? node.value * 1024 ** 4 : node.value, t);
     if (m && m[2]) node.unit = m[2];
     return node;
   }
@@ -790,7 +815,7 @@ class FplParser extends EmbeddedActionsParser {
     if (tokenMatcher(t, T.StringLit)) return this.stringNode(t);
     if (tokenMatcher(t, T.NumberLit)) return this.numberNode(t);
     const span = this.tspan(t);
-    if (tokenMatcher(t, T.Money)) return { kind: 'money', value: Number(t.image.slice(1)), raw: t.image, span };
+    if (tokenMatcher(t, T.Money)) return { kind: 'money', value: this.finite(Number(t.image.slice(1)), t), raw: t.image, span };
     if (tokenMatcher(t, T.Nil)) return { kind: 'nil', raw: t.image, span };
     return { kind: 'bool', value: t.image === 'true', raw: t.image, span };
   }
@@ -806,32 +831,53 @@ class FplParser extends EmbeddedActionsParser {
   // ---------------------------------------------------------------- conditions
 
   private condition = this.RULE('condition', (): ExprNode => {
-    let l = this.SUBRULE(this.andExpr);
+    const first = this.SUBRULE(this.andExpr);
+    const terms: (ExprNode | undefined)[] = [first];
+    const ops: IToken[] = [];
     this.MANY(() => {
       const op = this.OR([{ ALT: () => this.CONSUME(T.Or) }, { ALT: () => this.CONSUME(T.OrOr) }]);
       const r = this.SUBRULE2(this.andExpr);
       this.ACTION(() => {
-        const ll = l ?? this.errorExpr(this.tspan(op));
-        const rr = r ?? this.errorExpr(this.tspan(op));
-        l = { kind: 'or', spelling: op.image, l: ll, r: rr, span: this.join(ll.span, rr.span) };
+        ops.push(op);
+        terms.push(r);
       });
     });
-    return l;
+    return this.ACTION(() => this.chain('or', terms, ops));
   });
 
   private andExpr = this.RULE('andExpr', (): ExprNode => {
-    let l = this.SUBRULE(this.notExpr);
+    const first = this.SUBRULE(this.notExpr);
+    const terms: (ExprNode | undefined)[] = [first];
+    const ops: IToken[] = [];
     this.MANY(() => {
       const op = this.OR([{ ALT: () => this.CONSUME(T.And) }, { ALT: () => this.CONSUME(T.AndAnd) }]);
       const r = this.SUBRULE2(this.notExpr);
       this.ACTION(() => {
-        const ll = l ?? this.errorExpr(this.tspan(op));
-        const rr = r ?? this.errorExpr(this.tspan(op));
-        l = { kind: 'and', spelling: op.image, l: ll, r: rr, span: this.join(ll.span, rr.span) };
+        ops.push(op);
+        terms.push(r);
       });
     });
-    return l;
+    return this.ACTION(() => this.chain('and', terms, ops));
   });
+
+  /**
+   * Joins `t0 op0 t1 op1 t2 …` into a balanced tree, so a chain of n terms is
+   * log2(n) deep and no later pass recurses n times (a 3,000-term `and` chain
+   * must not overflow the stack). `and`/`or` are associative, so the meaning is
+   * that of the left-to-right chain; printing the tree in order gives back the
+   * same tokens, each operator with its own spelling.
+   */
+  private chain(kind: 'and' | 'or', terms: (ExprNode | undefined)[], ops: IToken[]): ExprNode {
+    const build = (lo: number, hi: number): ExprNode => {
+      if (lo === hi) return terms[lo] ?? this.errorExpr(this.tspan(ops[lo - 1] ?? ops[0]!));
+      const mid = (lo + hi + 1) >> 1;
+      const l = build(lo, mid - 1);
+      const r = build(mid, hi);
+      return { kind, spelling: ops[mid - 1]!.image, l, r, span: this.join(l.span, r.span) };
+    };
+    if (ops.length === 0) return terms[0]!;
+    return build(0, terms.length - 1);
+  }
 
   private notExpr = this.RULE('notExpr', (): ExprNode => {
     return this.OR([

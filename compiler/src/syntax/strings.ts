@@ -1,4 +1,6 @@
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '0': '\0', '\\': '\\', '"': '"', "'": "'" };
+import { table } from '../util/table';
+
+const ESCAPES = table<string>({ n: '\n', t: '\t', r: '\r', '0': '\0', '\\': '\\', '"': '"', "'": "'" });
 
 /**
  * The value of a quoted string token (`"…"` or `'…'`). Known escapes are
@@ -39,4 +41,10 @@ export function quoteString(value: string): string {
     else out += c;
   }
   return out + '"';
+}
+
+/** Offset of the first UTF-16 code unit that is half of a surrogate pair without its other half. */
+export function loneSurrogateAt(s: string): number {
+  const m = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.exec(s);
+  return m ? m.index : -1;
 }

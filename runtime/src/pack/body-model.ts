@@ -30,6 +30,7 @@ export interface AgentModel {
   defaultEffect: number;
   defaultDeclared: boolean;
   model: string | null;
+  /** Line of the agent's `default` (of the agent itself when the default is implicit): what a default decision's `rule_ref` names. */
   line: number;
   /** Source of `line`: the stack's file, or the import ref of the package it came from. */
   file: string;

@@ -156,7 +156,7 @@ export const ROOT_NAMES = [
   'port',
 ] as const;
 export type RootName = (typeof ROOT_NAMES)[number];
-export const ROOT: { readonly [K in RootName]: number } = Object.fromEntries(ROOT_NAMES.map((n, i) => [n, i])) as {
+export const ROOT: { readonly [K in RootName]: number } = Object.freeze(Object.assign(Object.create(null), Object.fromEntries(ROOT_NAMES.map((n, i) => [n, i])))) as {
   [K in RootName]: number;
 };
 
@@ -186,7 +186,8 @@ export const BUILTINS = [
   { name: 'session_sum', min: 2, max: 3, bool: false, history: true },
   { name: 'session_count', min: 1, max: 2, bool: false, history: true },
 ] as const;
-export const BUILTIN_ID: Record<string, number> = Object.fromEntries(BUILTINS.map((b, i) => [b.name, i]));
+/** Built-in id by name (null prototype: `toString` is not a built-in). */
+export const BUILTIN_ID: Readonly<Record<string, number>> = Object.freeze(Object.assign(Object.create(null) as Record<string, number>, Object.fromEntries(BUILTINS.map((b, i) => [b.name, i]))));
 /** Index of args_array_any_match, which CALL must never name. */
 export const BUILTIN_ANY_MATCH = 6;
 

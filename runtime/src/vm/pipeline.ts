@@ -424,5 +424,43 @@ export function checkCall(call: unknown): string | null {
   // A list, as the checker types it: a string here would turn `contains` into a substring test.
   if (groups !== undefined && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string'))) return 'call.principal.groups must be a list of strings';
   if (!isObj(c['selectors'])) return 'call.selectors must be an object';
+  for (const k of ['args', 'principal', 'selectors'] as const) {
+    if (tooDeep(c[k])) return `call.${k} nests deeper than ${MAX_CALL_DEPTH} levels or holds more than ${MAX_CALL_VALUES} nested objects and lists`;
+  }
   return null;
+}
+
+/**
+ * How deep a call's arguments, principal and selectors may nest. Checked
+ * before anything is decided or recorded, so no later step (redaction copies,
+ * JSON output) recurses deeper than this and a decision never throws.
+ */
+export const MAX_CALL_DEPTH = 64;
+/** How many nested objects and lists one of them may hold (bounds the depth check itself on shared, non-JSON objects). */
+export const MAX_CALL_VALUES = 1_000_000;
+
+/** True when `v` nests objects/arrays deeper than MAX_CALL_DEPTH or holds more than MAX_CALL_VALUES of them. */
+function tooDeep(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  budget = MAX_CALL_VALUES;
+  return !within(v, 1);
+}
+
+let budget = 0;
+
+/** Recursion is safe here: it stops at MAX_CALL_DEPTH, whatever the input. No allocation for flat values. */
+function within(o: object, d: number): boolean {
+  if (d > MAX_CALL_DEPTH || --budget < 0) return false;
+  if (Array.isArray(o)) {
+    for (let i = 0; i < o.length; i++) {
+      const x: unknown = o[i];
+      if (x !== null && typeof x === 'object' && !within(x, d + 1)) return false;
+    }
+    return true;
+  }
+  for (const k of Object.keys(o)) {
+    const x: unknown = (o as { [k: string]: unknown })[k];
+    if (x !== null && typeof x === 'object' && !within(x, d + 1)) return false;
+  }
+  return true;
 }

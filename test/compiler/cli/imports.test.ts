@@ -69,7 +69,7 @@ test('imported rules, limits and redactions merge; each decision names its own s
   // A small refund falls to the stack's default permit, then meets the imported
   // rate limit and redaction and the stack's budget.
   const ok = pack.decide({ agent: 'bot', tool: 'refund', args: { amount: 5, card: '4242' } });
-  assert.equal([ok.effect, ok.rule_ref], ['permit', 'governance.fms:3']);
+  assert.equal([ok.effect, ok.rule_ref], ['permit', 'governance.fms:4']); // the `default permit` line
   assert.equal(ok.redacted_args, { amount: 5, card: '[REDACTED]' });
   const again = pack.decide({ agent: 'bot', tool: 'refund', args: { amount: 5 } });
   assert.equal([again.effect, again.code, again.rule_ref], ['deny', 'RATE_EXCEEDED', `${ref}:6`]);
@@ -78,7 +78,7 @@ test('imported rules, limits and redactions merge; each decision names its own s
 
   // An agent only the package declares is added whole, with its own refs.
   assert.equal(pack.decide({ agent: 'helper', tool: 'lookup' }).rule_ref, `${ref}:12`);
-  assert.equal(pack.decide({ agent: 'helper', tool: 'other' }).rule_ref, `${ref}:10`);
+  assert.equal(pack.decide({ agent: 'helper', tool: 'other' }).rule_ref, `${ref}:11`); // its `default deny` line
 });
 
 test('fmsc build and inspect: imported rules are listed with their package', () => {
@@ -91,7 +91,7 @@ test('fmsc build and inspect: imported rules are listed with their package', () 
   assert.is(i.status, 0, i.stderr);
   assert.match(i.stdout, /rule #\d+ example\.com\/acme\/pay@1\.0\.0:4:5 +deny /);
   assert.match(i.stdout, /rate_limit refund 1\/minute \(example\.com\/acme\/pay@1\.0\.0:6\)/);
-  assert.match(i.stdout, /agent helper \(example\.com\/acme\/pay@1\.0\.0:10\)/);
+  assert.match(i.stdout, /agent helper  default deny \(example\.com\/acme\/pay@1\.0\.0:11\)/);
 });
 
 test('a package that would change the stack agent\'s model, phases or budgets is refused (FMS2034)', () => {

@@ -77,7 +77,8 @@ test('fmsc inspect lists the container, the sections, the agent, rules with sour
     const hex = SECTION[name as keyof typeof SECTION].toString(16).padStart(2, '0');
     assert.match(out, new RegExp(`^  0x${hex} ${name} +offset \\d+  length \\d+  crc32 [0-9a-f]{8}$`, 'm'), name);
   }
-  assert.match(out, new RegExp(`^agent support-bot \\(governance\\.fms:${lineOf('agent "support-bot"')}\\)  default deny  model gpt-4o$`, 'm'));
+  // The location is the `default` line: what a default decision's rule_ref names.
+  assert.match(out, new RegExp(`^agent support-bot  default deny \\(governance\\.fms:${lineOf('default deny')}\\)  model gpt-4o$`, 'm'));
   assert.match(out, new RegExp(`^  rate_limit stripe/\\* 10/minute \\(governance\\.fms:${lineOf('rate_limit "stripe/*"')}\\)$`, 'm'));
   assert.match(out, new RegExp(`^  budget daily window daily max \\$500 warn_at 0\\.8 on_exceed defer \\(governance\\.fms:${lineOf('budget daily')}\\)$`, 'm'));
   assert.match(out, /^ {2}egress allow \[api\.stripe\.com, \*\.zendesk\.com\] deny \[\] /m);

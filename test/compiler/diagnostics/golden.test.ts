@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
@@ -7,7 +7,8 @@ import { compile } from '../../../compiler/src/compile';
 import { CATALOGUE } from '../../../compiler/src/diagnostics/catalogue';
 import { renderText } from '../../../compiler/src/diagnostics/render';
 import { registryResolver } from '../../../compiler/src/cli/registry';
-import { ROOT, UPDATE_GOLDEN } from '../../helpers/paths';
+import { expectGolden } from '../../helpers/golden';
+import { ROOT } from '../../helpers/paths';
 
 const DIR = join(ROOT, 'test/fixtures/diagnostics');
 const fixtures = readdirSync(DIR).filter((f) => /^FMS\d{4}\.fms$/.test(f)).sort();
@@ -30,8 +31,7 @@ for (const f of fixtures) {
     assert.ok(codes.includes(code), `${f} should report ${code}, got ${codes.join(', ') || 'nothing'}`);
     const rendered = renderText(result.diagnostics, new Map([[name, text]]));
     const golden = join(DIR, `${code}.txt`);
-    if (UPDATE_GOLDEN || !existsSync(golden)) writeFileSync(golden, rendered);
-    assert.fixture(rendered, readFileSync(golden, 'utf8'));
+    expectGolden(golden, rendered);
   });
 }
 

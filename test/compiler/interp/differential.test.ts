@@ -4,6 +4,11 @@
  * reference interpreter must agree on effect, code, rule_ref and warnings for
  * every call (≥ 100,000 calls per run). Each engine has its own state; both
  * read one manual clock (a call cannot carry a time).
+ *
+ * A second property compiles REAL FPL source from the grammar-based generator
+ * (`test/helpers/fpl-gen.ts`) with the compiler, so the front end's lowering
+ * (aliases, vars, method forms, session aggregates, network clauses, phases,
+ * flat rules, balanced and/or chains) is under the same differential check.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -14,6 +19,8 @@ import type { Agent, CmpOp, Expr, Policy, Rule } from '../../../compiler/src/ir/
 import { MemoryState, ManualClock } from '@fms/runtime';
 import { loadPackBody } from '@fms/runtime';
 import type { Call, Decision } from '@fms/runtime';
+import { compile } from '../../../compiler/src/compile';
+import { genCall as genSourceCall, genPolicy as genSourcePolicy, rng as srcRng } from '../../helpers/fpl-gen';
 import { E, agent, budget, hosts, phase, policy, rateLimit, redact, rule } from '../../helpers/ir-builder';
 
 /** mulberry32: small seeded PRNG. */
@@ -224,6 +231,43 @@ test(`bytecode evaluator and IR interpreter agree (${POLICIES} policies × ${CAL
   // The generator reaches every code the pipeline can produce.
   for (const c of ['PERMIT', 'POLICY_DENY', 'POLICY_DEFER', 'UNKNOWN_AGENT', 'RATE_EXCEEDED', 'BUDGET_EXCEEDED', 'EGRESS_DENIED', 'MODEL_DENIED', 'OUT_OF_PHASE_TOOL_CALL']) {
     assert.ok((codes.get(c) ?? 0) > 0, `code ${c} never produced`);
+  }
+});
+
+const SOURCE_POLICIES = Number(process.env.FMS_DIFF_SOURCE_POLICIES ?? 600);
+const SOURCE_CALLS = Number(process.env.FMS_DIFF_SOURCE_CALLS ?? 60);
+
+test(`compiled FPL source: bytecode evaluator and IR interpreter agree (${SOURCE_POLICIES} generated policies × ${SOURCE_CALLS} calls)`, () => {
+  const seed0 = Number(process.env.FMS_DIFF_SEED ?? Date.now() % 2 ** 31);
+  let compared = 0;
+  let clean = 0;
+  const codes = new Map<string, number>();
+  for (let i = 0; i < SOURCE_POLICIES; i++) {
+    const seed = (seed0 + i) % 2 ** 31;
+    const gen = genSourcePolicy(seed);
+    const c = compile(gen.source, 'governance.fms', { env: {} });
+    if (!c.ir || c.diagnostics.some((d) => d.severity === 'error')) continue;
+    clean++;
+    const clock = new ManualClock(Date.UTC(2026, 0, 1) + (seed % 86_400) * 1000);
+    const vm = loadPackBody(emitPackBody(c.ir), { clock, state: new MemoryState({ approvalId: () => 'apr' }) });
+    const ip = new Interpreter(c.ir, { clock, state: new MemoryState({ approvalId: () => 'apr' }) });
+    const r = srcRng(seed ^ 0x5bd1e995);
+    const p = { ...gen, agents: c.ir.agents.map((a) => a.id) };
+    for (let k = 0; k < SOURCE_CALLS; k++) {
+      clock.advance(r.int(4000));
+      const call = genSourceCall(r, p, r.chance(0.1));
+      const a = vm.decide(call);
+      const b = ip.decide(call);
+      compared++;
+      codes.set(a.code, (codes.get(a.code) ?? 0) + 1);
+      if (key(a) !== key(b)) {
+        throw new Error(`seed ${seed} call ${k}: ${JSON.stringify(call)}\n  vm:     ${key(a)}\n  interp: ${key(b)}\n--- policy:\n${gen.source}`);
+      }
+    }
+  }
+  assert.ok(clean > SOURCE_POLICIES * 0.6, `only ${clean} of ${SOURCE_POLICIES} generated policies check clean`);
+  for (const code of ['PERMIT', 'POLICY_DENY', 'POLICY_DEFER', 'UNKNOWN_AGENT', 'RATE_EXCEEDED', 'BUDGET_EXCEEDED', 'EGRESS_DENIED', 'MODEL_DENIED']) {
+    assert.ok((codes.get(code) ?? 0) > 0, `code ${code} never produced from source (${compared} calls)`);
   }
 });
 

@@ -95,7 +95,7 @@ export function inspectBody(body: Uint8Array): string {
   let rl = 0;
   let bu = 0;
   for (const a of m.agents) {
-    out.push(`agent ${a.id} (${a.file}:${a.line})  default ${EFFECT_NAMES[a.defaultEffect]}${a.defaultDeclared ? '' : ' (implicit)'}${a.model ? `  model ${a.model}` : ''}`);
+    out.push(`agent ${a.id}  default ${EFFECT_NAMES[a.defaultEffect]}${a.defaultDeclared ? '' : ' (implicit)'} (${a.file}:${a.line})${a.model ? `  model ${a.model}` : ''}`);
     for (let k = 0; k < a.phaseCount; k++, ph++) {
       const p = m.phases[ph]!;
       out.push(`  phase ${p.id} (${p.file}:${p.line})${p.duration !== null ? ` duration ${p.duration}s` : ''}${p.next >= 0 ? ` next ${m.phases[ph - k + p.next]!.id}` : ''}  tools ${p.tools.map((t) => t.text).join(' ')}`);
