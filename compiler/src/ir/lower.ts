@@ -6,6 +6,7 @@ import { checkRules } from '../check/rules';
 import { resolveImports, type ImportResolver } from './imports';
 import { ExprLowerer, literalValue } from './lower-expr';
 import { patternProblem, prefixPattern, rulePattern } from './patterns';
+import { checkPins, parseImportRef } from './refs';
 import {
   AGENT_BLOCKS,
   AGENT_FIELDS,
@@ -123,6 +124,7 @@ class Lowerer {
       }
     }
     this.agents(agentBlocks, flatRules);
+    checkPins(this.ir, this.sink);
     if (this.opts.resolveImport && this.ir.imports.length) {
       resolveImports(this.ir, this.opts.resolveImport, this.sink, (text, file) => {
         const parsed = parse(text, file);
@@ -139,26 +141,12 @@ class Lowerer {
   // ------------------------------------------------------------ top level
 
   private importDecl(it: Extract<Item, { kind: 'import' }>): void {
-    const ref = it.ref.value;
-    const m = /^([^@\s]+)@(.+)$/.exec(ref);
-    if (!m) {
-      this.error('FMS2021', `import \`${ref}\` has no version`, it.ref.span, 'pin an exact version: `import "host/kind/name@1.2.3"`');
+    const parsed = parseImportRef(it.ref.value);
+    if (!parsed.ok) {
+      this.error(parsed.problem.code, parsed.problem.message, it.ref.span, parsed.problem.help);
       return;
     }
-    const [, target, version] = m as unknown as [string, string, string];
-    if (!/^[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(version)) {
-      const what = version === 'latest' ? '`@latest` is not a pinned version' : `\`@${version}\` is not an exact version`;
-      this.error('FMS2021', `unpinned import: ${what}`, it.ref.span, 'imports must name an exact semantic version such as `@1.2.3`, so a build never changes under you');
-      return;
-    }
-    const slash = target.indexOf('/');
-    const imp: Import = {
-      ref,
-      host: slash > 0 ? target.slice(0, slash) : target,
-      path: slash > 0 ? target.slice(slash + 1) : '',
-      version,
-      loc: this.loc(it.ref.span),
-    };
+    const imp: Import = { ...parsed.value, loc: this.loc(it.ref.span) };
     if (it.alias) {
       imp.alias = it.alias.text;
       if (this.aliases.has(it.alias.text)) this.error('FMS2008', `duplicate import alias \`${it.alias.text}\``, it.alias.span);

@@ -6,8 +6,7 @@ import { writeFileAtomic } from '../../../../runtime/src/util/write-file-atomic'
 import { EmitError, emitPackBody } from '../../emit/emit-body';
 import { parseDurationString } from '../../ir/schema';
 import { createSignedPack, devKeySigner, localEd25519Signer, type Signer } from '../../sign/index';
-import { compileFile, fails, printDiagnostics } from '../load';
-import { writeLock } from '../registry';
+import { compileFile, fails, frontEndFlags, lockedOption, noLockedOption, printDiagnostics, registryOption, settleLock } from '../load';
 
 interface BuildOpts {
   output?: string;
@@ -18,6 +17,7 @@ interface BuildOpts {
   strict?: boolean;
   allowUnsetEnv?: boolean;
   registry?: string;
+  locked?: boolean;
 }
 
 const NAME_RE = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/;
@@ -43,10 +43,11 @@ export function register(program: Command): void {
     .option('--expires <when>', 'expiry: a duration such as 90d or an ISO 8601 date (default 90d)')
     .option('--strict', 'warnings fail the build')
     .option('--allow-unset-env', 'unset env("NAME") values are warnings, not errors')
-    .option('--registry <dir>', 'registry folder for imports (default: $FMS_REGISTRY or .fms/registry next to the file)')
+    .addOption(registryOption())
+    .addOption(lockedOption())
+    .addOption(noLockedOption())
     .action(async (file: string, o: BuildOpts) => {
-      const flags: { allowUnsetEnv?: boolean; registry?: string } = { allowUnsetEnv: !!o.allowUnsetEnv };
-      if (o.registry) flags.registry = o.registry;
+      const flags = frontEndFlags(o);
       const { text, result } = compileFile(file, flags);
       printDiagnostics(result.diagnostics, new Map([[file, text]]), false);
       if (!result.ir || fails(result.diagnostics, o.strict)) {
@@ -54,6 +55,7 @@ export function register(program: Command): void {
         return;
       }
       const ir = result.ir;
+      settleLock(file, ir, flags);
       const name = o.name ?? basename(dirname(resolve(file))).toLowerCase();
       if (!NAME_RE.test(name)) throw new CliError(`pack name \`${name}\` is not valid: use lower-case segments separated by \`/\`, e.g. --name acme/payments`, EXIT.usage);
       const createdAt = buildTime();
@@ -104,7 +106,6 @@ export function register(program: Command): void {
       } catch (e) {
         throw new CliError(`cannot write \`${out}\`: ${(e as Error).message}`, EXIT.usage);
       }
-      writeLock(file, ir);
       const rules = ir.agents.reduce((n, a) => n + a.rules.length, 0);
       const digest = createHash('sha256').update(body).digest('hex');
       if (notice) process.stderr.write(`fmsc: ${notice}\n`);

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../../../../runtime/src/cli/common';
 import type { Call, Decision } from '../../../../runtime/src/vm/types';
+import { frontEndFlags, lockedOption, noLockedOption, registryOption } from '../load';
 import { compileToPack } from './explain-call';
 
 /**
@@ -55,8 +56,11 @@ export function register(program: Command): void {
     .argument('[fixtures...]', '*.fmtest.json files (default: ./*.fmtest.json and tests/*.fmtest.json)')
     .option('--update', "rewrite each case's expect with the actual decision (review the diff)")
     .option('--fail-fast', 'stop at the first failing case')
+    .addOption(registryOption())
+    .addOption(lockedOption())
+    .addOption(noLockedOption())
     .description('run policy fixtures and report pass/fail')
-    .action((files: string[], o: { update?: boolean; failFast?: boolean }) => {
+    .action((files: string[], o: { update?: boolean; failFast?: boolean; registry?: string; locked?: boolean }) => {
       const list = files.length > 0 ? files : findFixtures();
       if (list.length === 0) throw new CliError('no *.fmtest.json fixtures found', EXIT.usage);
       let passed = 0;
@@ -69,7 +73,7 @@ export function register(program: Command): void {
           throw new CliError(`cannot read fixture \`${path}\`: ${e instanceof Error ? e.message : String(e)}`, EXIT.usage);
         }
         if (!fx || typeof fx.agent_id !== 'string' || !Array.isArray(fx.cases)) throw new CliError(`\`${path}\`: a fixture needs agent_id and cases`, EXIT.usage);
-        const pack = compileToPack(policyPath(path, fx), EXIT.usage);
+        const pack = compileToPack(policyPath(path, fx), EXIT.usage, frontEndFlags(o));
         process.stdout.write(`\n  ${fx.fixture ?? path}\n`);
         let changed = false;
         for (const c of fx.cases) {
