@@ -65,22 +65,22 @@ export function parseLockfile(text: string, path: string): Lockfile {
 }
 
 /** Reads a lockfile; undefined when it does not exist. Throws {@link LockfileError} for anything unusable. */
-export function readLockfile(path: string): Lockfile | undefined {
+export function readLockfile(path: string, shownAs: string = path): Lockfile | undefined {
   let bytes: Buffer | undefined;
   try {
     bytes = readRegularFile(path, MAX_LOCKFILE_BYTES);
   } catch (e) {
-    if (e instanceof RefusedFile) throw new LockfileError(`${path}: refused: ${e.message}`);
-    throw new LockfileError(`${path}: cannot read it (${(e as Error).message})`);
+    if (e instanceof RefusedFile) throw new LockfileError(`${shownAs}: refused: ${e.message}`);
+    throw new LockfileError(`${shownAs}: cannot read it (${(e as Error).message})`);
   }
   if (bytes === undefined) return undefined;
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new LockfileError(`${path}: not UTF-8 text; fix it or delete it and build again without --locked`);
+    throw new LockfileError(`${shownAs}: not UTF-8 text; fix it or delete it and build again without --locked`);
   }
-  return parseLockfile(text, path);
+  return parseLockfile(text, shownAs);
 }
 
 /** The canonical text of a lockfile (sorted by ref, so diffs stay small). */

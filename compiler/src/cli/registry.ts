@@ -52,10 +52,11 @@ export function lockedMode(flag: boolean | undefined, env: NodeJS.ProcessEnv = p
  */
 export function registryResolver(registryDir: string, source: string, opts: ResolverOptions = {}): ImportResolver {
   const lockPath = opts.lockfile ?? lockfilePath(source);
+  const lockShown = relative(process.cwd(), lockPath) || lockPath;
   let lock: Lockfile | undefined;
   let lockError: string | undefined;
   try {
-    lock = readLockfile(lockPath);
+    lock = readLockfile(lockPath, lockShown);
   } catch (e) {
     if (!(e instanceof LockfileError)) throw e;
     lockError = e.message;
@@ -75,7 +76,7 @@ export function registryResolver(registryDir: string, source: string, opts: Reso
     const locked = lock?.imports.get(imp.ref);
     if (opts.locked && locked === undefined) {
       return {
-        error: lock ? `locked mode: \`${lockPath}\` has no entry for it` : `locked mode: the lockfile \`${lockPath}\` does not exist`,
+        error: lock ? `locked mode: \`${lockShown}\` has no entry for it` : `locked mode: the lockfile \`${lockShown}\` does not exist`,
         code: 'FMS2074',
         help: 'run `fmsc check --no-locked` (or build without --locked) where you trust the registry, review and commit the lockfile',
       };

@@ -107,6 +107,7 @@ export function parseImportRef(ref: string): { ok: true; value: CanonicalRef } |
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) return bad('a ref has no scheme (drop `' + shown(target.slice(0, target.indexOf('//') + 2)) + '`)');
   const parts = target.split('/');
   const host = parts[0]!;
+  if (host === '.' || host === '..') return bad(`it starts with a \`${host}\` segment`);
   const hp = hostProblem(host);
   if (hp) return bad(hp);
   if (parts.length < 2) return bad('it names a host but no package (`host/name@1.2.3`)');
