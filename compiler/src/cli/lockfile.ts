@@ -173,28 +173,36 @@ export interface Resolved {
 /** What {@link updateLockfile} changed, one line per change, for the user. */
 export type LockChange = { kind: 'created' } | { kind: 'added' | 'pruned'; ref: string };
 
+/** What the lockfile at `path` must become for `resolved`; throws on a ref locked to another digest. */
+function plan(path: string, current: Lockfile | undefined, resolved: readonly Resolved[]): { next: Lockfile; changes: LockChange[] } {
+  const next: Lockfile = { imports: new Map() };
+  if (!current && resolved.length === 0) return { next, changes: [] };
+  const changes: LockChange[] = current ? [] : [{ kind: 'created' }];
+  for (const r of resolved) {
+    const was = current?.imports.get(r.ref);
+    if (was !== undefined && was !== r.sha256) {
+      throw new LockfileError(`${path}: \`${r.ref}\` is locked to sha256 ${was.slice(0, 16)}…, but this build read ${r.sha256.slice(0, 16)}… (another build changed the lock, or the registry changed); check again`);
+    }
+    if (was === undefined) changes.push({ kind: 'added', ref: r.ref });
+    next.imports.set(r.ref, r.sha256);
+  }
+  for (const ref of current?.imports.keys() ?? []) if (!next.imports.has(ref)) changes.push({ kind: 'pruned', ref });
+  return { next, changes };
+}
+
 /**
  * Records exactly `resolved` in the lockfile at `path` (adds new refs, prunes
- * refs no longer imported), under the file lock and after re-reading the file:
- * if another build locked one of the same refs to a different digest in the
- * meantime, nothing is written and {@link LockfileError} says which ref. An
- * unchanged lockfile is left alone; no imports and no lockfile writes nothing.
+ * refs no longer imported). When something must change, it takes the file
+ * lock, re-reads the lockfile and plans again: if another build locked one of
+ * the same refs to a different digest in the meantime, nothing is written and
+ * {@link LockfileError} says which ref. An unchanged lockfile is neither locked
+ * nor written (a read-only checkout with an up-to-date lock works), and no
+ * imports with no lockfile writes nothing.
  */
 export function updateLockfile(path: string, resolved: readonly Resolved[]): LockChange[] {
+  if (plan(path, readLockfile(path), resolved).changes.length === 0) return [];
   return withFileLock(path, () => {
-    const current = readLockfile(path);
-    if (!current && resolved.length === 0) return [];
-    const next: Lockfile = { imports: new Map() };
-    const changes: LockChange[] = current ? [] : [{ kind: 'created' }];
-    for (const r of resolved) {
-      const was = current?.imports.get(r.ref);
-      if (was !== undefined && was !== r.sha256) {
-        throw new LockfileError(`${path}: \`${r.ref}\` is locked to sha256 ${was.slice(0, 16)}…, but this build read ${r.sha256.slice(0, 16)}… (another build changed the lock, or the registry changed); check again`);
-      }
-      if (was === undefined) changes.push({ kind: 'added', ref: r.ref });
-      next.imports.set(r.ref, r.sha256);
-    }
-    for (const ref of current?.imports.keys() ?? []) if (!next.imports.has(ref)) changes.push({ kind: 'pruned', ref });
+    const { next, changes } = plan(path, readLockfile(path), resolved);
     if (changes.length) writeFileAtomic(path, serializeLockfile(next));
     return changes;
   });

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -108,6 +108,10 @@ test('updateLockfile: creates, adds, prunes stale refs, leaves an unchanged file
   const before = statSync(path).mtimeMs;
   assert.equal(updateLockfile(path, [{ ref: REF, sha256: A }]), []);
   assert.is(statSync(path).mtimeMs, before);
+  // Nothing to change: no file lock is taken (a held one is not even waited for).
+  writeFileSync(path + '.lck', `${process.pid} ${hostname()} now\n`);
+  assert.equal(updateLockfile(path, [{ ref: REF, sha256: A }]), []);
+  rmSync(path + '.lck');
   // A digest that differs from the lock is refused under the lock, nothing written.
   assert.throws(() => updateLockfile(path, [{ ref: REF, sha256: B }]), (e: unknown) => e instanceof LockfileError && /is locked to sha256 aaaaaaaaaaaaaaaa…/.test(e.message));
   assert.equal([...readLockfile(path)!.imports], [[REF, A]]);
