@@ -55,9 +55,11 @@ export function shown(s: string, max = 80): string {
 /** Why `host` is not a canonical host, or undefined when it is. */
 export function hostProblem(host: string): string | undefined {
   if (host === '') return 'the host is empty';
-  if (/[^\x21-\x7e]/.test(host)) {
+  if (/[^\x00-\x7f]/.test(host)) {
     const ascii = domainToASCII(host.toLowerCase());
-    return `host \`${shown(host)}\` is not ASCII${ascii ? `: write an international name as punycode, \`${ascii}\`` : ''}`;
+    const odd = [...host].find((c) => c.codePointAt(0)! > 0x7f)!;
+    const code = `U+${odd.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    return `host \`${shown(host)}\` is not ASCII (it contains ${code})${ascii ? `: write an international name as punycode, \`${ascii}\`` : ''}`;
   }
   if (host !== host.toLowerCase()) return `host \`${shown(host)}\` must be lower-case (\`${shown(host.toLowerCase())}\`)`;
   if (host.length > REF_LIMITS.host) return `host is longer than ${REF_LIMITS.host} characters`;
