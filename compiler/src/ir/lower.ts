@@ -123,8 +123,8 @@ class Lowerer {
           break;
       }
     }
-    this.agents(agentBlocks, flatRules);
     checkPins(this.ir, this.sink);
+    this.agents(agentBlocks, flatRules);
     if (this.opts.resolveImport && this.ir.imports.length) {
       resolveImports(this.ir, this.opts.resolveImport, this.sink, (text, file) => {
         const parsed = parse(text, file);
@@ -141,12 +141,22 @@ class Lowerer {
   // ------------------------------------------------------------ top level
 
   private importDecl(it: Extract<Item, { kind: 'import' }>): void {
-    const parsed = parseImportRef(it.ref.value);
+    const ref = it.ref.value;
+    const parsed = parseImportRef(ref);
     if (!parsed.ok) {
       this.error(parsed.problem.code, parsed.problem.message, it.ref.span, parsed.problem.help);
       return;
     }
-    const imp: Import = { ...parsed.value, loc: this.loc(it.ref.span) };
+    const { version } = parsed.value;
+    const target = `${parsed.value.host}/${parsed.value.path}`;
+    const slash = target.indexOf('/');
+    const imp: Import = {
+      ref,
+      host: slash > 0 ? target.slice(0, slash) : target,
+      path: slash > 0 ? target.slice(slash + 1) : '',
+      version,
+      loc: this.loc(it.ref.span),
+    };
     if (it.alias) {
       imp.alias = it.alias.text;
       if (this.aliases.has(it.alias.text)) this.error('FMS2008', `duplicate import alias \`${it.alias.text}\``, it.alias.span);
