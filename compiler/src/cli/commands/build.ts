@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../../../../runtime/src/util/write-file-atomic'
 import { EmitError, emitPackBody } from '../../emit/emit-body';
 import { parseDurationString } from '../../ir/schema';
 import { createSignedPack, devKeySigner, localEd25519Signer, type Signer } from '../../sign/index';
-import { compileFile, fails, frontEndFlags, lockedOption, noLockedOption, printDiagnostics, registryOption, settleLock } from '../load';
+import { compileFile, fails, lockedOption, noLockedOption, printDiagnostics, settleLock } from '../load';
 
 interface BuildOpts {
   output?: string;
@@ -43,19 +43,20 @@ export function register(program: Command): void {
     .option('--expires <when>', 'expiry: a duration such as 90d or an ISO 8601 date (default 90d)')
     .option('--strict', 'warnings fail the build')
     .option('--allow-unset-env', 'unset env("NAME") values are warnings, not errors')
-    .addOption(registryOption())
+    .option('--registry <dir>', 'registry folder for imports (default: $FMS_REGISTRY or .fms/registry next to the file)')
     .addOption(lockedOption())
     .addOption(noLockedOption())
     .action(async (file: string, o: BuildOpts) => {
-      const flags = frontEndFlags(o);
-      const { text, result } = compileFile(file, flags);
+      const flags: { allowUnsetEnv?: boolean; registry?: string } = { allowUnsetEnv: !!o.allowUnsetEnv };
+      if (o.registry) flags.registry = o.registry;
+      const { text, result } = compileFile(file, { ...flags, locked: o.locked });
       printDiagnostics(result.diagnostics, new Map([[file, text]]), false);
       if (!result.ir || fails(result.diagnostics, o.strict)) {
         process.exitCode = EXIT.diagnostics;
         return;
       }
       const ir = result.ir;
-      settleLock(file, ir, flags);
+      settleLock(file, ir, { locked: o.locked });
       const name = o.name ?? basename(dirname(resolve(file))).toLowerCase();
       if (!NAME_RE.test(name)) throw new CliError(`pack name \`${name}\` is not valid: use lower-case segments separated by \`/\`, e.g. --name acme/payments`, EXIT.usage);
       const createdAt = buildTime();
