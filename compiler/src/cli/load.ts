@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { Option } from 'commander';
 import { CliError, EXIT } from '../../../runtime/src/cli/common';
 import { compile, type CompileResult } from '../compile';
 import type { Diagnostic } from '../diagnostics/diagnostic';
 import type { Policy } from '../ir/types';
 import { renderText, toJson, type Sources } from '../diagnostics/render';
+import { Option } from 'commander';
 import { stderrPalette } from './output';
 import { lockfilePath, LockfileError } from './lockfile';
 import { lockedMode, registryDir, registryResolver, staleLockEntries, writeLock } from './registry';

@@ -3,8 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../../../../runtime/src/cli/common';
 import type { Call, Decision } from '../../../../runtime/src/vm/types';
-import { frontEndFlags, lockedOption, noLockedOption, registryOption } from '../load';
 import { compileToPack } from './explain-call';
+import { frontEndFlags, lockedOption, noLockedOption, registryOption } from '../load';
 
 /**
  * A `*.fmtest.json` fixture (DESIGN §8, compatible with `faramesh test`):
