@@ -71,7 +71,7 @@ export function registryResolver(registryDir: string, source: string, opts: Reso
   }
   return (imp: Import): ImportArtifact | ResolveRefusal => {
     if (lockError) return { error: lockError, code: 'FMS2075', help: 'a lockfile is `{"version": 1, "imports": {"host/path@1.2.3": {"sha256": "<64 hex>"}}}`' };
-    const bad = importProblem(imp);
+    const bad = importProblem(imp) ?? (imp.ref === `${imp.host}/${imp.path}@${imp.version}` ? undefined : 'its ref and its parts disagree');
     if (bad) return { error: bad, code: 'FMS2070' };
     const locked = lock?.imports.get(imp.ref);
     if (opts.locked && locked === undefined) {

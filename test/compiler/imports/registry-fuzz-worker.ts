@@ -106,6 +106,10 @@ const refArb = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 64 }),
   fc.tuple(fc.array(fc.constantFrom('..', '.', 'acme', 'dirlink', 'example.com', ''), { maxLength: 8 }), fc.constantFrom('pay', 'evil', 'link', 'fifo', 'x')).map(([a, b]) => [...a, b].join('/') + '@1.0.0'),
   fc.integer({ min: 500, max: 20000 }).map((n) => 'example.com/' + 'a/'.repeat(n) + 'pay@1.0.0'),
+  // Mostly canonical refs near the planted files, so acceptance paths are exercised too.
+  fc
+    .tuple(fc.array(fc.constantFrom('acme', 'dirlink', 'x', '...', '.x', '_', '-'), { minLength: 1, maxLength: 3 }), fc.constantFrom(...Object.keys(want).filter((k) => !k.includes('/'))), fc.constantFrom('1.0.0', '1.0.0-rc.1', '2.0.0'))
+    .map(([dirs, name, v]) => `example.com/${dirs.join('/')}/${name}@${v}`),
 );
 
 fc.assert(
