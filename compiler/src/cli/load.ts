@@ -2,14 +2,35 @@ import { readFileSync } from 'node:fs';
 import { CliError, EXIT } from '@fms/runtime/cli-kit';
 import { compile, type CompileResult } from '../compile';
 import type { Diagnostic } from '../diagnostics/diagnostic';
+import type { Policy } from '../ir/types';
 import { renderText, toJson, type Sources } from '../diagnostics/render';
+import { Option } from 'commander';
 import { stderrPalette } from './output';
-import { registryDir, registryResolver } from './registry';
+import { lockfilePath, LockfileError } from './lockfile';
+import { lockedMode, registryDir, registryResolver, staleLockEntries, writeLock } from './registry';
 
 export interface FrontEndFlags {
   allowUnsetEnv?: boolean;
   registry?: string;
   strict?: boolean;
+  /** `--locked` / `--no-locked`; undefined: locked when CI=true. */
+  locked?: boolean;
+}
+
+/** `--registry DIR`, the same on every command that compiles a source. */
+export const registryOption = (): Option =>
+  new Option('--registry <dir>', 'registry folder for imports (default: $FMS_REGISTRY, else .fms/registry next to the file; for stdin, in the current folder)');
+/** `--locked`: every import must already be in the lockfile (default when CI=true). */
+export const lockedOption = (): Option => new Option('--locked', 'every import must already be in the lockfile with its digest; the lockfile is never written (default when CI=true)');
+/** `--no-locked`: resolve and update the lockfile even when CI=true. */
+export const noLockedOption = (): Option => new Option('--no-locked', 'resolve imports and update the lockfile, even when CI=true');
+
+/** The front-end flags of a command's options. */
+export function frontEndFlags(o: { allowUnsetEnv?: boolean; registry?: string; locked?: boolean }): FrontEndFlags {
+  const flags: FrontEndFlags = { allowUnsetEnv: !!o.allowUnsetEnv };
+  if (o.registry !== undefined) flags.registry = o.registry;
+  if (o.locked !== undefined) flags.locked = o.locked;
+  return flags;
 }
 
 /** Reads a source file (`-` = stdin) or fails with exit 2 and one line. */
@@ -22,20 +43,56 @@ export function readSource(file: string): string {
   }
 }
 
-/** Compiles one file from disk with the CLI's environment, registry and lockfile. */
+/**
+ * Compiles one file (`-` = stdin) with the CLI's environment, registry and
+ * lockfile. Imports always resolve (stdin against `./.fms/registry` or
+ * `--registry`, checked against `./governance.fms.lock` when it exists, which
+ * stdin never writes). In locked mode a lockfile entry for a ref the source no
+ * longer imports is FMS2074; a malformed lockfile is FMS2075.
+ */
 export function compileFile(file: string, flags: FrontEndFlags): { text: string; result: CompileResult } {
   const text = readSource(file);
   const name = file === '-' ? '<stdin>' : file;
-  let resolver;
-  try {
-    resolver = file === '-' ? undefined : registryResolver(registryDir(flags.registry, file), file);
-  } catch (e) {
-    throw new CliError((e as Error).message, EXIT.usage);
+  if (flags.registry === '') throw new CliError('--registry needs a folder', EXIT.usage);
+  const locked = lockedMode(flags.locked);
+  const lockfile = file === '-' ? 'governance.fms.lock' : lockfilePath(file);
+  const resolver = registryResolver(registryDir(flags.registry, file), file, { locked, lockfile });
+  const result = compile(text, name, { env: process.env, allowUnsetEnv: !!flags.allowUnsetEnv, resolveImport: resolver });
+  if (result.ir && file !== '-') {
+    const lockDiag = (code: string, message: string, help: string): Diagnostic => ({ code, severity: 'error', message, file: lockfile, span: { start: 0, end: 0 }, help });
+    try {
+      const stale = staleLockEntries(file, result.ir);
+      if (locked) {
+        for (const ref of stale) {
+          result.diagnostics.push(lockDiag('FMS2074', `locked mode: the lockfile still locks \`${ref}\`, which \`${name}\` no longer imports`, 'run `fmsc check --no-locked` to prune it, review and commit the lockfile'));
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof LockfileError)) throw e;
+      if (!result.diagnostics.some((d) => d.code === 'FMS2075')) result.diagnostics.push(lockDiag('FMS2075', e.message, 'a lockfile is `{"version": 1, "imports": {"host/path@1.2.3": {"sha256": "<64 hex>"}}}`'));
+    }
   }
-  const opts: Parameters<typeof compile>[2] = { env: process.env, allowUnsetEnv: !!flags.allowUnsetEnv };
-  if (resolver) opts.resolveImport = resolver;
-  const result = compile(text, name, opts);
   return { text, result };
+}
+
+/**
+ * After a clean compile: unless in locked mode or reading stdin, records the
+ * imports' digests in the lockfile and prunes stale entries (under a file lock),
+ * telling the user on stderr what changed. A lockfile that cannot be updated is
+ * exit 1 with its one-line reason.
+ */
+export function settleLock(file: string, ir: Policy, flags: FrontEndFlags): void {
+  if (file === '-' || lockedMode(flags.locked)) return;
+  let changes;
+  try {
+    changes = writeLock(file, ir);
+  } catch (e) {
+    if (e instanceof LockfileError) throw new CliError(e.message, EXIT.diagnostics);
+    throw new CliError(`${lockfilePath(file)}: cannot write it (${(e as Error).message})`, EXIT.usage);
+  }
+  for (const c of changes) {
+    process.stderr.write(`fmsc: ${lockfilePath(file)}: ${c.kind === 'created' ? 'created' : c.kind === 'added' ? `locked \`${c.ref}\`` : `pruned \`${c.ref}\` (no longer imported)`}\n`);
+  }
 }
 
 /** Does this set of diagnostics fail the command? (errors; warnings too under --strict) */

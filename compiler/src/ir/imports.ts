@@ -19,7 +19,8 @@ export interface ImportArtifact {
   lockedSha256?: string;
 }
 
-export type ImportResolver = (imp: Import) => ImportArtifact | { error: string };
+/** A resolver's refusal is FMS2022 unless it names its own code (FMS2070–FMS2075: canonical refs, registry files, lockfile). */
+export type ImportResolver = (imp: Import) => ImportArtifact | { error: string; code?: string; help?: string };
 
 /** Does a trust scope cover a ref (`host/path`), on `/` segment boundaries? */
 export function scopeCovers(scope: string, target: string): boolean {
@@ -60,7 +61,7 @@ export function resolveImports(ir: Policy, resolve: ImportResolver, sink: Diagno
     const span = imp.loc.span;
     const found = resolve(imp);
     if ('error' in found) {
-      sink.accept({ code: 'FMS2022', severity: 'error', message: `cannot resolve import \`${imp.ref}\`: ${found.error}`, span, help: 'imports resolve offline from the registry folder (`--registry DIR` or `FMS_REGISTRY`, default `.fms/registry/`)' });
+      sink.accept({ code: found.code ?? 'FMS2022', severity: 'error', message: `cannot resolve import \`${imp.ref}\`: ${found.error}`, span, help: found.help ?? 'imports resolve offline from the registry folder (`--registry DIR` or `FMS_REGISTRY`, default `.fms/registry/`)' });
       continue;
     }
     if (found.lockedSha256 && found.lockedSha256 !== found.sha256) {

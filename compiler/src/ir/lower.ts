@@ -12,6 +12,7 @@ import { canonicalHostPattern } from '@fms/runtime/format';
 import { resolveImports, type ImportResolver } from './imports';
 import { ExprLowerer, literalValue } from './lower-expr';
 import { patternProblem, prefixPattern, rulePattern } from './patterns';
+import { checkPins, parseImportRef } from './refs';
 import {
   AGENT_BLOCKS,
   AGENT_FIELDS,
@@ -134,6 +135,7 @@ class Lowerer {
           break;
       }
     }
+    checkPins(this.ir, this.sink);
     this.agents(agentBlocks, flatRules);
     if (this.opts.resolveImport && this.ir.imports.length) {
       const lowerArtifact = (text: string, file: string) => {
@@ -171,17 +173,13 @@ class Lowerer {
 
   private importDecl(it: Extract<Item, { kind: 'import' }>): void {
     const ref = it.ref.value;
-    const m = /^([^@\s]+)@(.+)$/.exec(ref);
-    if (!m) {
-      this.error('FMS2021', `import \`${ref}\` has no version`, it.ref.span, 'pin an exact version: `import "host/kind/name@1.2.3"`');
+    const parsed = parseImportRef(ref);
+    if (!parsed.ok) {
+      this.error(parsed.problem.code, parsed.problem.message, it.ref.span, parsed.problem.help);
       return;
     }
-    const [, target, version] = m as unknown as [string, string, string];
-    if (!/^[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(version)) {
-      const what = version === 'latest' ? '`@latest` is not a pinned version' : `\`@${version}\` is not an exact version`;
-      this.error('FMS2021', `unpinned import: ${what}`, it.ref.span, 'imports must name an exact semantic version such as `@1.2.3`, so a build never changes under you');
-      return;
-    }
+    const { version } = parsed.value;
+    const target = `${parsed.value.host}/${parsed.value.path}`;
     const slash = target.indexOf('/');
     const imp: Import = {
       ref,

@@ -85,7 +85,7 @@ test('fmsc build and inspect: imported rules are listed with their package', () 
   const { dir, src } = setup(PKG, STACK);
   const env = { ...process.env, NO_COLOR: '1', FMS_HOME: join(dir, 'home') };
   const out = join(dir, 'x.fmspack');
-  const b = spawnSync(process.execPath, [join(ROOT, 'dist/fmsc.mjs'), 'build', src, '--registry', join(dir, 'registry'), '-o', out], { encoding: 'utf8', env });
+  const b = spawnSync(process.execPath, [join(ROOT, 'dist/fmsc.mjs'), 'build', src, '--no-locked', '--registry', join(dir, 'registry'), '-o', out], { encoding: 'utf8', env });
   assert.is(b.status, 0, b.stderr);
   const i = spawnSync(process.execPath, [join(ROOT, 'dist/fmsc.mjs'), 'inspect', out], { encoding: 'utf8', env });
   assert.is(i.status, 0, i.stderr);
@@ -102,7 +102,7 @@ test('a package that would change the stack agent\'s model, phases or budgets is
   ];
   for (const [pkg, why] of cases) {
     const { dir, src } = setup(pkg, STACK);
-    const r = spawnSync(process.execPath, [join(ROOT, 'dist/fmsc.mjs'), 'check', src, '--registry', join(dir, 'registry')], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist/fmsc.mjs'), 'check', src, '--no-locked', '--registry', join(dir, 'registry')], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
     assert.is(r.status, 1, r.stderr);
     assert.match(r.stderr, /error\[FMS2034\]/);
     assert.match(r.stderr, why);

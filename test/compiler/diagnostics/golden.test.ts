@@ -23,7 +23,9 @@ for (const f of fixtures) {
     process.chdir(ROOT);
     let result;
     try {
-      result = compile(text, name, { env: {}, resolveImport: registryResolver(join(DIR, 'registry'), file) });
+      // A fixture whose first line mentions `--locked` is compiled in locked mode.
+      const locked = text.split('\n', 1)[0]!.includes('--locked');
+      result = compile(text, name, { env: {}, resolveImport: registryResolver(join(DIR, 'registry'), file, { locked }) });
     } finally {
       process.chdir(prev);
     }

@@ -6,8 +6,7 @@ import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
 import { EmitError, emitPackBody } from '../../emit/emit-body';
 import { parseDurationString } from '../../ir/schema';
 import { createSignedPack, devKeySigner, localEd25519Signer, type Signer } from '../../sign/index';
-import { compileFile, fails, printDiagnostics } from '../load';
-import { writeLock } from '../registry';
+import { compileFile, fails, lockedOption, noLockedOption, printDiagnostics, settleLock } from '../load';
 
 interface BuildOpts {
   output?: string;
@@ -18,6 +17,7 @@ interface BuildOpts {
   strict?: boolean;
   allowUnsetEnv?: boolean;
   registry?: string;
+  locked?: boolean;
 }
 
 const NAME_RE = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/;
@@ -44,17 +44,20 @@ export function register(program: Command): void {
     .option('--strict', 'warnings fail the build')
     .option('--allow-unset-env', 'has no effect: build refuses unset env("NAME") values always (use it with `fmsc check`)')
     .option('--registry <dir>', 'registry folder for imports (default: $FMS_REGISTRY or .fms/registry next to the file)')
+    .addOption(lockedOption())
+    .addOption(noLockedOption())
     .action(async (file: string, o: BuildOpts) => {
       // A pack never carries an unset env() value, whatever the flags (issue 18).
       const flags: { allowUnsetEnv?: boolean; registry?: string } = { allowUnsetEnv: false };
       if (o.registry) flags.registry = o.registry;
-      const { text, result } = compileFile(file, flags);
+      const { text, result } = compileFile(file, { ...flags, locked: o.locked });
       printDiagnostics(result.diagnostics, new Map([[file, text]]), false);
       if (!result.ir || fails(result.diagnostics, o.strict)) {
         process.exitCode = EXIT.diagnostics;
         return;
       }
       const ir = result.ir;
+      settleLock(file, ir, { locked: o.locked });
       const name = o.name ?? basename(dirname(resolve(file))).toLowerCase();
       if (!NAME_RE.test(name)) throw new CliError(`pack name \`${name}\` is not valid: use lower-case segments separated by \`/\`, e.g. --name acme/payments`, EXIT.usage);
       const createdAt = buildTime();
@@ -106,7 +109,6 @@ export function register(program: Command): void {
       } catch (e) {
         throw new CliError(`cannot write \`${out}\`: ${(e as Error).message}`, EXIT.usage);
       }
-      writeLock(file, ir);
       const rules = ir.agents.reduce((n, a) => n + a.rules.length, 0);
       const digest = createHash('sha256').update(body).digest('hex');
       if (notice) process.stderr.write(`fmsc: ${notice}\n`);

@@ -3,8 +3,7 @@ import { Option } from 'commander';
 import { CliError, EXIT, formatOption } from '@fms/runtime/cli-kit';
 import type { Diagnostic } from '../../diagnostics/diagnostic';
 import { irSummary } from '../../ir/summary';
-import { compileFile, fails, printDiagnostics, toJson } from '../load';
-import { writeLock } from '../registry';
+import { compileFile, fails, frontEndFlags, lockedOption, noLockedOption, printDiagnostics, registryOption, settleLock, toJson } from '../load';
 
 /** Registers `fmsc check FILE…`. */
 export function register(program: Command): void {
@@ -17,19 +16,20 @@ export function register(program: Command): void {
     .option('--quiet', 'do not print info notes (hints such as FMS2019)')
     .addOption(new Option('--emit <what>', 'with --format json, include the IR summary').choices(['ir']))
     .option('--allow-unset-env', 'unset env("NAME") values are warnings, not errors (CI without secrets)')
-    .option('--registry <dir>', 'registry folder for imports (default: $FMS_REGISTRY or .fms/registry next to the file)')
-    .action((files: string[], o: { format: string; strict?: boolean; quiet?: boolean; emit?: string; allowUnsetEnv?: boolean; registry?: string }) => {
+    .addOption(registryOption())
+    .addOption(lockedOption())
+    .addOption(noLockedOption())
+    .action((files: string[], o: { format: string; strict?: boolean; quiet?: boolean; emit?: string; allowUnsetEnv?: boolean; registry?: string; locked?: boolean }) => {
       if (o.emit && o.format !== 'json') throw new CliError('--emit ir needs --format json', EXIT.usage);
       const sources = new Map<string, string>();
       const all: Diagnostic[] = [];
       const summaries: Record<string, unknown>[] = [];
       for (const f of files) {
-        const flags: { allowUnsetEnv?: boolean; registry?: string } = { allowUnsetEnv: !!o.allowUnsetEnv };
-        if (o.registry) flags.registry = o.registry;
+        const flags = frontEndFlags(o);
         const { text, result } = compileFile(f, flags);
         sources.set(f === '-' ? '<stdin>' : f, text);
         all.push(...result.diagnostics);
-        if (result.ir && !fails(result.diagnostics, false) && f !== '-') writeLock(f, result.ir);
+        if (result.ir && !fails(result.diagnostics, false)) settleLock(f, result.ir, flags);
         if (o.emit === 'ir' && result.ir) summaries.push({ file: f, ir: irSummary(result.ir) });
       }
       if (o.format === 'json') process.stdout.write(toJson(all, sources, o.emit ? { ir: summaries } : {}));

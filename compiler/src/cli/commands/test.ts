@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { CliError, EXIT } from '@fms/runtime/cli-kit';
 import type { Call, Decision } from '@fms/runtime';
 import { compileToPack } from './explain-call';
+import { frontEndFlags, lockedOption, noLockedOption, registryOption } from '../load';
 
 /**
  * A `*.fmtest.json` fixture (DESIGN §8, compatible with `faramesh test`):
@@ -70,8 +71,11 @@ export function register(program: Command): void {
     .argument('[fixtures...]', '*.fmtest.json files (default: ./*.fmtest.json and tests/*.fmtest.json)')
     .option('--update', "rewrite each case's expect with the actual decision (review the diff)")
     .option('--fail-fast', 'stop at the first failing case')
+    .addOption(registryOption())
+    .addOption(lockedOption())
+    .addOption(noLockedOption())
     .description('run policy fixtures and report pass/fail')
-    .action((files: string[], o: { update?: boolean; failFast?: boolean }) => {
+    .action((files: string[], o: { update?: boolean; failFast?: boolean; registry?: string; locked?: boolean }) => {
       const list = files.length > 0 ? files : findFixtures();
       if (list.length === 0) throw new CliError('no *.fmtest.json fixtures found', EXIT.usage);
       let passed = 0;
@@ -85,7 +89,7 @@ export function register(program: Command): void {
         }
         if (!fx || typeof fx.agent_id !== 'string' || !Array.isArray(fx.cases)) throw new CliError(`\`${path}\`: a fixture needs agent_id and cases`, EXIT.usage);
         let nowMs = 0;
-        const pack = compileToPack(policyPath(path, fx), EXIT.usage, { clock: { now: () => nowMs } });
+        const pack = compileToPack(policyPath(path, fx), EXIT.usage, frontEndFlags(o), { clock: { now: () => nowMs } });
         process.stdout.write(`\n  ${fx.fixture ?? path}\n`);
         let changed = false;
         for (const c of fx.cases) {
