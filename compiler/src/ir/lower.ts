@@ -3,6 +3,7 @@ import type { BlockNode, Document, FieldNode, Item, RuleNode, ValueNode } from '
 import { parse } from '../syntax/parse';
 import { didYouMean } from '../util/did-you-mean';
 import { checkRules } from '../check/rules';
+import { lowerEnforcement } from '../check/enforcement';
 import { resolveImports, type ImportResolver } from './imports';
 import { ExprLowerer, literalValue } from './lower-expr';
 import { patternProblem, prefixPattern, rulePattern } from './patterns';
@@ -651,7 +652,16 @@ class Lowerer {
           this.error('FMS2001', `unknown block \`${kw}\` in agent \`${a.id}\``, b.keyword.span, guess ? `did you mean \`${guess}\`?` : `agent blocks are ${AGENT_BLOCKS.map((x) => `\`${x}\``).join(', ')}`);
           return;
         }
-        a.blocks.push(this.config(b, kw));
+        const c = this.config(b, kw);
+        a.blocks.push(c);
+        if (kw === 'enforcement') {
+          const prev = a.blocks.find((x) => x.kind === 'enforcement' && x !== c);
+          if (prev) this.error('FMS2031', `agent \`${a.id}\` has two \`enforcement\` blocks`, b.keyword.span, 'merge them into one block', [{ message: 'first declared here', span: prev.loc.span }]);
+          else {
+            const spec = lowerEnforcement(b, c.fields, this.ir.runtime, this.sink, c.loc);
+            if (spec) a.enforcement = spec;
+          }
+        }
       }
     }
   }
