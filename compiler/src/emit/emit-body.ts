@@ -6,6 +6,8 @@
 import type { Agent, Expr, NetworkMatch, Policy, Rule, SourceLoc, ToolPattern, Value } from '../ir/types';
 import type { BodyModel, ConstModel, PatternModel, RuleModel } from '../../../runtime/src/pack/body-model';
 import { writeBody } from '../../../runtime/src/pack/body-writer';
+import { writeFenceSections } from '../../../runtime/src/os/profile';
+import { agentFences } from './fence';
 import {
   BUDGET_WINDOW_NAMES,
   BUILTINS,
@@ -383,7 +385,7 @@ export function buildBodyModel(policy: Policy, producer = PRODUCER): BodyModel {
     budgets: [],
     hostLists: [],
     redactions: [],
-    reserved: new Map(),
+    reserved: writeFenceSections(agentFences(policy)),
   };
   const code: number[] = [];
   const seen = new Set<string>();
