@@ -5,6 +5,8 @@ import { PACK_MAGIC, decodeContainer } from '../../../../runtime/src/pack/contai
 import { BODY_HEADER_SIZE, BUILTINS, CMP_NAMES, EFFECT_NAMES, GLOB_NAMES, OP, OPERANDS, OP_NAMES, PATTERN_NAMES, PackError, ROOT_NAMES, SECTION, SECTION_ENTRY_SIZE, STROP_NAMES, WINDOW_NAMES, BUDGET_WINDOW_NAMES, ON_EXCEED_NAMES } from '../../../../runtime/src/pack/format';
 import type { BodyModel, ConstModel } from '../../../../runtime/src/pack/body-model';
 import { loadPackBody } from '../../../../runtime/src/vm/loaded-pack';
+import { readFenceSections } from '../../../../runtime/src/os/profile';
+import { describeFence } from '../../../../runtime/src/os/describe';
 
 const SECTION_NAMES: Record<number, string> = Object.fromEntries(Object.entries(SECTION).map(([k, v]) => [v, k]));
 
@@ -93,6 +95,7 @@ export function inspectBody(body: Uint8Array): string {
   let ph = 0;
   let rl = 0;
   let bu = 0;
+  const fences = readFenceSections(m.reserved);
   for (const a of m.agents) {
     out.push(`agent ${a.id} (${a.file}:${a.line})  default ${EFFECT_NAMES[a.defaultEffect]}${a.defaultDeclared ? '' : ' (implicit)'}${a.model ? `  model ${a.model}` : ''}`);
     for (let k = 0; k < a.phaseCount; k++, ph++) {
@@ -115,6 +118,8 @@ export function inspectBody(body: Uint8Array): string {
       const h = m.hostLists[a.modelPolicy]!;
       out.push(`  model_policy allow [${h.allow.join(', ')}] deny [${h.deny.join(', ')}] (${h.file}:${h.line})`);
     }
+    const fence = fences.get(a.id);
+    if (fence) out.push(...describeFence(fence, ['x86_64', 'aarch64']).split('\n').map((l) => `  fence ${l}`));
     for (let k = 0; k < a.ruleCount; k++, r++) {
       const rule = m.rules[r]!;
       const loc = m.ruleLocs[r]!;
