@@ -32,10 +32,10 @@ export function scopeCovers(scope: string, target: string): boolean {
  * with `rule_ref` = `host/path@version:LINE`) and merges its agents:
  * - an agent the stack does not declare is added whole;
  * - an agent the stack declares gets the imported rules after its own, then the
- *   imported rate limits, budgets and redactions; an imported egress or
- *   model_policy applies when the stack's agent has none. Anything that cannot
+ *   imported rate limits, budgets and redactions; an imported egress,
+ *   model_policy or enforcement (kernel fence) applies when the stack's agent has none. Anything that cannot
  *   be merged without dropping or weakening part of either side (phases, a
- *   different default or model, a second egress or model_policy, a budget id
+ *   different default or model, a second egress, model_policy or enforcement, a budget id
  *   declared on both sides) is an error, FMS2034: nothing is dropped silently.
  */
 export function resolveImports(
@@ -128,11 +128,15 @@ export function resolveImports(
       mine.redactions.push(...agent.redactions);
       if (agent.egress) mine.egress = agent.egress;
       if (agent.modelPolicy) mine.modelPolicy = agent.modelPolicy;
+      if (agent.enforcement && !mine.enforcement) mine.enforcement = agent.enforcement;
     }
   }
 }
 
 const sameLists = (a: HostLists, b: HostLists): boolean => a.allow.join('\n') === b.allow.join('\n') && a.deny.join('\n') === b.deny.join('\n');
+
+/** Do two agents declare the same kernel fence (source locations aside)? */
+const sameFence = (a: Agent, b: Agent): boolean => JSON.stringify({ ...a.enforcement, loc: null }) === JSON.stringify({ ...b.enforcement, loc: null });
 
 /** Why an imported agent cannot be merged into the stack's agent of the same id (undefined: it can). */
 function mergeConflict(mine: Agent, theirs: Agent): string | undefined {
@@ -142,6 +146,7 @@ function mergeConflict(mine: Agent, theirs: Agent): string | undefined {
   if (theirs.model !== undefined && mine.model !== undefined && theirs.model !== mine.model) return `the imported agent's model is \`${theirs.model}\`, the stack's is \`${mine.model}\``;
   if (theirs.egress && mine.egress && !sameLists(theirs.egress, mine.egress)) return 'both declare an `egress` block';
   if (theirs.modelPolicy && mine.modelPolicy && !sameLists(theirs.modelPolicy, mine.modelPolicy)) return 'both declare a `model_policy` block';
+  if (theirs.enforcement && mine.enforcement && !sameFence(theirs, mine)) return 'both declare an `enforcement` block';
   const ids = new Set(mine.budgets.map((b) => b.id));
   const dup = theirs.budgets.find((b) => ids.has(b.id));
   if (dup) return `both declare \`budget ${dup.id}\``;

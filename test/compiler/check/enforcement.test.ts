@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
 import { compile } from '../../../compiler/src/compile';
 
 const agent = (body: string, runtime = '') => compile(`${runtime}\nagent "bot" {\n  default deny\n  enforcement {\n${body}\n  }\n}\n`, 'g.fms', { env: {} });
@@ -72,6 +73,24 @@ test('a huge list is checked item by item without blowing up', () => {
   const r = agent(`    fs_read = [${many}]`);
   assert.equal(codes(r), []);
   assert.is(r.ir!.agents[0]!.enforcement!.fsRead.length, 5000);
+});
+
+test('an imported agent brings its fence when the stack has none; two different fences are FMS2034, never a silent drop', () => {
+  const pkg = (body: string) => `agent "bot" {\n  rules { permit x }\n  enforcement {\n${body}\n  }\n}\n`;
+  const build = (pkgText: string, stackFence: string) => {
+    const bytes = new TextEncoder().encode(pkgText);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const src = `import "example.com/acme/pkg@1.0.0"\nagent "bot" {\n  default deny\n${stackFence}\n}\n`;
+    return compile(src, 'g.fms', { env: {}, resolveImport: () => ({ file: 'pkg.fms', bytes, sha256 }) });
+  };
+  const adopted = build(pkg('    fs_read = ["/srv"]'), '');
+  assert.equal(codes(adopted), []);
+  assert.equal(adopted.ir!.agents[0]!.enforcement!.fsRead, ['/srv']);
+  const same = build(pkg('    fs_read = ["/srv"]'), '  enforcement {\n    fs_read = ["/srv"]\n  }');
+  assert.equal(codes(same), []);
+  const clash = build(pkg('    fs_read = ["/"]'), '  enforcement {\n    fs_read = ["/srv"]\n  }');
+  assert.equal(codes(clash), ['FMS2034']);
+  assert.match(clash.diagnostics[0]!.message, /both declare an `enforcement` block/);
 });
 
 test.run();
