@@ -9,7 +9,8 @@
  * program compiled against the same header prints each value, so macros such
  * as `__NR_fcntl __NR3264_fcntl` are resolved by the compiler, not by us.
  *
- * Usage: node runtime/scripts/gen-syscalls.mjs   (needs `cc`; writes both files)
+ * Usage: node runtime/scripts/gen-syscalls.mjs [--out DIR]   (needs `cc`; writes both files,
+ * into runtime/src/os/ or DIR; a test regenerates into a temp DIR and compares)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const outAt = process.argv.indexOf('--out');
+const outDir = outAt > 0 && process.argv[outAt + 1] ? process.argv[outAt + 1] : join(root, 'runtime', 'src', 'os');
 const ARCHES = [
   { arch: 'x86_64', pkg: 'linux-libc-dev', inc: '/usr/include', header: '/usr/include/x86_64-linux-gnu/asm/unistd_64.h', extra: ['-I/usr/include/x86_64-linux-gnu'] },
   { arch: 'aarch64', pkg: 'linux-libc-dev-arm64-cross', inc: '/usr/aarch64-linux-gnu/include', header: '/usr/aarch64-linux-gnu/include/asm/unistd.h', extra: [] },
@@ -58,7 +61,7 @@ for (const a of ARCHES) {
       '];',
       '',
     ].join('\n');
-    writeFileSync(join(root, 'runtime', 'src', 'os', `syscalls-${a.arch}.ts`), body);
+    writeFileSync(join(outDir, `syscalls-${a.arch}.ts`), body);
     console.log(`${a.arch}: ${rows.length} syscalls, highest ${rows.at(-1)[1]}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
