@@ -136,7 +136,10 @@ int main(int argc, char **argv) {
       path[plen] = 0;
       if (path[0] != '/' || strlen(path) != plen) die(125, "profile path %u is not absolute", i);
       int pfd = open(path, O_PATH | O_CLOEXEC);
-      if (pfd < 0 && (errno == ENOENT || errno == ENOTDIR)) continue; /* nothing to grant there */
+      if (pfd < 0 && (errno == ENOENT || errno == ENOTDIR)) { /* nothing to grant there */
+        if (!quiet) fprintf(stderr, "fms-exec: note: %s does not exist; nothing granted there\n", path);
+        continue;
+      }
       if (pfd < 0) die(125, "cannot open %s: %s", path, strerror(errno));
       struct stat st;
       if (fstat(pfd, &st) < 0) die(125, "cannot stat %s: %s", path, strerror(errno));
