@@ -3,6 +3,7 @@ import type { EnforcementSpec, SourceLoc, Span, Value } from '../ir/types';
 import type { BlockNode, FieldNode, ValueNode } from '../syntax/ast';
 import { didYouMean } from '../util/did-you-mean';
 import { KNOWN_SYSCALLS } from '../../../runtime/src/os/syscalls';
+import { MAX_FENCE_PATHS } from '../../../runtime/src/os/profile';
 
 /** Landlock ABI versions this toolchain knows (Linux 5.13 … 6.15). */
 export const LANDLOCK_MAX_ABI = 7;
@@ -28,7 +29,8 @@ function itemNodes(f: FieldNode): ValueNode[] {
  * - FMS2093 a syscall both allowed and denied;
  * - FMS2094 an `isolation` this toolchain does not provide (e.g. `firecracker`);
  * - FMS2095 a `landlock_min_abi` outside 1–7;
- * - FMS2096 (warning) the block is ignored because `runtime { os_tier = false }`.
+ * - FMS2096 (warning) the block is ignored because `runtime { os_tier = false }`;
+ * - FMS2097 more distinct paths than the loader accepts (4,096).
  * Returns undefined when the fence is off for the stack. The caller has already
  * reported unknown fields, enum values and value kinds (FMS2002/2003/2027).
  */
@@ -102,6 +104,10 @@ export function lowerEnforcement(
   const fsRead = paths('fs_read');
   const fsWrite = paths('fs_write');
   const fsExec = paths('fs_exec');
+  const distinct = new Set([...fsRead, ...fsWrite, ...fsExec]).size;
+  if (distinct > MAX_FENCE_PATHS) {
+    err('FMS2097', `the fence lists ${distinct} distinct paths; at most ${MAX_FENCE_PATHS} are allowed`, b.keyword.span, 'grant a common parent folder instead of many paths beneath it');
+  }
   const netConnect = ports('net_connect');
   const netBind = ports('net_bind');
   const deny = syscalls('syscalls_deny');

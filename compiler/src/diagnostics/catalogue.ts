@@ -83,6 +83,7 @@ export const CATALOGUE: CatalogueEntry[] = [
   e('FMS2094', 'error', 'isolation not supported by this toolchain', 'This toolchain fences an agent as a Linux process with seccomp and Landlock (`isolation = "process"`, the default, or `"none"`); micro-VM isolation such as `firecracker` is not provided, and accepting it silently would promise a boundary that does not exist.', 'agent "bot" {\n  default deny\n  enforcement { isolation = "firecracker" }\n}'),
   e('FMS2095', 'error', '`landlock_min_abi` out of range', 'Landlock ABI versions run from 1 (Linux 5.13) to 7 (Linux 6.15); the loader refuses to start the agent on a kernel whose ABI is below `landlock_min_abi`.', 'agent "bot" {\n  default deny\n  enforcement { landlock_min_abi = 9 }\n}'),
   e('FMS2096', 'warning', '`enforcement` ignored: `os_tier = false`', 'The stack turned the kernel fence off with `runtime { os_tier = false }`, so no agent\'s `enforcement {}` block reaches the pack.', 'runtime { os_tier = false }\nagent "bot" {\n  default deny\n  enforcement { profile = "full" }\n}'),
+  e('FMS2097', 'error', 'too many paths in the fence', 'One agent\'s `fs_read`, `fs_write` and `fs_exec` together may name at most 4,096 distinct paths (one Landlock rule each); a rule covers everything beneath its path, so grant a common parent instead.', 'agent "bot" {\n  default deny\n  enforcement { fs_read = ["/d/0", "/d/1", …] }\n}'),
 ];
 
 export const CATALOGUE_BY_CODE = new Map(CATALOGUE.map((c) => [c.code, c]));

@@ -47,7 +47,8 @@ export interface AgentFence {
 }
 
 const SECCOMP_SECTION: { readonly [A in Arch]: number } = { x86_64: SECTION.SECCOMP_X86_64, aarch64: SECTION.SECCOMP_AARCH64 };
-const MAX_FENCE_PATHS = 4096;
+/** Most distinct paths one agent's fence may list (the checker reports more as FMS2097). */
+export const MAX_FENCE_PATHS = 4096;
 const MAX_FENCE_PORTS = 65535;
 const MAX_PATH_BYTES = 4095;
 const MAX_AGENTS = 1 << 16;

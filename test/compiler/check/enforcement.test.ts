@@ -68,11 +68,12 @@ test('landlock_min_abi must be 1..7; two enforcement blocks are an error', () =>
   assert.equal(codes(r), ['FMS2031']);
 });
 
-test('a huge list is checked item by item without blowing up', () => {
-  const many = Array.from({ length: 5000 }, (_, i) => `"/d/${i}"`).join(', ');
-  const r = agent(`    fs_read = [${many}]`);
-  assert.equal(codes(r), []);
-  assert.is(r.ir!.agents[0]!.enforcement!.fsRead.length, 5000);
+test('a huge list is checked item by item; more than 4,096 distinct paths is FMS2097', () => {
+  const list = (n: number) => Array.from({ length: n }, (_, i) => `"/d/${i}"`).join(', ');
+  const ok = agent(`    fs_read = [${list(4096)}]\n    fs_exec = ["/d/0"]`);
+  assert.equal(codes(ok), []);
+  assert.is(ok.ir!.agents[0]!.enforcement!.fsRead.length, 4096);
+  assert.equal(codes(agent(`    fs_read = [${list(5000)}]`)), ['FMS2097']);
 });
 
 test('an imported agent brings its fence when the stack has none; two different fences are FMS2034, never a silent drop', () => {
