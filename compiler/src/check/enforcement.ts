@@ -7,7 +7,7 @@ import { MAX_FENCE_PATHS } from '../../../runtime/src/os/profile';
 
 /** Landlock ABI versions this toolchain knows (Linux 5.13 … 6.15). */
 export const LANDLOCK_MAX_ABI = 7;
-/** Longest path the loader accepts (PATH_MAX - 1). */
+/** Longest path the loader accepts, in UTF-8 bytes (PATH_MAX - 1). */
 const MAX_PATH = 4095;
 const PROFILES = new Set(['full', 'minimal', 'off']);
 const ISOLATIONS = new Set(['none', 'process']);
@@ -178,11 +178,15 @@ export function lowerEnforcement(
   };
 }
 
+/** A UTF-16 surrogate without its partner: it has no UTF-8 form, so the loader could not open it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** Why a path is not acceptable to the loader, or undefined when it is. */
 export function pathProblem(p: string): string | undefined {
   if (!p.startsWith('/')) return 'is not an absolute path';
-  if (p.length > MAX_PATH) return `is longer than ${MAX_PATH} characters`;
   if (p.includes('\0')) return 'contains a NUL character';
+  if (LONE_SURROGATE.test(p)) return 'is not valid Unicode';
+  if (Buffer.byteLength(p, 'utf8') > MAX_PATH) return `is longer than ${MAX_PATH} bytes`;
   if (p.split('/').some((s) => s === '.' || s === '..')) return 'has `.` or `..` segments';
   return undefined;
 }

@@ -17,7 +17,7 @@
  * The exec profile (`fms-run exec` → `fms-exec` on an inherited pipe) is
  * documented in runtime/native/README.md and built by `encodeExecProfile`.
  */
-import { ByteReader, ByteWriter, PackError, SECTION, decodeUtf8, encodeUtf8 } from '../pack/format';
+import { ByteReader, ByteWriter, LIMITS, PackError, SECTION, decodeUtf8, encodeUtf8 } from '../pack/format';
 import { bpfProblem, decodeBpf, encodeBpf, type BpfInsn } from './bpf';
 import { FS_BY_ABI, MAX_ABI, NET_BY_ABI, SCOPE_BY_ABI } from './landlock-abi';
 import type { Arch } from './syscalls';
@@ -119,7 +119,7 @@ export function readFenceSections(reserved: ReadonlyMap<number, Uint8Array>): Ma
   const n = r.count(MAX_AGENTS, 27);
   let prev: string | undefined;
   for (let i = 0; i < n; i++) {
-    const agent = readStr(r, 'agent id', 1 << 16);
+    const agent = readStr(r, 'agent id', LIMITS.maxStringLength);
     if (prev !== undefined && !(prev < agent)) throw new PackError(`Landlock section: agents not unique and ascending at \`${agent}\``);
     prev = agent;
     const profile = PROFILES[r.enumOf(PROFILES.length, 'profile')]!;
@@ -157,7 +157,7 @@ export function readFenceSections(reserved: ReadonlyMap<number, Uint8Array>): Ma
     const m = s.count(MAX_AGENTS, 12);
     const seen = new Set<string>();
     for (let i = 0; i < m; i++) {
-      const agent = readStr(s, 'agent id', 1 << 16);
+      const agent = readStr(s, 'agent id', LIMITS.maxStringLength);
       const f = fences.get(agent);
       if (!f || f.profile === 'off' || seen.has(agent)) throw new PackError(`seccomp ${arch} section: unexpected agent \`${agent}\``);
       seen.add(agent);

@@ -57,6 +57,15 @@ test('wrong kinds in paths and ports are reported, not coerced', () => {
   assert.equal(codes(r), ['FMS2027', 'FMS2091', 'FMS2091', 'FMS2091', 'FMS2092', 'FMS2092', 'FMS2092', 'FMS2092', 'FMS2092', 'FMS2092']);
 });
 
+test('paths are limited in UTF-8 bytes, not UTF-16 units, and must be valid Unicode', () => {
+  const wide = '/' + '漢'.repeat(1400); // 1,401 units, 4,201 bytes
+  assert.equal(codes(agent(`    fs_read = ["${wide}"]`)), ['FMS2091']);
+  assert.equal(codes(agent(`    fs_read = ["/${'a'.repeat(4094)}"]`)), []);
+  assert.equal(codes(agent(`    fs_read = ["/${'a'.repeat(4095)}"]`)), ['FMS2091']);
+  const r = compile('agent "a" {\n default deny\n enforcement { fs_read = ["/x"] }\n}', 'g.fms', { env: {} });
+  assert.equal(codes(r), []);
+});
+
 test('isolation: none and process are accepted; anything else is not supported', () => {
   assert.is(agent('    isolation = "none"').ir!.agents[0]!.enforcement!.isolation, 'none');
   for (const iso of ['firecracker', 'gvisor', 'constructor']) assert.equal(codes(agent(`    isolation = "${iso}"`)), ['FMS2094']);
