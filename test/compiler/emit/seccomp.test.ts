@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { emitSeccomp, seccompPlan, type SyscallAction } from '../../../compiler/src/emit/seccomp';
+import { FULL_ALLOW, MINIMAL_DENY, emitSeccomp, seccompPlan, type SyscallAction } from '../../../compiler/src/emit/seccomp';
 import { bpfProblem, decodeBpf, disassemble, encodeBpf } from '../../../runtime/src/os/bpf';
-import { ARCHES, maxSyscall, syscallNumbers, type Arch } from '../../../runtime/src/os/syscalls';
+import { ARCHES, KNOWN_SYSCALLS, maxSyscall, syscallNumbers, type Arch } from '../../../runtime/src/os/syscalls';
 import { runBpf } from '../../helpers/bpf-interp';
 
 // Written out here on purpose (not imported): the test's own idea of the ABI.
@@ -103,6 +103,11 @@ for (const arch of ARCHES) {
     assert.ok(prog(spec('full', ['arch_prctl']), 'aarch64'));
   });
 }
+
+test('every name in the profiles is a real syscall (a typo would silently fence nothing)', () => {
+  assert.equal([...FULL_ALLOW, ...MINIMAL_DENY].filter((n) => !KNOWN_SYSCALLS.has(n)), []);
+  assert.equal(FULL_ALLOW.filter((n) => MINIMAL_DENY.includes(n)), []);
+});
 
 test('off emits no program', () => {
   assert.is(seccompPlan(spec('off'), 'x86_64'), undefined);
