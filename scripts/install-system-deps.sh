@@ -4,10 +4,11 @@
 #   openssl             an independent verifier of signatures
 #   neovim              a real third-party LSP client
 #   libseccomp-dev, bubblewrap   the kernel fence and its comparison sandbox
+#   linux-libc-dev, linux-libc-dev-arm64-cross   uapi headers the syscall tables are generated from
 #   chromium            headless browser checks
 #   gcc g++ make libc6-dev python3   native parts (fms-exec, pkcs11js)
 set -euo pipefail
-PKGS=(softhsm2 opensc openssl neovim libseccomp-dev bubblewrap chromium gcc g++ make libc6-dev python3 ca-certificates)
+PKGS=(softhsm2 opensc openssl neovim libseccomp-dev linux-libc-dev linux-libc-dev-arm64-cross bubblewrap chromium gcc g++ make libc6-dev python3 ca-certificates)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

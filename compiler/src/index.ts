@@ -17,3 +17,5 @@ export { emitPackBody, buildBodyModel, EmitError, PRODUCER } from './emit/emit-b
 export type * from './ir/types';
 /** The reference IR interpreter (independent of the runtime's VM): differential tests and tools compare decisions with it. */
 export { Interpreter, type InterpreterOptions } from './interp/interpret';
+/** The kernel fence per agent, as the emitter writes it into the pack's OS-profile sections. */
+export { agentFences } from './emit/fence';

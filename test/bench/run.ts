@@ -230,6 +230,15 @@ async function main(): Promise<void> {
     }
   }
 
+  // Kernel fence: process start under fms-exec vs plain exec vs bwrap, and the fms-run exec total.
+  try {
+    const fb = (await import(join(here, 'fence-bench.ts'))) as typeof import('./fence-bench');
+    console.log('\nkernel fence (process start)');
+    for (const r of await fb.benchFence()) console.log(`  ${r.name}: ${r.value}`);
+  } catch (e) {
+    console.log(`\n(fence-bench failed: ${e instanceof Error ? e.message : String(e)})`);
+  }
+
   // Front-end throughput, bundled like the fmsc CLI (tsx's per-function name wrappers would distort it).
   const outDir = mkdtempSync(join(tmpdir(), 'fms-bench-check-'));
   const checkOut = join(outDir, 'check-bench.mjs');

@@ -23,12 +23,10 @@ const AGENT_BLOCKS: ReadonlyMap<string, string> = new Map([
   ['alert', 'the runtime sends no alerts; watch the decision log instead'],
   ['ambient', 'the runtime keeps no per-day customer or data-volume counters'],
   ['credential', 'the runtime brokers no credentials'],
-  ['enforcement', 'the OS profile (seccomp, Landlock) is not emitted yet; nothing in this block is applied'],
 ]);
 
 /** Top-level blocks whose settings configure a daemon this toolchain does not run. */
 const TOP_BLOCKS: ReadonlyMap<string, string> = new Map([
-  ['runtime', 'the decision engine ignores these settings (`mode = "audit"` does not switch enforcement off, `os_tier` applies no OS profile)'],
   ['system', 'the decision engine ignores these settings (`on_policy_load_failure` included: a pack that fails to load is always refused)'],
   ['provider', 'the decision engine calls no provider'],
   ['identity', 'the decision engine verifies no workload identity; `principal` comes from the call'],
@@ -47,7 +45,17 @@ const FIELDS: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map([
   ],
   ['budget', new Map([['scope', 'each budget id is its own window per agent (`session` per session id, others per UTC day)']])],
   ['delegate', new Map([['inherits', 'a delegate spends its own budgets, not the delegator\'s']])],
+  [
+    'enforcement',
+    new Map([
+      ['filesystem', 'the kernel fence reads `fs_read`, `fs_write` and `fs_exec`, not this field'],
+      ['mcp_proxy_port', 'the kernel fence starts no MCP proxy; allow the port with `net_connect`'],
+    ]),
+  ],
 ]);
+
+/** `runtime {}` fields the toolchain applies: the kernel fence's switch and default profile (README, "The kernel fence"). */
+const RUNTIME_ENFORCED: ReadonlySet<string> = new Set(['os_tier', 'agent_enforce_profile']);
 
 function warn(sink: DiagnosticSink, span: Span, what: string, why: string): void {
   sink.accept({
@@ -87,6 +95,20 @@ function agentBody(sink: DiagnosticSink, agent: BlockNode): void {
   }
 }
 
+/** `runtime {}`: every field but the fence's; `mode = "enforce"` says what happens anyway. */
+function runtimeBlock(sink: DiagnosticSink, b: BlockNode): void {
+  for (const x of b.items) {
+    if (x.kind !== 'field' || RUNTIME_ENFORCED.has(x.key.text)) continue;
+    const v = x.values.length === 1 ? x.values[0] : undefined;
+    if (x.key.text === 'mode' && v?.kind === 'string' && v.value === 'enforce') continue;
+    const why =
+      x.key.text === 'mode'
+        ? 'decisions are always enforced: a `mode` other than `"enforce"` switches nothing off'
+        : 'the decision engine and `fms-run` ignore this daemon setting';
+    warn(sink, x.key.span, `\`runtime\` field \`${x.key.text}\``, why);
+  }
+}
+
 /**
  * Reports FMS2063 for every construct of `doc` that is accepted but not
  * enforced. Pure; runs on a syntactically clean document.
@@ -101,6 +123,7 @@ export function checkNotEnforced(doc: Document, sink: DiagnosticSink): void {
       if (it.kind !== 'block') continue;
       const kw = it.keyword.text;
       if (kw === 'agent') agentBody(sink, it);
+      else if (kw === 'runtime') runtimeBlock(sink, it);
       else if (kw === 'pack') top(it.items);
       else {
         const why = TOP_BLOCKS.get(kw);

@@ -6,6 +6,8 @@
 import type { Agent, Expr, NetworkMatch, Policy, Rule, SourceLoc, ToolPattern, Value } from '../ir/types';
 import type { BodyModel, ConstModel, PatternModel, RuleModel } from '@fms/runtime/format';
 import { writeBody } from '@fms/runtime/format';
+import { writeFenceSections } from '@fms/runtime/os';
+import { agentFences } from './fence';
 import {
   BUDGET_WINDOW_NAMES,
   BUILTINS,
@@ -464,7 +466,7 @@ export function buildBodyModel(policy: Policy, producer = PRODUCER): BodyModel {
     budgets: [],
     hostLists: [],
     redactions: [],
-    reserved: new Map(),
+    reserved: writeFenceSections(agentFences(policy)),
   };
   const code: number[] = [];
   const seen = new Set<string>();

@@ -46,7 +46,7 @@ const STRICTNESS: Record<Effect, number> = { deny: 0, defer: 1, permit: 2 };
  * `with widen`" (README, "What a package may change"):
  * - its `deny`/`deny!` rules go before the stack agent's rules, its `defer`
  *   and `permit` rules after them; its rate limits, budgets and redactions
- *   are added; its egress/model_policy applies where the stack has none; a
+ *   are added; its egress/model_policy and kernel fence (`enforcement`) apply where the stack has none; a
  *   stricter `default` replaces the stack's;
  * - a package made of flat rules applies to every agent of the stack;
  * - widening (a `permit`, a `defer` on a `default deny` agent, a wider
@@ -226,10 +226,14 @@ class PackageMerger {
     mine.redactions.push(...theirs.redactions);
     if (theirs.egress) mine.egress = theirs.egress;
     if (theirs.modelPolicy) mine.modelPolicy = theirs.modelPolicy;
+    if (theirs.enforcement && !mine.enforcement) mine.enforcement = theirs.enforcement;
   }
 }
 
 const sameLists = (a: HostLists, b: HostLists): boolean => a.allow.join('\n') === b.allow.join('\n') && a.deny.join('\n') === b.deny.join('\n');
+
+/** Do two agents declare the same kernel fence (source locations aside)? */
+const sameFence = (a: Agent, b: Agent): boolean => JSON.stringify({ ...a.enforcement, loc: null }) === JSON.stringify({ ...b.enforcement, loc: null });
 
 /** Why a package agent cannot be merged into the stack's agent without dropping part of it (undefined: it can). */
 function mergeConflict(mine: Agent, theirs: Agent): string | undefined {
@@ -240,10 +244,11 @@ function mergeConflict(mine: Agent, theirs: Agent): string | undefined {
   }
   if (theirs.egress && mine.egress && !sameLists(theirs.egress, mine.egress)) return 'both declare an `egress` block';
   if (theirs.modelPolicy && mine.modelPolicy && !sameLists(theirs.modelPolicy, mine.modelPolicy)) return 'both declare a `model_policy` block';
+  if (theirs.enforcement && mine.enforcement && !sameFence(theirs, mine)) return 'both declare an `enforcement` block';
   const ids = new Set(mine.budgets.map((b) => b.id));
   const dup = theirs.budgets.find((b) => ids.has(b.id));
   if (dup) return `both declare \`budget ${dup.id}\``;
-  const block = theirs.blocks.find((b) => b.kind !== 'use');
+  const block = theirs.blocks.find((b) => b.kind !== 'use' && b.kind !== 'enforcement');
   if (block) return `the imported agent declares a \`${block.kind}\` block, which only the stack's agent can declare`;
   if (theirs.delegations.length) return 'the imported agent declares `delegate`, which only the stack\'s agent can declare';
   return undefined;

@@ -9,6 +9,7 @@ import { checkRules } from '../check/rules';
 import { decodeBase64Strict } from '@fms/runtime/crypto';
 import { ed25519KeyWeakness } from '@fms/runtime/crypto';
 import { canonicalHostPattern } from '@fms/runtime/format';
+import { lowerEnforcement } from '../check/enforcement';
 import { resolveImports, type ImportResolver } from './imports';
 import { ExprLowerer, literalValue } from './lower-expr';
 import { patternProblem, prefixPattern, rulePattern } from './patterns';
@@ -743,7 +744,16 @@ class Lowerer {
           this.error('FMS2001', `unknown block \`${kw}\` in agent \`${a.id}\``, b.keyword.span, guess ? `did you mean \`${guess}\`?` : `agent blocks are ${AGENT_BLOCKS.map((x) => `\`${x}\``).join(', ')}`);
           return;
         }
-        a.blocks.push(this.config(b, kw));
+        const c = this.config(b, kw);
+        a.blocks.push(c);
+        if (kw === 'enforcement') {
+          const prev = a.blocks.find((x) => x.kind === 'enforcement' && x !== c);
+          if (prev) this.error('FMS2031', `agent \`${a.id}\` has two \`enforcement\` blocks`, b.keyword.span, 'merge them into one block', [{ message: 'first declared here', span: prev.loc.span }]);
+          else {
+            const spec = lowerEnforcement(b, c.fields, this.ir.runtime, this.sink, c.loc);
+            if (spec) a.enforcement = spec;
+          }
+        }
       }
     }
   }

@@ -236,6 +236,30 @@ export interface ConfigBlock {
   loc: SourceLoc;
 }
 
+/**
+ * The kernel fence of one agent (DESIGN §6), from its `enforcement {}` block
+ * and the stack's `runtime { agent_enforce_profile }`. Lists are as written
+ * (paths absolute and normalised, ports 1–65535, syscall names known on at
+ * least one architecture); an empty list grants nothing.
+ */
+export interface EnforcementSpec {
+  /** `full`: allowlist of syscalls; `minimal`: deny-list; `off`: no seccomp and no Landlock. */
+  profile: 'full' | 'minimal' | 'off';
+  fsRead: string[];
+  fsWrite: string[];
+  fsExec: string[];
+  /** TCP ports the agent may connect to / bind (Landlock ABI ≥ 4). */
+  netConnect: number[];
+  netBind: number[];
+  /** Extra syscalls to refuse with EPERM / to allow on top of the profile. */
+  syscallsDeny: string[];
+  syscallsAllow: string[];
+  /** Landlock ABI (1–7) below which the loader refuses to start the agent. */
+  landlockMinAbi: number;
+  isolation: 'none' | 'process';
+  loc: SourceLoc;
+}
+
 export interface Agent {
   id: string;
   /** True for the agent made of flat rules in a file with no `agent` block. */
@@ -262,6 +286,8 @@ export interface Agent {
   session?: SessionLimits;
   /** session, spawn, completion_gate, enforcement, alert, ambient, credential, selector, ... */
   blocks: ConfigBlock[];
+  /** The kernel fence, when the agent has an `enforcement {}` block and the stack's `os_tier` is not false. */
+  enforcement?: EnforcementSpec;
   loc: SourceLoc;
 }
 

@@ -45,6 +45,7 @@ import {
   crc32,
   decodeUtf8,
 } from './format';
+import { readFenceSections } from '../os/profile';
 
 /** Options of `readBody`. */
 export interface ReadBodyOptions {
@@ -600,6 +601,11 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
   for (const t of RESERVED_SECTIONS) {
     const r = ranges.get(t);
     if (r) reserved.set(t, body.subarray(r[0], r[1]));
+  }
+  // The kernel fence: parsed and checked here so a malformed OS profile refuses the whole pack.
+  const agentIds = new Set(agents.map((a) => a.id));
+  for (const f of readFenceSections(reserved).keys()) {
+    if (!agentIds.has(f)) throw new PackError(`OS profile: fence for unknown agent \`${f}\``);
   }
   return {
     file,

@@ -89,11 +89,11 @@ agent "helper" {
 `;
 
 test('constructs this toolchain does not enforce are never quiet (FMS2063; issue 9, class 9)', () => {
-  const text = `runtime {\n  mode = "enforce"\n}\nprovider "vault" {\n  type = "vault"\n}\nagent "a" {\n  default deny\n  rules { permit x }\n  alert { on = "deny" notify = "slack://#sec" }\n}\n`;
+  const text = `runtime {\n  mode = "audit"\n}\nprovider "vault" {\n  type = "vault"\n}\nagent "a" {\n  default deny\n  rules { permit x }\n  alert { on = "deny" notify = "slack://#sec" }\n}\n`;
   const r = compile(text, 'governance.fms', { env: {} });
   assert.equal(
     r.diagnostics.map((d) => `${d.code} ${d.severity} ${d.message}`),
-    ['FMS2063 warning `runtime` is not enforced by this toolchain', 'FMS2063 warning `provider` is not enforced by this toolchain', 'FMS2063 warning `alert` is not enforced by this toolchain'],
+    ['FMS2063 warning `runtime` field `mode` is not enforced by this toolchain', 'FMS2063 warning `provider` is not enforced by this toolchain', 'FMS2063 warning `alert` is not enforced by this toolchain'],
   );
 });
 

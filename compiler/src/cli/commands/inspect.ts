@@ -6,6 +6,8 @@ import { BODY_HEADER_SIZE, BUILTINS, CMP_NAMES, EFFECT_NAMES, GLOB_NAMES, OP, OP
 import type { BodyModel, ConstModel } from '@fms/runtime/format';
 import { loadPackBody } from '@fms/runtime';
 import { readPackUnverified } from '../../sign/create-pack';
+import { readFenceSections } from '@fms/runtime/os';
+import { describeFence } from '@fms/runtime/os';
 
 const SECTION_NAMES: Record<number, string> = Object.fromEntries(Object.entries(SECTION).map(([k, v]) => [v, k]));
 
@@ -94,6 +96,7 @@ export function inspectBody(body: Uint8Array): string {
   let ph = 0;
   let rl = 0;
   let bu = 0;
+  const fences = readFenceSections(m.reserved);
   for (const a of m.agents) {
     out.push(`agent ${a.id}  default ${EFFECT_NAMES[a.defaultEffect]}${a.defaultDeclared ? '' : ' (implicit)'} (${a.file}:${a.line})${a.model ? `  model ${a.model}` : ''}`);
     for (let k = 0; k < a.phaseCount; k++, ph++) {
@@ -116,6 +119,8 @@ export function inspectBody(body: Uint8Array): string {
       const h = m.hostLists[a.modelPolicy]!;
       out.push(`  model_policy allow [${h.allow.join(', ')}] deny [${h.deny.join(', ')}] (${h.file}:${h.line})`);
     }
+    const fence = fences.get(a.id);
+    if (fence) out.push(...describeFence(fence, ['x86_64', 'aarch64']).split('\n').map((l) => `  fence ${l}`));
     for (let k = 0; k < a.ruleCount; k++, r++) {
       const rule = m.rules[r]!;
       const loc = m.ruleLocs[r]!;

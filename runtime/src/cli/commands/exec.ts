@@ -1,4 +1,84 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
+import { CliError, EXIT } from '../common';
+import { loadPackForCli } from './eval';
+import { describeFence } from '../../os/describe';
+import { encodeExecProfile, readFenceSections, type AgentFence } from '../../os/profile';
+import { hostArch } from '../../os/syscalls';
 
-/** Registers `fms-run exec` (not yet implemented: registers nothing). */
-export function register(_program: Command): void {}
+interface ExecOpts {
+  agent: string;
+  trust?: string;
+  dryRun?: boolean;
+}
+
+/** Where the `fms-exec` loader is: $FMS_EXEC, next to the bundle (dist/), or dist/ from the sources. */
+function findLoader(): string {
+  const env = process.env.FMS_EXEC;
+  if (env) return env;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, 'fms-exec'), join(here, '..', '..', '..', '..', 'dist', 'fms-exec')];
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new CliError('the loader `fms-exec` is not built: run `npm run build` (it needs a C compiler) or set FMS_EXEC', EXIT.usage);
+  return found;
+}
+
+/** The verified fence of `agent`, or a refusal naming why there is none. */
+function fenceOf(packPath: string, o: ExecOpts): AgentFence {
+  const pack = loadPackForCli(packPath, { agent: o.agent, tool: '', ...(o.trust !== undefined ? { trust: o.trust } : {}) });
+  if (!pack.model.agents.some((a) => a.id === o.agent)) throw new CliError(`unknown agent \`${o.agent}\` in \`${packPath}\``, EXIT.usage);
+  // INVARIANT: readBody already parsed and checked these sections; this re-read cannot fail on a verified pack.
+  const f = readFenceSections(pack.model.reserved).get(o.agent);
+  if (!f) throw new CliError(`agent \`${o.agent}\` has no \`enforcement {}\` block in \`${packPath}\`: refusing to run it without a kernel fence`, EXIT.refused);
+  return f;
+}
+
+/**
+ * Registers `fms-run exec PACK --agent A [--trust FILE] [--dry-run] -- CMD ARGS…`:
+ * verifies the pack, takes the agent's fence, and starts `fms-exec` with the
+ * profile on an inherited pipe (fd 3; the pack is never re-read from disk).
+ * Exits with the command's status (128 + signal when it was killed).
+ */
+export function register(program: Command): void {
+  program
+    .command('exec')
+    .argument('<pack>', 'signed pack (.fmspack)')
+    .argument('[cmd...]', 'the command to run inside the fence (after `--`)')
+    .description("run a command inside an agent's kernel fence (seccomp + Landlock) from a verified pack")
+    .requiredOption('--agent <id>', 'agent id')
+    .option('--trust <file>', 'trust roots (default $FMS_TRUST)')
+    .option('--dry-run', 'print the fence (Landlock rules and the seccomp program) instead of running')
+    .action(async (packPath: string, cmd: string[], o: ExecOpts) => {
+      const arch = hostArch();
+      const f = fenceOf(packPath, o);
+      if (o.dryRun) {
+        process.stdout.write(describeFence(f, arch ? [arch] : ['x86_64', 'aarch64']) + '\n');
+        return;
+      }
+      if (!arch) throw new CliError(`no kernel fence for ${process.platform}/${process.arch}: only Linux on x86_64 and aarch64`, EXIT.refused);
+      if (cmd.length === 0) throw new CliError('no command: write it after `--`, e.g. `fms-run exec pack --agent a -- sh -c ...`', EXIT.usage);
+      const loader = findLoader();
+      if (f.profile === 'off') process.stderr.write(`fms-run: agent \`${o.agent}\` has profile off: no kernel fence\n`);
+      const profile = encodeExecProfile(f, arch);
+      const child = spawn(loader, ['3', ...cmd], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+      const pipe = child.stdio[3] as NodeJS.WritableStream;
+      pipe.on('error', () => {}); // the loader reports its own failure
+      pipe.end(profile);
+      const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+      const onInt = forward('SIGINT');
+      const onTerm = forward('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+      const code = await new Promise<number>((resolve, reject) => {
+        child.on('error', (e) => reject(new CliError(`cannot start \`${loader}\`: ${(e as NodeJS.ErrnoException).code ?? e.message}`, EXIT.usage)));
+        child.on('exit', (status, signal) => resolve(status ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0)));
+      });
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      process.exitCode = code;
+    });
+}
