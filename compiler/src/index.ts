@@ -19,3 +19,43 @@ export type * from './ir/types';
 export { Interpreter, type InterpreterOptions } from './interp/interpret';
 /** The kernel fence per agent, as the emitter writes it into the pack's OS-profile sections. */
 export { agentFences } from './emit/fence';
+
+import { allTokens as lexerTokens } from './syntax/tokens';
+import { AGENT_BLOCKS, AGENT_FIELDS, EFFECT_WORDS, TOP_LEVEL_BLOCKS, WINDOWS } from './ir/schema';
+import { FUNCTION_NAMES } from './ir/lower-expr';
+
+/** The spellings of a keyword token's pattern: `headers?` → header, headers; `a|b` → a, b; `deny!(?!=)` → deny!. */
+function spellings(source: string): string[] {
+  return source
+    .replace(/\(\?[!=][^)]*\)/g, '')
+    .split('|')
+    .flatMap((s) => (s.endsWith('?') ? [s.slice(0, -2), s.slice(0, -1)] : [s]));
+}
+
+/**
+ * The words FPL gives a meaning, as the parser and the checker know them: for
+ * tools that must not drift from the language (the TextMate grammar's no-drift
+ * test, editor completion). `keywords` are the lexer's keyword tokens (every
+ * spelling); the rest are the schema tables of the checker.
+ */
+export const LANGUAGE_WORDS: Readonly<{
+  keywords: readonly string[];
+  effects: readonly string[];
+  topLevelBlocks: readonly string[];
+  agentBlocks: readonly string[];
+  agentFields: readonly string[];
+  windows: readonly string[];
+  functions: readonly string[];
+}> = Object.freeze({
+  keywords: Object.freeze(
+    lexerTokens
+      .filter((t) => t.LONGER_ALT !== undefined || t.name === 'DenyBang')
+      .flatMap((t) => (t.PATTERN instanceof RegExp ? spellings(t.PATTERN.source) : [])),
+  ),
+  effects: Object.freeze([...Object.keys(EFFECT_WORDS), 'deny!']),
+  topLevelBlocks: Object.freeze([...TOP_LEVEL_BLOCKS]),
+  agentBlocks: Object.freeze([...AGENT_BLOCKS]),
+  agentFields: Object.freeze([...AGENT_FIELDS]),
+  windows: Object.freeze([...WINDOWS]),
+  functions: Object.freeze([...FUNCTION_NAMES]),
+});

@@ -70,7 +70,7 @@ const FUNCTIONS = table<FnSig>({
   len: { fn: 'len', min: 1, max: 1, type: 'number', args: ['any'] },
 });
 
-const FUNCTION_NAMES = [...Object.keys(FUNCTIONS), 'session.sum', 'session.count'];
+export const FUNCTION_NAMES = [...Object.keys(FUNCTIONS), 'session.sum', 'session.count'];
 
 /** Converts a literal AST value to a run-time value (money → USD, durations → seconds, sizes → bytes). */
 export function literalValue(v: ValueNode): Value | undefined {
