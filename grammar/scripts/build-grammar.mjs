@@ -104,8 +104,17 @@ const grammar = {
       captures: { 1: { name: 'keyword.control.import.fms' } },
     },
     'import-alias': {
-      match: raw`${B}(as)\s+([A-Za-z_][A-Za-z0-9_\-]*)${E}`,
-      captures: { 1: { name: 'keyword.control.import.as.fms' }, 2: { name: 'entity.name.namespace.fms' } },
+      patterns: [
+        {
+          match: raw`${B}(as)\s+([A-Za-z_][A-Za-z0-9_\-]*)${E}`,
+          captures: { 1: { name: 'keyword.control.import.as.fms' }, 2: { name: 'entity.name.namespace.fms' } },
+        },
+        {
+          comment: '`import "…" with widen`: the import may widen the importer\'s permits.',
+          match: raw`${B}(with)\s+(widen)${E}(?!\s*[{=:])`,
+          captures: { 1: { name: 'keyword.control.import.with.fms' }, 2: { name: 'keyword.control.import.widen.fms' } },
+        },
+      ],
     },
     agent: {
       match: raw`${B}(agent)\s+(${NAME})(?=\s*(?:\{|#|$))`,
