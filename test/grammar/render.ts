@@ -10,9 +10,11 @@ export const THEME = 'dark-plus';
 export async function highlight(source: string): Promise<{ html: string; tokens: ThemedToken[][]; background: string }> {
   const grammar = JSON.parse(readFileSync(join(ROOT, 'grammar', 'fms.tmLanguage.json'), 'utf8')) as Record<string, unknown>;
   const highlighter = await createHighlighter({ themes: [THEME], langs: [{ ...grammar, name: 'fpl', aliases: ['fms'] } as never] });
+  // shiki's types list only its bundled languages; `fpl` is the grammar loaded above.
+  const lang = 'fpl' as never;
   try {
-    const html = highlighter.codeToHtml(source, { lang: 'fpl', theme: THEME });
-    const tokens = highlighter.codeToTokensBase(source, { lang: 'fpl', theme: THEME });
+    const html = highlighter.codeToHtml(source, { lang, theme: THEME });
+    const tokens = highlighter.codeToTokensBase(source, { lang, theme: THEME });
     const background = highlighter.getTheme(THEME).bg;
     return { html, tokens, background };
   } finally {
