@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ROOT } from '../helpers/paths';
 import { buildExtension, EXT } from './build';
 import { createStandIn, interceptVscode } from './vscode-stand-in';
 
@@ -97,6 +98,35 @@ test('without a bundled server, activate says so in one line and still registers
   assert.is(created, 0);
   assert.is(recorded.commands.size, 6);
   assert.ok(recorded.lines.some((l) => l.startsWith('no language server in this build')), recorded.lines.join('\n'));
+});
+
+test('FPL: Run Fixtures runs every fixture case through fmsc and reports each case to the Test Explorer', async () => {
+  const dir = extensionCopy(false);
+  const ws = mkdtempSync(join(tmpdir(), 'fms-ws-'));
+  writeFileSync(join(ws, 'governance.fms'), 'agent bot {\n  default deny\n  rules {\n    permit read/*\n  }\n}\n');
+  const fixture = join(ws, 'bot.fmtest.json');
+  writeFileSync(fixture, JSON.stringify({ agent_id: 'bot', cases: [
+    { name: 'read is permitted', tool: 'read/x', expect: { effect: 'permit' } },
+    { name: 'toString', tool: 'write/x', expect: { effect: 'deny' } },
+    { name: 'write is wrongly expected to pass', tool: 'write/x', expect: { effect: 'permit' } },
+  ] }, null, 2));
+  const fmsc = join(ws, 'fmsc');
+  writeFileSync(fmsc, `#!/bin/sh\nexec "${process.execPath}" "${join(ROOT, 'dist', 'fmsc.mjs')}" "$@"\n`, { mode: 0o755 });
+  const { vscode, recorded, control } = createStandIn();
+  control.set('fmscPath', fmsc);
+  control.folders([ws]);
+  control.fixtures([fixture]);
+  const ext = load(dir, vscode);
+  ext.activate(context(dir));
+  await recorded.commands.get('fms.runFixtures')!();
+  const id = (name: string) => `file://${fixture}#${name}`;
+  assert.equal(recorded.runs.filter(([e]) => e !== 'started').map(([e, i, m]) => [e, i, m?.split('\n')[0]]), [
+    ['passed', id('read is permitted'), undefined],
+    ['passed', id('toString'), undefined],
+    ['failed', id('write is wrongly expected to pass'), 'expected: PERMIT'],
+    ['end', '', undefined],
+  ]);
+  assert.is(recorded.runs.filter(([e]) => e === 'started').length, 3);
 });
 
 test.run();

@@ -5,10 +5,15 @@
  * is a permissive stub (a callable that returns another stub), so a new API
  * use does not crash the test; what the tests assert on is modelled exactly.
  */
+import { readFileSync } from 'node:fs';
 import Module from 'node:module';
+
+const uriOf = (p: string) => ({ fsPath: p, scheme: 'file', path: p, toString: () => `file://${p}` });
 
 export interface Recorded {
   commands: Map<string, (...a: unknown[]) => unknown>;
+  /** Test run events: [event, test item id, message?]. */
+  runs: [string, string, string?][];
   outputChannels: string[];
   testControllers: { id: string; label: string; profiles: string[] }[];
   watchers: string[];
@@ -56,8 +61,12 @@ class EventEmitter<T> {
 }
 
 /** Builds the stand-in and the record of what was registered. */
-export function createStandIn(): { vscode: Record<string, unknown>; recorded: Recorded } {
-  const recorded: Recorded = { commands: new Map(), outputChannels: [], testControllers: [], watchers: [], lines: [] };
+export function createStandIn(): {
+  vscode: Record<string, unknown>;
+  recorded: Recorded;
+  control: { set(k: string, v: unknown): unknown; folders(p: string[]): unknown; fixtures(p: string[]): unknown };
+} {
+  const recorded: Recorded = { runs: [], commands: new Map(), outputChannels: [], testControllers: [], watchers: [], lines: [] };
   const channel = (name: string): Record<string, unknown> => {
     recorded.outputChannels.push(name);
     const c = stub(`channel(${name})`);
@@ -79,17 +88,39 @@ export function createStandIn(): { vscode: Record<string, unknown>; recorded: Re
       { get: (t, k) => (k in t ? (t as Record<string | symbol, unknown>)[k] : k === 'then' ? undefined : (c as Record<string | symbol, unknown>)[k]) },
     );
   };
-  const items = () => {
-    const m = new Map<string, unknown>();
-    return { add: (i: { id: string }) => m.set(i.id, i), get: (id: string) => m.get(id), delete: (id: string) => m.delete(id), replace: () => {}, forEach: (f: (i: unknown) => void) => m.forEach((v) => f(v)), get size() { return m.size; } };
+  type Item = { id: string; parent?: Item; children: ReturnType<typeof items> };
+  const items = (owner?: Item) => {
+    const m = new Map<string, Item>();
+    return {
+      add: (i: Item) => {
+        if (owner) i.parent = owner;
+        m.set(i.id, i);
+      },
+      get: (id: string) => m.get(id),
+      delete: (id: string) => m.delete(id),
+      replace: (list: Item[]) => {
+        m.clear();
+        for (const i of list) {
+          if (owner) i.parent = owner;
+          m.set(i.id, i);
+        }
+      },
+      forEach: (f: (i: Item) => void) => m.forEach((v) => f(v)),
+      get size() {
+        return m.size;
+      },
+    };
   };
+  const config: Record<string, unknown> = {};
+  let folders: { uri: { fsPath: string } }[] | undefined;
+  let fixtureFiles: string[] = [];
   const vscode: Record<string, unknown> = {
     version: '1.91.0',
     Disposable,
     EventEmitter,
     Uri: class Uri {
       static file(p: string) {
-        return { fsPath: p, scheme: 'file', toString: () => `file://${p}` };
+        return uriOf(p);
       }
     },
     Range: class Range {
@@ -101,6 +132,20 @@ export function createStandIn(): { vscode: Record<string, unknown>; recorded: Re
       constructor(public message: string) {}
     },
     TestRunProfileKind: { Run: 1, Debug: 2, Coverage: 3 },
+    TestRunRequest: class TestRunRequest {
+      constructor(
+        public include?: unknown[],
+        public exclude?: unknown[],
+        public profile?: unknown,
+      ) {}
+    },
+    CancellationTokenSource: class CancellationTokenSource {
+      token = { isCancellationRequested: false, onCancellationRequested: () => new Disposable() };
+      cancel(): void {
+        this.token.isCancellationRequested = true;
+      }
+      dispose(): void {}
+    },
     commands: {
       registerCommand: (id: string, fn: (...a: unknown[]) => unknown) => {
         if (recorded.commands.has(id)) throw new Error(`command ${id} registered twice`);
@@ -122,13 +167,17 @@ export function createStandIn(): { vscode: Record<string, unknown>; recorded: Re
     ),
     workspace: new Proxy(
       {
-        workspaceFolders: undefined,
-        getConfiguration: () => ({ get: (_k: string, d?: unknown) => d, has: () => false, inspect: () => undefined, update: async () => {} }),
+        get workspaceFolders() {
+          return folders;
+        },
+        getConfiguration: () => ({ get: (k: string, d?: unknown) => (k in config ? config[k] : d), has: (k: string) => k in config, inspect: () => undefined, update: async () => {} }),
+        findFiles: async () => fixtureFiles.map((f) => uriOf(f)),
+        fs: { readFile: async (u: { fsPath: string }) => new Uint8Array(readFileSync(u.fsPath)) },
+        asRelativePath: (u: { fsPath: string }) => u.fsPath,
         createFileSystemWatcher: (glob: string) => {
           recorded.watchers.push(glob);
           return { onDidCreate: () => new Disposable(), onDidChange: () => new Disposable(), onDidDelete: () => new Disposable(), dispose: () => {} };
         },
-        findFiles: async () => [],
         textDocuments: [],
         onDidChangeConfiguration: () => new Disposable(),
       },
@@ -142,19 +191,39 @@ export function createStandIn(): { vscode: Record<string, unknown>; recorded: Re
           id,
           label,
           items: items(),
-          createTestItem: (itemId: string, itemLabel: string, uri?: unknown) => ({ id: itemId, label: itemLabel, uri, children: items() }),
-          createRunProfile: (name: string) => {
+          createTestItem: (itemId: string, itemLabel: string, uri?: unknown) => {
+            const item = { id: itemId, label: itemLabel, uri } as unknown as Item;
+            item.children = items(item);
+            return item;
+          },
+          createRunProfile: (name: string, _kind: number, handler: unknown) => {
+            void handler;
             rec.profiles.push(name);
             return { dispose: () => {} };
           },
-          createTestRun: () => stub('testRun'),
+          createTestRun: () => ({
+            started: (i: Item) => recorded.runs.push(['started', i.id]),
+            passed: (i: Item) => recorded.runs.push(['passed', i.id]),
+            failed: (i: Item, m: { message: string }) => recorded.runs.push(['failed', i.id, m.message]),
+            errored: (i: Item, m: { message: string }) => recorded.runs.push(['errored', i.id, m.message]),
+            appendOutput: () => {},
+            end: () => recorded.runs.push(['end', '']),
+          }),
           resolveHandler: undefined,
           dispose: () => {},
         };
       },
     },
   };
-  return { vscode: new Proxy(vscode, { get: (t, k) => (k in t ? t[k as string] : k === 'then' || typeof k === 'symbol' ? undefined : stub(`vscode.${String(k)}`)) }), recorded };
+  const control = {
+    /** Sets an `fms.*` setting. */
+    set: (k: string, v: unknown) => (config[k] = v),
+    /** Sets the workspace folders. */
+    folders: (paths: string[]) => (folders = paths.map((p) => ({ uri: uriOf(p) }))),
+    /** The files `findFiles('**\/*.fmtest.json')` returns. */
+    fixtures: (paths: string[]) => (fixtureFiles = paths),
+  };
+  return { control, vscode: new Proxy(vscode, { get: (t, k) => (k in t ? t[k as string] : k === 'then' || typeof k === 'symbol' ? undefined : stub(`vscode.${String(k)}`)) }), recorded };
 }
 
 /** Makes `require('vscode')` return `standIn` until the returned function is called. */

@@ -106,6 +106,9 @@ export function activate(context: vscode.ExtensionContext): void {
     return file !== undefined;
   };
 
+  const fixtures = createFixtureTests(fmsc, settings, output);
+  context.subscriptions.push(fixtures);
+
   const handlers: Record<CommandId, (...args: unknown[]) => unknown> = {
     'fms.check': async () => {
       const file = activeFile(/\.(fms|fpl)$/i);
@@ -157,17 +160,18 @@ export function activate(context: vscode.ExtensionContext): void {
       }
     },
     'fms.runFixtures': async () => {
-      await vscode.commands.executeCommand('testing.runAll');
+      // Runs every fixture of this controller (not other extensions' tests); results appear in the Test Explorer.
+      output.show(true);
+      await fixtures.runAll();
     },
     'fms.showOutput': () => output.show(true),
   };
   for (const id of COMMAND_IDS) context.subscriptions.push(vscode.commands.registerCommand(id, handlers[id]));
 
-  context.subscriptions.push(createFixtureTests(fmsc, settings, output));
 }
 
 /** The Test Explorer controller: one item per `*.fmtest.json`, one child per case, run through `fmsc test`. */
-function createFixtureTests(fmsc: () => string, settings: () => FmsSettings, output: vscode.OutputChannel): vscode.Disposable {
+function createFixtureTests(fmsc: () => string, settings: () => FmsSettings, output: vscode.OutputChannel): vscode.Disposable & { runAll(): Promise<void> } {
   const ctrl = vscode.tests.createTestController('fmsFixtures', 'FPL fixtures');
   const casesOf = new Map<string, FixtureCase[]>();
 
@@ -206,44 +210,52 @@ function createFixtureTests(fmsc: () => string, settings: () => FmsSettings, out
     casesOf.delete(u.toString());
   });
 
-  ctrl.createRunProfile(
-    'Run',
-    vscode.TestRunProfileKind.Run,
-    async (request, token) => {
-      const run = ctrl.createTestRun(request);
-      const fixtures = new Map<string, vscode.TestItem>();
-      const wanted = new Set<string>();
-      const queue: vscode.TestItem[] = request.include ? [...request.include] : [];
-      if (!request.include) ctrl.items.forEach((i) => queue.push(i));
-      for (const item of queue) {
-        const fixture = item.parent ?? item;
-        fixtures.set(fixture.id, fixture);
-        if (item.parent) wanted.add(item.id);
-        else item.children.forEach((c) => wanted.add(c.id));
+  const runHandler = async (request: vscode.TestRunRequest, token: vscode.CancellationToken): Promise<void> => {
+    const run = ctrl.createTestRun(request);
+    const fixtures = new Map<string, vscode.TestItem>();
+    const wanted = new Set<string>();
+    const queue: vscode.TestItem[] = request.include ? [...request.include] : [];
+    if (!request.include) ctrl.items.forEach((i) => queue.push(i));
+    for (const item of queue) {
+      const fixture = item.parent ?? item;
+      fixtures.set(fixture.id, fixture);
+      if (item.parent) wanted.add(item.id);
+      else item.children.forEach((c) => wanted.add(c.id));
+    }
+    for (const fixture of fixtures.values()) {
+      if (token.isCancellationRequested || !fixture.uri) break;
+      const kids: vscode.TestItem[] = [];
+      fixture.children.forEach((c) => {
+        if (wanted.has(c.id) && !request.exclude?.includes(c)) kids.push(c);
+      });
+      kids.forEach((k) => run.started(k));
+      const r = await runFmsc(fmsc(), testArgs([fixture.uri.fsPath], settings()), dirname(fixture.uri.fsPath));
+      run.appendOutput(`${r.stdout}${r.stderr}`.replace(/\r?\n/g, '\r\n'));
+      const byId = resultsByCase(casesOf.get(fixture.id) ?? [], parseTestOutput(r.stdout));
+      for (const k of kids) {
+        const res = byId.get(k.id.slice(fixture.id.length + 1));
+        if (!res) run.errored(k, new vscode.TestMessage(r.stderr.trim().split('\n')[0] || `fmsc test exited ${r.code} before this case`));
+        else if (res.passed) run.passed(k);
+        else run.failed(k, new vscode.TestMessage(res.message ?? 'failed'));
       }
-      for (const fixture of fixtures.values()) {
-        if (token.isCancellationRequested || !fixture.uri) break;
-        const kids: vscode.TestItem[] = [];
-        fixture.children.forEach((c) => {
-          if (wanted.has(c.id) && !request.exclude?.includes(c)) kids.push(c);
-        });
-        kids.forEach((k) => run.started(k));
-        const r = await runFmsc(fmsc(), testArgs([fixture.uri.fsPath], settings()), dirname(fixture.uri.fsPath));
-        run.appendOutput(`${r.stdout}${r.stderr}`.replace(/\r?\n/g, '\r\n'));
-        const byId = resultsByCase(casesOf.get(fixture.id) ?? [], parseTestOutput(r.stdout));
-        for (const k of kids) {
-          const res = byId.get(k.id.slice(fixture.id.length + 1));
-          if (!res) run.errored(k, new vscode.TestMessage(r.stderr.trim().split('\n')[0] || `fmsc test exited ${r.code} before this case`));
-          else if (res.passed) run.passed(k);
-          else run.failed(k, new vscode.TestMessage(res.message ?? 'failed'));
-        }
-        if (r.code > 1 || r.code < 0) output.appendLine(`fmsc test ${fixture.uri.fsPath}: exit ${r.code}: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+      if (r.code > 1 || r.code < 0) output.appendLine(`fmsc test ${fixture.uri.fsPath}: exit ${r.code}: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+    }
+    run.end();
+  };
+  const profile = ctrl.createRunProfile('Run', vscode.TestRunProfileKind.Run, runHandler, true);
+  const disposable = vscode.Disposable.from(ctrl, watcher);
+  return {
+    dispose: () => disposable.dispose(),
+    runAll: async () => {
+      await discover();
+      const cancel = new vscode.CancellationTokenSource();
+      try {
+        await runHandler(new vscode.TestRunRequest(undefined, undefined, profile), cancel.token);
+      } finally {
+        cancel.dispose();
       }
-      run.end();
     },
-    true,
-  );
-  return vscode.Disposable.from(ctrl, watcher);
+  };
 }
 
 /** Stops the language client. */
