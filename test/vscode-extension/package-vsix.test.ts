@@ -8,20 +8,23 @@ import { ROOT } from '../helpers/paths';
 import { EXT, SERVER_ENTRY } from './build';
 import { readZip } from './zip';
 
-// `vsce package --no-dependencies` (what `npm run package:vscode` runs) builds
+// `vsce package --no-dependencies --allow-missing-repository` (what
+// `npm run package:vscode` runs; the test reads that script) builds
 // the .vsix offline; it must hold exactly what the extension needs: the
 // manifest, README, LICENSE, language configuration, snippets, the bundled
 // client (and server), the grammars — no node_modules, no sources, no tests.
 
 const out = join(mkdtempSync(join(tmpdir(), 'fms-vsix-')), 'fms-vscode.vsix');
-const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--out', out], {
+const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--out', out], {
   cwd: EXT,
   encoding: 'utf8',
   env: { ...process.env, NO_COLOR: '1' },
 });
 const SERVER_PRESENT = existsSync(SERVER_ENTRY);
 
-test('vsce packages the extension offline', () => {
+test('vsce packages the extension offline, with the flags of npm run package:vscode', () => {
+  const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['package:vscode']!;
+  assert.match(script, /vsce package --no-dependencies --allow-missing-repository --out \.\.\/dist\/fms-vscode\.vsix$/);
   assert.is(r.status, 0, `${r.stdout}\n${r.stderr}`);
   assert.ok(existsSync(out));
 });
