@@ -49,6 +49,14 @@ test('case lines ignore a decoy "cases" key nested deeper and strings that look 
   assert.ok(fx.ok && fx.cases.length === 1 && fx.cases[0]!.line === 2);
 });
 
+test('a repeated cases key: the lines follow the list JSON.parse keeps (the last)', () => {
+  const text = '{"agent_id":"a",\n"cases":[{"name":"decoy"},\n{"name":"decoy2"}],\n"cases":[\n\n{"name":"real"}]}';
+  const fx = readFixture(text);
+  assert.ok(fx.ok);
+  if (!fx.ok) return;
+  assert.equal(fx.cases.map((c) => [c.name, c.line]), [['real', 5]]);
+});
+
 test('a fixture that cannot be used says why in one line', () => {
   const cases: [string, RegExp][] = [
     ['not json', /^not JSON/],

@@ -53,7 +53,8 @@ export function readFixture(text: string): FixtureFile {
 
 /**
  * The 0-based line where each element of the top-level `cases` array starts,
- * found by scanning the JSON text once (strings and nesting respected).
+ * found by scanning the JSON text once (strings and nesting respected; of a
+ * repeated `cases` key the last counts, as in `JSON.parse`).
  */
 export function caseLines(text: string): number[] {
   const out: number[] = [];
@@ -79,7 +80,11 @@ export function caseLines(text: string): number[] {
       keyStart = i;
     } else if (ch === '{' || ch === '[') {
       if (ch === '{' && depth === casesDepth) out.push(line);
-      if (ch === '[' && depth === 1 && lastKey === 'cases' && casesDepth < 0) casesDepth = depth + 1;
+      if (ch === '[' && depth === 1 && lastKey === 'cases') {
+        // JSON.parse keeps the last of repeated keys: so do the lines.
+        out.length = 0;
+        casesDepth = depth + 1;
+      }
       depth++;
     } else if (ch === '}' || ch === ']') {
       depth--;
