@@ -190,6 +190,7 @@ const grammar = {
         { include: '#word-operator' },
         { include: '#constant' },
         { include: '#parameter' },
+        { include: '#inline-field' },
         { include: '#money' },
         { include: '#number' },
         { include: '#name' },
@@ -203,7 +204,7 @@ const grammar = {
       patterns: [
         { match: raw`${B}(?:${words(CLAUSES.condition)})${E}`, name: 'keyword.control.conditional.fms' },
         {
-          match: raw`${B}(${words(CLAUSES.message)})${E}\s*(:)?`,
+          match: raw`${B}(${words(CLAUSES.message)})${E}(?!\s*=(?!=))\s*(:)?`,
           captures: { 1: { name: 'keyword.other.clause.fms' }, 2: { name: 'punctuation.separator.key-value.fms' } },
         },
         {
@@ -278,6 +279,11 @@ const grammar = {
       comment: 'A named argument: `window=1h` in session.sum(...).',
       match: raw`${B}(window)\s*(?==(?!=))`,
       captures: { 1: { name: 'variable.parameter.fms' } },
+    },
+    'inline-field': {
+      comment: 'A later field on the same line: `on = "deny" notify = "…"`.',
+      match: raw`${B}([A-Za-z_][A-Za-z0-9_\-]*)(?=\s*=(?!=))`,
+      captures: { 1: { name: 'support.type.property-name.fms' } },
     },
     constant: {
       patterns: [
