@@ -19,3 +19,9 @@ export type * from './ir/types';
 export { Interpreter, type InterpreterOptions } from './interp/interpret';
 /** The kernel fence per agent, as the emitter writes it into the pack's OS-profile sections. */
 export { agentFences } from './emit/fence';
+/** Documentation of FPL's words, written once for hover, completion and `fmsc explain` (the language server reads it). */
+export { KEYWORD_DOCS, FUNCTION_DOCS, fieldDoc, blockFields, fieldValues, BLOCK_PLACES, EFFECT_SPELLINGS, CONDITION_NAMES, type KeywordDoc, type FunctionDoc, type DocKind } from './docs/keywords';
+/** Did-you-mean over a candidate list (the language server's quick fixes use the compiler's own). */
+export { didYouMean } from './util/did-you-mean';
+/** The offline registry the CLI resolves imports through (the language server resolves the same way, never writing the lockfile). */
+export { registryResolver, registryDir } from './cli/registry';

@@ -1,0 +1,198 @@
+/**
+ * The FPL language server: an adapter over the compiler's front end. Each
+ * request is answered by a pure handler in `handlers/`; this file only keeps
+ * documents, caches one analysis per document version, schedules diagnostics
+ * and wires the handlers to the connection.
+ */
+import { registryDir, registryResolver, type CompileOptions } from '@fms/compiler';
+import {
+  DocumentDiagnosticReportKind,
+  ResponseError,
+  ErrorCodes,
+  TextDocumentSyncKind,
+  TextDocuments,
+  type Connection,
+  type InitializeParams,
+  type InitializeResult,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { analyze, fileOf, type Analysis } from './analysis';
+import { codeActions } from './handlers/code-actions';
+import { completion } from './handlers/completion';
+import { definition, prepareRename, references, rename, RenameError } from './handlers/definition';
+import { toLspDiagnostics, type DiagnosticOptions } from './handlers/diagnostics';
+import { foldingRanges } from './handlers/folding';
+import { formatDocument, formatRange } from './handlers/formatting';
+import { hover } from './handlers/hover';
+import { LEGEND, semanticTokens } from './handlers/semantic-tokens';
+import { signatureHelp } from './handlers/signature-help';
+import { documentSymbols, workspaceSymbols } from './handlers/symbols';
+import { registryVersions } from './registry-versions';
+
+/** Settings a client may pass as `initializationOptions`. */
+export interface ServerOptions extends DiagnosticOptions {
+  /** Milliseconds to wait after the last edit before pushing diagnostics (default 150). */
+  debounceMs?: number;
+  /** Report unset `env()` variables as warnings, like `fmsc check --allow-unset-env`. */
+  allowUnsetEnv?: boolean;
+  /** The registry folder imports resolve in (default as `fmsc`: `FMS_REGISTRY`, else `.fms/registry/` next to the file). */
+  registry?: string;
+}
+
+function readOptions(raw: unknown): ServerOptions {
+  const o: ServerOptions = {};
+  if (raw === null || typeof raw !== 'object') return o;
+  const r = raw as Record<string, unknown>;
+  if (typeof r.debounceMs === 'number' && Number.isFinite(r.debounceMs) && r.debounceMs >= 0 && r.debounceMs <= 10_000) o.debounceMs = r.debounceMs;
+  if (typeof r.allowUnsetEnv === 'boolean') o.allowUnsetEnv = r.allowUnsetEnv;
+  if (typeof r.registry === 'string' && r.registry !== '') o.registry = r.registry;
+  if (typeof r.explainUrl === 'string' && /^https?:\/\/[^\s]*\{code\}/.test(r.explainUrl)) o.explainUrl = r.explainUrl;
+  return o;
+}
+
+/** Starts the server on `connection` (any transport) and begins listening. */
+export function startServer(connection: Connection): void {
+  const documents = new TextDocuments(TextDocument);
+  const cache = new Map<string, Analysis>();
+  const timers = new Map<string, NodeJS.Timeout>();
+  let options: ServerOptions = {};
+  let pull = false;
+
+  const compileOptions = (uri: string): CompileOptions => {
+    const opts: CompileOptions = { env: process.env, allowUnsetEnv: !!options.allowUnsetEnv };
+    if (uri.startsWith('file://')) {
+      const file = fileOf(uri);
+      opts.resolveImport = registryResolver(registryDir(options.registry, file), file, { locked: false });
+    }
+    return opts;
+  };
+
+  /** The analysis of the document's current version (compiled at most once per version). */
+  const analysisOf = (doc: TextDocument): Analysis => {
+    const hit = cache.get(doc.uri);
+    if (hit && hit.doc.version === doc.version && hit.doc === doc) return hit;
+    let a: Analysis;
+    try {
+      a = analyze(doc, compileOptions(doc.uri));
+    } catch (e) {
+      // The front end must never throw; if it does, say so on the document instead of crashing the server.
+      const message = e instanceof Error ? e.message : String(e);
+      connection.console.error(`fms: internal error compiling ${doc.uri}: ${message}`);
+      a = analyze(doc, { env: {}, allowUnsetEnv: true });
+    }
+    cache.set(doc.uri, a);
+    return a;
+  };
+
+  const withDoc = <T>(uri: string, f: (a: Analysis) => T, empty: T): T => {
+    const doc = documents.get(uri);
+    return doc ? f(analysisOf(doc)) : empty;
+  };
+
+  const publish = (uri: string, version: number): void => {
+    timers.delete(uri);
+    const doc = documents.get(uri);
+    // Stale: the document moved on (or closed) since this run was scheduled.
+    if (!doc || doc.version !== version) return;
+    const diagnostics = toLspDiagnostics(analysisOf(doc), options);
+    void connection.sendDiagnostics({ uri, version, diagnostics });
+  };
+
+  const schedule = (doc: TextDocument, delay: number): void => {
+    const old = timers.get(doc.uri);
+    if (old) clearTimeout(old);
+    if (delay <= 0) {
+      publish(doc.uri, doc.version);
+      return;
+    }
+    timers.set(doc.uri, setTimeout(() => publish(doc.uri, doc.version), delay));
+  };
+
+  connection.onInitialize((params: InitializeParams): InitializeResult => {
+    options = readOptions(params.initializationOptions);
+    pull = !!params.capabilities.textDocument?.diagnostic;
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        hoverProvider: true,
+        completionProvider: { triggerCharacters: ['.', ' ', '"', '/'] },
+        definitionProvider: true,
+        referencesProvider: true,
+        renameProvider: { prepareProvider: true },
+        documentSymbolProvider: true,
+        workspaceSymbolProvider: true,
+        foldingRangeProvider: true,
+        documentFormattingProvider: true,
+        documentRangeFormattingProvider: true,
+        semanticTokensProvider: { legend: LEGEND, full: true },
+        signatureHelpProvider: { triggerCharacters: ['(', ','] },
+        codeActionProvider: { codeActionKinds: ['quickfix'] },
+        ...(pull ? { diagnosticProvider: { interFileDependencies: false, workspaceDiagnostics: false } } : {}),
+      },
+      serverInfo: { name: 'fms-lsp', version: '0.1.0' },
+    };
+  });
+
+  documents.onDidOpen((e) => {
+    if (!pull) schedule(e.document, 0);
+  });
+  documents.onDidChangeContent((e) => {
+    cache.delete(e.document.uri);
+    if (!pull) schedule(e.document, options.debounceMs ?? 150);
+  });
+  documents.onDidClose((e) => {
+    const t = timers.get(e.document.uri);
+    if (t) clearTimeout(t);
+    timers.delete(e.document.uri);
+    cache.delete(e.document.uri);
+    if (!pull) void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+  });
+
+  connection.languages.diagnostics.on((p) => ({
+    kind: DocumentDiagnosticReportKind.Full,
+    items: withDoc(p.textDocument.uri, (a) => toLspDiagnostics(a, options), []),
+  }));
+  connection.onHover((p) => withDoc(p.textDocument.uri, (a) => hover(a, p.position), null));
+  connection.onCompletion((p) => withDoc(p.textDocument.uri, (a) => completion(a, p.position), []));
+  connection.onDefinition((p) => withDoc(p.textDocument.uri, (a) => definition(a, p.position), null));
+  connection.onReferences((p) => withDoc(p.textDocument.uri, (a) => references(a, p.position, p.context.includeDeclaration), []));
+  connection.onPrepareRename((p) => withDoc(p.textDocument.uri, (a) => prepareRename(a, p.position), null));
+  connection.onRenameRequest((p) =>
+    withDoc(
+      p.textDocument.uri,
+      (a) => {
+        try {
+          return rename(a, p.position, p.newName);
+        } catch (e) {
+          if (e instanceof RenameError) return new ResponseError(ErrorCodes.InvalidParams, e.message);
+          throw e;
+        }
+      },
+      null,
+    ),
+  );
+  connection.onDocumentSymbol((p) => withDoc(p.textDocument.uri, (a) => documentSymbols(a), []));
+  connection.onWorkspaceSymbol((p) => workspaceSymbols(documents.all().map(analysisOf), p.query));
+  connection.onFoldingRanges((p) => withDoc(p.textDocument.uri, (a) => foldingRanges(a), []));
+  connection.onDocumentFormatting((p) => withDoc(p.textDocument.uri, (a) => formatDocument(a), []));
+  connection.onDocumentRangeFormatting((p) => withDoc(p.textDocument.uri, (a) => formatRange(a, p.range), []));
+  connection.languages.semanticTokens.on((p) => withDoc(p.textDocument.uri, (a) => semanticTokens(a), { data: [] }));
+  connection.onSignatureHelp((p) => withDoc(p.textDocument.uri, (a) => signatureHelp(a, p.position), null));
+  connection.onCodeAction((p) =>
+    withDoc(
+      p.textDocument.uri,
+      (a) => {
+        const dir = a.doc.uri.startsWith('file://') ? registryDir(options.registry, fileOf(a.doc.uri)) : undefined;
+        return codeActions(a, p.range, dir ? (ref) => registryVersions(dir, ref) : undefined);
+      },
+      [],
+    ),
+  );
+  connection.onShutdown(() => {
+    for (const t of timers.values()) clearTimeout(t);
+    timers.clear();
+  });
+
+  documents.listen(connection);
+  connection.listen();
+}
