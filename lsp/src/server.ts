@@ -28,6 +28,11 @@ import { LEGEND, semanticTokens } from './handlers/semantic-tokens';
 import { signatureHelp } from './handlers/signature-help';
 import { documentSymbols, workspaceSymbols } from './handlers/symbols';
 import { registryVersions } from './registry-versions';
+import { loadFixtures, runFixtures, type CaseResult } from './fixtures';
+import { inlayHints } from './handlers/inlay-hints';
+import { fixtureFileDiagnostics, policyFixtureDiagnostics } from './handlers/fixture-diagnostics';
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
 /** Settings a client may pass as `initializationOptions`. */
 export interface ServerOptions extends DiagnosticOptions {
@@ -57,6 +62,10 @@ export function startServer(connection: Connection): void {
   const timers = new Map<string, NodeJS.Timeout>();
   let options: ServerOptions = {};
   let pull = false;
+  let inlayRefresh = false;
+  const previews = new WeakMap<Analysis, CaseResult[]>();
+  /** Fixture files that got diagnostics last time (so they are cleared when they pass). */
+  const fixtureFiles = new Map<string, string>();
 
   const compileOptions = (uri: string): CompileOptions => {
     const opts: CompileOptions = { env: process.env, allowUnsetEnv: !!options.allowUnsetEnv };
@@ -89,13 +98,50 @@ export function startServer(connection: Connection): void {
     return doc ? f(analysisOf(doc)) : empty;
   };
 
+  /** The fixture results of an analysis: `*.fmtest.json` beside the file, re-decided against the current text. */
+  const previewOf = (a: Analysis): CaseResult[] => {
+    const hit = previews.get(a);
+    if (hit) return hit;
+    let results: CaseResult[] = [];
+    if (a.result.ir && a.doc.uri.startsWith('file://') && !a.result.diagnostics.some((d) => d.severity === 'error')) {
+      try {
+        results = runFixtures(a.result.ir, loadFixtures(fileOf(a.doc.uri)));
+      } catch (e) {
+        connection.console.error(`fms: fixture preview failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    previews.set(a, results);
+    return results;
+  };
+
+  const publishFixtures = (a: Analysis, results: CaseResult[]): void => {
+    const files = new Set(results.map((r) => r.fixture));
+    for (const [f, owner] of fixtureFiles) if (owner === a.doc.uri && !files.has(f)) files.add(f);
+    for (const f of files) {
+      let text = '';
+      try {
+        text = readFileSync(f, 'utf8');
+      } catch {
+        /* the file went away: clear its diagnostics */
+      }
+      const diagnostics = fixtureFileDiagnostics(text, f, results);
+      void connection.sendDiagnostics({ uri: pathToFileURL(f).href, diagnostics });
+      if (diagnostics.length) fixtureFiles.set(f, a.doc.uri);
+      else fixtureFiles.delete(f);
+    }
+    if (inlayRefresh) void connection.languages.inlayHint.refresh();
+  };
+
   const publish = (uri: string, version: number): void => {
     timers.delete(uri);
     const doc = documents.get(uri);
     // Stale: the document moved on (or closed) since this run was scheduled.
     if (!doc || doc.version !== version) return;
-    const diagnostics = toLspDiagnostics(analysisOf(doc), options);
+    const a = analysisOf(doc);
+    const results = previewOf(a);
+    const diagnostics = [...toLspDiagnostics(a, options), ...policyFixtureDiagnostics(a, results)];
     void connection.sendDiagnostics({ uri, version, diagnostics });
+    publishFixtures(a, results);
   };
 
   const schedule = (doc: TextDocument, delay: number): void => {
@@ -111,6 +157,7 @@ export function startServer(connection: Connection): void {
   connection.onInitialize((params: InitializeParams): InitializeResult => {
     options = readOptions(params.initializationOptions);
     pull = !!params.capabilities.textDocument?.diagnostic;
+    inlayRefresh = !!params.capabilities.workspace?.inlayHint?.refreshSupport;
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -127,6 +174,7 @@ export function startServer(connection: Connection): void {
         semanticTokensProvider: { legend: LEGEND, full: true },
         signatureHelpProvider: { triggerCharacters: ['(', ','] },
         codeActionProvider: { codeActionKinds: ['quickfix'] },
+        inlayHintProvider: true,
         ...(pull ? { diagnosticProvider: { interFileDependencies: false, workspaceDiagnostics: false } } : {}),
       },
       serverInfo: { name: 'fms-lsp', version: '0.1.0' },
@@ -150,8 +198,17 @@ export function startServer(connection: Connection): void {
 
   connection.languages.diagnostics.on((p) => ({
     kind: DocumentDiagnosticReportKind.Full,
-    items: withDoc(p.textDocument.uri, (a) => toLspDiagnostics(a, options), []),
+    items: withDoc(
+      p.textDocument.uri,
+      (a) => {
+        const results = previewOf(a);
+        publishFixtures(a, results);
+        return [...toLspDiagnostics(a, options), ...policyFixtureDiagnostics(a, results)];
+      },
+      [],
+    ),
   }));
+  connection.languages.inlayHint.on((p) => withDoc(p.textDocument.uri, (a) => inlayHints(a, previewOf(a), p.range), []));
   connection.onHover((p) => withDoc(p.textDocument.uri, (a) => hover(a, p.position), null));
   connection.onCompletion((p) => withDoc(p.textDocument.uri, (a) => completion(a, p.position), []));
   connection.onDefinition((p) => withDoc(p.textDocument.uri, (a) => definition(a, p.position), null));
