@@ -30,6 +30,7 @@ import { documentSymbols, workspaceSymbols } from './handlers/symbols';
 import { registryVersions } from './registry-versions';
 import { loadFixtures, runFixtures, type CaseResult } from './fixtures';
 import { inlayHints } from './handlers/inlay-hints';
+import { codeLenses, RUN_FIXTURES } from './handlers/code-lens';
 import { fixtureFileDiagnostics, policyFixtureDiagnostics } from './handlers/fixture-diagnostics';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -175,6 +176,8 @@ export function startServer(connection: Connection): void {
         signatureHelpProvider: { triggerCharacters: ['(', ','] },
         codeActionProvider: { codeActionKinds: ['quickfix'] },
         inlayHintProvider: true,
+        codeLensProvider: {},
+        executeCommandProvider: { commands: [RUN_FIXTURES] },
         ...(pull ? { diagnosticProvider: { interFileDependencies: false, workspaceDiagnostics: false } } : {}),
       },
       serverInfo: { name: 'fms-lsp', version: '0.1.0' },
@@ -208,6 +211,18 @@ export function startServer(connection: Connection): void {
       [],
     ),
   }));
+  connection.onCodeLens((p) => withDoc(p.textDocument.uri, (a) => codeLenses(a, previewOf(a)), []));
+  connection.onExecuteCommand((p) => {
+    const uri = p.command === RUN_FIXTURES && typeof p.arguments?.[0] === 'string' ? p.arguments[0] : undefined;
+    const doc = uri ? documents.get(uri) : undefined;
+    if (!doc) return null;
+    // Re-read the fixtures from disk (they may have changed) and re-publish.
+    const a = analysisOf(doc);
+    previews.delete(a);
+    publish(doc.uri, doc.version);
+    const rs = previewOf(a);
+    return { passed: rs.filter((r) => r.pass).length, failed: rs.filter((r) => !r.pass).length };
+  });
   connection.languages.inlayHint.on((p) => withDoc(p.textDocument.uri, (a) => inlayHints(a, previewOf(a), p.range), []));
   connection.onHover((p) => withDoc(p.textDocument.uri, (a) => hover(a, p.position), null));
   connection.onCompletion((p) => withDoc(p.textDocument.uri, (a) => completion(a, p.position), []));

@@ -14,6 +14,8 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import {
   DidChangeTextDocumentNotification,
   DidOpenTextDocumentNotification,
+  ExecuteCommandRequest,
+  CodeLensRequest,
   ExitNotification,
   InitializedNotification,
   InitializeRequest,
@@ -24,6 +26,7 @@ import { analyze } from '../../lsp/src/analysis';
 import { loadFixtures, readFixture, runFixtures } from '../../lsp/src/fixtures';
 import { inlayHints } from '../../lsp/src/handlers/inlay-hints';
 import { fixtureFileDiagnostics, policyFixtureDiagnostics } from '../../lsp/src/handlers/fixture-diagnostics';
+import { codeLenses, RUN_FIXTURES } from '../../lsp/src/handlers/code-lens';
 import { CAPS, startClient } from './lsp-client';
 
 const POLICY = 'agent "bot" {\n  default deny\n  rules {\n    permit ticket/read\n    deny stripe/refund if amount > $100\n  }\n}\n';
@@ -73,9 +76,21 @@ test('fixtures are found, decided, hinted per rule, and failures are diagnostics
     assert.ok(w.fixtureText.split('\n')[fd[0]!.range.start.line]!.includes('"read"'));
     assert.ok(w.fixtureText.split('\n')[fd[1]!.range.start.line]!.includes('"read again"'));
     assert.ok(inlayHints(b, res2).some((h) => String(h.label).includes('2 failing')));
+    assert.equal(codeLenses(a, res).map((l) => l.command!.title), ['▶ fixtures: 4/4 pass']);
+    assert.equal(codeLenses(b, res2).map((l) => [l.range.start.line, l.command!.title, l.command!.command]), [[0, '▶ fixtures: 2/4 pass (2 failing)', RUN_FIXTURES]]);
   } finally {
     rmSync(w.dir, { recursive: true, force: true });
   }
+});
+
+test('a fixture case for an agent the policy does not declare is a warning on the fixture', () => {
+  const doc = TextDocument.create('file:///t/governance.fms', 'fpl', 1, POLICY);
+  const a = analyze(doc, { env: {} });
+  const text = '{"agent_id": "bto", "cases": [{"name": "typo", "tool": "ticket/read", "expect": {"effect": "permit"}}]}';
+  const res = runFixtures(a.result.ir!, [{ ...readFixture('f.fmtest.json', JSON.parse(text))! }]);
+  const d = fixtureFileDiagnostics(text, 'f.fmtest.json', res);
+  assert.equal(d.map((x) => x.code), ['unknown-agent', 'fixture']);
+  assert.match(String(d[0]!.message), /agent `bto` is not declared/);
 });
 
 test('malformed fixtures are skipped whole, never half-read; prototype names are plain data', () => {
@@ -116,6 +131,11 @@ test('protocol: an edit that flips a rule changes its inlay hint and fails the f
     assert.is(fd.length, 2);
     const h2 = (await c.conn.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 99, character: 0 } } }))!;
     assert.ok(h2.some((h) => h.position.line === 3 && String(h.label) === ' → deny (2/4 fixtures, 2 failing)'), JSON.stringify(h2));
+
+    const lenses = (await c.conn.sendRequest(CodeLensRequest.type, { textDocument: { uri } }))!;
+    assert.equal(lenses.map((l) => l.command?.title), ['▶ fixtures: 2/4 pass (2 failing)']);
+    const ran = await c.conn.sendRequest(ExecuteCommandRequest.type, { command: RUN_FIXTURES, arguments: [uri] });
+    assert.equal(ran, { passed: 2, failed: 2 });
 
     // Flip it back: both sides clear.
     const clearedFixture = c.diagnostics(fixtureUri, (p) => p.diagnostics.length === 0);

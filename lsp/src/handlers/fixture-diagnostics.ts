@@ -43,6 +43,10 @@ export function fixtureFileDiagnostics(fixtureText: string, fixturePath: string,
     let at = fixtureText.indexOf(needle, from);
     if (at < 0) at = fixtureText.indexOf(needle);
     if (at >= 0) from = at + needle.length;
+    const range0 = at >= 0 ? { start: pos(at), end: pos(at + needle.length) } : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+    if (r.code === 'UNKNOWN_AGENT') {
+      out.push({ range: range0, severity: DiagnosticSeverity.Warning, source: SOURCE, code: 'unknown-agent', message: `agent \`${r.agent}\` is not declared in the policy; every call from it is denied (UNKNOWN_AGENT)` });
+    }
     if (r.pass) continue;
     const range = at >= 0 ? { start: pos(at), end: pos(at + needle.length) } : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
     out.push({ range, severity: DiagnosticSeverity.Error, source: SOURCE, code: 'fixture', message: `${message(r)}${r.line !== undefined ? ` at line ${r.line}` : ''}` });
