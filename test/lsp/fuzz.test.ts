@@ -20,6 +20,10 @@ import { semanticTokens } from '../../lsp/src/handlers/semantic-tokens';
 import { signatureHelp } from '../../lsp/src/handlers/signature-help';
 import { documentSymbols, workspaceSymbols } from '../../lsp/src/handlers/symbols';
 import { genMutation, genPolicy, mutate, rng } from '../helpers/fpl-gen';
+import { runFixtures, type Fixture } from '../../lsp/src/fixtures';
+import { inlayHints } from '../../lsp/src/handlers/inlay-hints';
+import { codeLenses } from '../../lsp/src/handlers/code-lens';
+import { policyFixtureDiagnostics } from '../../lsp/src/handlers/fixture-diagnostics';
 
 const DOCS = Number(process.env.FMS_LSP_FUZZ_DOCS ?? 400);
 const SEED = Number(process.env.FMS_FUZZ_SEED ?? 20261130);
@@ -37,6 +41,19 @@ function exercise(text: string, r: ReturnType<typeof rng>): number {
   const tokens = semanticTokens(a).data;
   for (let i = 0; i < tokens.length; i += 5) assert.ok(tokens[i + 2]! > 0 && tokens[i]! >= 0, 'token with a length, sorted');
   calls += 6;
+  if (a.result.ir) {
+    const agents = a.result.ir.agents.map((x) => x.id);
+    const fx: Fixture = {
+      path: 'f.fmtest.json',
+      agent_id: agents[0] ?? 'toString',
+      cases: ['a/x', 'stripe/refund', '__proto__', 'shell/exec'].map((tool, i) => ({ name: `c${i}`, tool, args: { amount: r.int(2000), cmd: 'ls' }, expect: { effect: r.pick(['permit', 'deny', 'defer']) } })),
+    };
+    const res = runFixtures(a.result.ir, [fx], 1_700_000_000_000);
+    inlayHints(a, res);
+    codeLenses(a, res);
+    policyFixtureDiagnostics(a, res);
+    calls += 4;
+  }
   for (let k = 0; k < POSITIONS; k++) {
     const pos = doc.positionAt(r.int(text.length + 1));
     hover(a, pos);
