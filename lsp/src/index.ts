@@ -14,3 +14,7 @@ export { formatDocument, formatRange } from './handlers/formatting';
 export { semanticTokens, LEGEND } from './handlers/semantic-tokens';
 export { codeActions, newestVersion, type VersionLister } from './handlers/code-actions';
 export { signatureHelp } from './handlers/signature-help';
+export { loadFixtures, runFixtures, readFixture, type Fixture, type FixtureCase, type CaseResult } from './fixtures';
+export { inlayHints } from './handlers/inlay-hints';
+export { codeLenses, RUN_FIXTURES } from './handlers/code-lens';
+export { policyFixtureDiagnostics, fixtureFileDiagnostics } from './handlers/fixture-diagnostics';

@@ -6,7 +6,8 @@
  *   `didChange` to the `publishDiagnostics` of that version (debounce set to 0,
  *   so this is the server's own work plus transport; an editor adds the
  *   debounce, 150 ms by default);
- * - completion and hover round trips on the same document (p50/p95 over 50).
+ * - completion and hover round trips on the same document (p50/p95 over 50);
+ * - re-deciding 1,000 fixture cases against that policy (the decision preview), in process.
  * Prints; asserts nothing about time.
  */
 import { cpus } from 'node:os';
@@ -22,6 +23,26 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { CAPS, startClient } from '../lsp/lsp-client';
 import { generatePolicy } from './check-bench';
+import { compile } from '@fms/compiler';
+import { runFixtures, type Fixture } from '@fms/lsp';
+
+/** Re-deciding 1,000 fixture cases against the 5,000-line policy (in process, the preview's work after a compile): median of 7. */
+function fixtureRow(text: string): { name: string; value: string } {
+  const ir = compile(text, 'governance.fms', { env: {} }).ir!;
+  const fx: Fixture = {
+    path: 'bench.fmtest.json',
+    agent_id: 'agent-0',
+    cases: Array.from({ length: 1000 }, (_, i) => ({ name: `c${i}`, agent_id: `agent-${i % 10}`, tool: `svc${i % 30}/read_${i % 10}`, args: { amount: i % 200 }, principal: { groups: ['ops'] }, expect: { effect: 'permit' } })),
+  };
+  const ts: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t = process.hrtime.bigint();
+    runFixtures(ir, [fx], 1_700_000_000_000);
+    ts.push(ms(t));
+  }
+  ts.sort((a, b) => a - b);
+  return { name: 'fms-lsp: re-decide 1,000 fixture cases (median of 7)', value: `${ts[3]!.toFixed(1)} ms (target ≤ 100 ms)` };
+}
 
 const URI = 'file:///nonexistent-fms-bench/governance.fms';
 const EDITS = 50;
@@ -83,6 +104,7 @@ export async function benchLsp(): Promise<{ name: string; value: string }[]> {
       { name: `fms-lsp: edit → diagnostics, p50 / p95 of ${EDITS}`, value: `${f(pct(editTimes, 50))} / ${f(pct(editTimes, 95))} (target p95 ≤ 100 ms, debounce 0)` },
       { name: `fms-lsp: completion, p50 / p95 of ${EDITS}`, value: `${f(pct(compTimes, 50))} / ${f(pct(compTimes, 95))} (target ≤ 20 ms)` },
       { name: `fms-lsp: hover, p50 / p95 of ${EDITS}`, value: `${f(pct(hoverTimes, 50))} / ${f(pct(hoverTimes, 95))} (target ≤ 20 ms)` },
+      fixtureRow(text),
     ];
   } finally {
     c.conn.dispose();
