@@ -88,7 +88,16 @@ export function startServer(connection: Connection): void {
       // The front end must never throw; if it does, say so on the document instead of crashing the server.
       const message = e instanceof Error ? e.message : String(e);
       connection.console.error(`fms: internal error compiling ${doc.uri}: ${message}`);
-      a = analyze(doc, { env: {}, allowUnsetEnv: true });
+      const text = doc.getText();
+      a = {
+        doc,
+        text,
+        symbols: [],
+        result: {
+          ast: { kind: 'document', items: [], comments: [], span: { start: 0, end: text.length } },
+          diagnostics: [{ code: 'FMS1099', severity: 'error', message: `internal error in the front end: ${message}`, file: fileOf(doc.uri), span: { start: 0, end: 0 } }],
+        },
+      };
     }
     cache.set(doc.uri, a);
     return a;

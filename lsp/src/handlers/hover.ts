@@ -63,7 +63,7 @@ function varHover(a: Analysis, v: VarNode, path: BlockNode[]): string {
   if (v.value.kind === 'call' && v.value.name === 'env') {
     const arg = v.value.args[0];
     const name = arg && arg.kind === 'string' ? arg.value : '?';
-    const set = process.env[name] !== undefined;
+    const set = Object.hasOwn(process.env, name);
     return `${code(`var ${v.name.text} = env("${name}")`)}\nRead from the environment at compile time: \`${name}\` is ${set ? 'set in the language server\'s environment (value not shown)' : 'unset'}.`;
   }
   const val = agent && Object.hasOwn(agent.vars, v.name.text) ? agent.vars[v.name.text] : undefined;
@@ -98,7 +98,7 @@ function hitHover(a: Analysis, hit: Hit, offset: number): string | undefined {
       if (v.kind === 'call' && v.name === 'env') {
         const arg = v.args[0];
         const name = arg && arg.kind === 'string' ? arg.value : '?';
-        return `\`env("${name}")\`: read at compile time; \`${name}\` is ${process.env[name] !== undefined ? 'set (value not shown)' : 'unset'}.`;
+        return `\`env("${name}")\`: read at compile time; \`${name}\` is ${Object.hasOwn(process.env, name) ? 'set (value not shown)' : 'unset'}.`;
       }
       if (v.kind === 'word') {
         const agent = agentOf(a, hit.path);
