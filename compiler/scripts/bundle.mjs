@@ -1,4 +1,4 @@
-// Bundles the two CLIs into dist/ with esbuild (ESM, Node 20).
+// Bundles the two CLIs and the language server into dist/ with esbuild (ESM, Node 20).
 // CommonJS dependencies inside an ESM bundle need `require`: the banner provides it.
 import { build } from 'esbuild';
 import { chmodSync } from 'node:fs';
@@ -10,6 +10,8 @@ const banner = {
 const entries = [
   { in: 'compiler/src/cli/fmsc.ts', out: 'dist/fmsc.mjs' },
   { in: 'runtime/src/cli/fms-run.ts', out: 'dist/fms-run.mjs' },
+  // The language server (issue 13): `fms-lsp --stdio`.
+  { in: 'lsp/src/main.ts', out: 'dist/fms-lsp.mjs' },
 ];
 
 for (const e of entries) {

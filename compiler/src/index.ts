@@ -59,3 +59,9 @@ export const LANGUAGE_WORDS: Readonly<{
   windows: Object.freeze([...WINDOWS]),
   functions: Object.freeze([...FUNCTION_NAMES]),
 });
+/** Documentation of FPL's words, written once for hover, completion and `fmsc explain` (the language server reads it). */
+export { KEYWORD_DOCS, FUNCTION_DOCS, fieldDoc, blockFields, fieldValues, BLOCK_PLACES, EFFECT_SPELLINGS, CONDITION_NAMES, type KeywordDoc, type FunctionDoc, type DocKind } from './docs/keywords';
+/** Did-you-mean over a candidate list (the language server's quick fixes use the compiler's own). */
+export { didYouMean } from './util/did-you-mean';
+/** The offline registry the CLI resolves imports through (the language server resolves the same way, never writing the lockfile). */
+export { registryResolver, registryDir } from './cli/registry';

@@ -2,17 +2,24 @@ import type { Command } from 'commander';
 import { CliError, EXIT } from '@fms/runtime/cli-kit';
 import { CATALOGUE, CATALOGUE_BY_CODE } from '../../diagnostics/catalogue';
 import { didYouMean } from '../../util/did-you-mean';
+import { KEYWORD_DOCS } from '../../docs/keywords';
 
 /** Registers `fmsc explain CODE` (and `fmsc explain --list`). */
 export function register(program: Command): void {
   program
     .command('explain')
-    .description('explain a diagnostic code (e.g. `fmsc explain FMS2011`); --list prints every code')
-    .argument('[code]', 'diagnostic code such as FMS2003')
+    .description('explain a diagnostic code (e.g. `fmsc explain FMS2011`) or an FPL word (`fmsc explain budget`); --list prints every code')
+    .argument('[code]', 'diagnostic code such as FMS2003, or a word such as `deny!`')
     .option('--list', 'list every code with its title')
     .action((code: string | undefined, o: { list?: boolean }) => {
       if (o.list || !code) {
         for (const c of CATALOGUE) process.stdout.write(`${c.code}  ${c.severity.padEnd(7)}  ${c.title}\n`);
+        return;
+      }
+      // A word of the language: the documentation the language server's hover shows (one table).
+      const word = KEYWORD_DOCS.get(code);
+      if (word && !/^(FMS)?\d+$/i.test(code)) {
+        process.stdout.write(`${word.word} (${word.kind}): ${word.signature}\n\n${word.doc}\n`);
         return;
       }
       const norm = code.toUpperCase().replace(/^(\d)/, 'FMS$1');
