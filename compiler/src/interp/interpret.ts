@@ -534,6 +534,8 @@ export class Interpreter {
       if (numbers && typeof v === 'number') return test(String(v));
       return typeof v === 'string' ? test(v) : BAD;
     };
+    // A clause on an unset env() value is unknown: never true.
+    if (n.unsetEnv !== undefined) out.push(UNKNOWN);
     if (n.host !== undefined) out.push(glob(variable(env, 'host', []), (s) => hostPattern(n.host!, s)));
     if (n.port !== undefined) out.push(compare('==', variable(env, 'port', []), n.port));
     if (n.method !== undefined) out.push(glob(variable(env, 'method', []), (s) => s.toUpperCase() === n.method!.toUpperCase()));
