@@ -13,11 +13,9 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadPackBody } from '@fms/runtime';
-import { emitPackBody } from '../../compiler/src/emit/emit-body';
-import { Interpreter } from '../../compiler/src/interp/interpret';
-import { packageSignatureFileText, signPackageStatement } from '../../compiler/src/sign/package-statement';
+import { Interpreter, emitPackBody } from '@fms/compiler';
 import { ROOT } from '../helpers/paths';
-import { compileStack, errorCodes, seedSigner, sha256, stack } from '../compiler/imports/package-helpers';
+import { compileStack, errorCodes, packageSigFile, seedSigner, sha256, stack } from '../compiler/imports/package-helpers';
 
 const REG = 'registry/example.com/acme/';
 const REF = 'example.com/acme/pay@1.0.0';
@@ -91,7 +89,7 @@ test('class 3: the all-zero key (and the identity point) pinned in trust {} is F
 });
 
 test('class 4: the signature of pay@1.0.0 copied next to pay@1.1.0 is refused (FMS2082)', async () => {
-  const sig = packageSignatureFileText(await signPackageStatement({ ref: 'example.com/acme/pay', version: '1.0.0', sha256: sha256(PKG) }, PUB));
+  const sig = await packageSigFile('example.com/acme/pay', '1.0.0', PKG, PUB);
   const s = stack({ [REG + 'pay@1.1.0.fms']: PKG, [REG + 'pay@1.1.0.fms.sig']: sig, [REG + 'pay@1.0.0.fms']: PKG, [REG + 'pay@1.0.0.fms.sig']: sig });
   const trust = `trust {\n  key "example.com/acme" ed25519:${PUB.b64}\n}\n`;
   assert.equal(errorCodes(compileStack(s, `${trust}import "example.com/acme/pay@1.0.0"${BOT}`)), []);
