@@ -215,6 +215,10 @@ test('class 12: a pack renamed for another scope is refused where another name i
     assert.is(r.status, 3, r.stderr);
     assert.match(r.stderr, /this host expects `acme\/payments`/);
   }
+  // fms-run exec takes --name too (it verifies before it reads the fence).
+  const x = cli('fms-run', ['exec', pack, '--trust', trust, '--agent', 'payments-bot', '--name', 'acme/payments', '--dry-run']);
+  assert.is(x.status, 3, x.stderr);
+  assert.match(x.stderr, /this host expects `acme\/payments`/);
   // --insecure-unsigned no longer ignores the expected name.
   const u = cli('fms-run', ['eval', pack, '--insecure-unsigned', '--name', 'acme/payments', '--agent', 'payments-bot', '--tool', 'x']);
   assert.is(u.status, 3, u.stderr);
