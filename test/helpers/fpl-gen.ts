@@ -12,7 +12,10 @@
  * every built-in function, `session.sum`/`session.count`, `var`s, bare names,
  * `time.*`, `principal.*`), clauses (`reason`, `notify`, `host`, `method`,
  * `path`, `port`, `query`, `header`), budgets, rate limits, egress, redaction,
- * `model_policy`, `model`, comments and every field separator. Most output
+ * `model_policy`, `model`, `session {}` limits, `delegate` grants (every
+ * ceiling, scopes with bounds, ttl, max_depth), comments and every field
+ * separator. Calls carry `delegation` now and then, and destinations in every
+ * destination field, on the edges of host parsing. Most output
  * checks clean; some does not (e.g. an unconditional `deny!` overriding a
  * `permit`), which exercises the diagnostics path.
  */
@@ -210,13 +213,35 @@ function agentBlock(r: Rng, id: string, ids: string[], small: boolean): string {
   }
   if (r.chance(0.25)) {
     lines.push(`${ind}egress {`);
-    lines.push(`${ind}  ${field(r, 'allow', `[${r.chance(0.7) ? q('*.a.com', r) : ''}${r.chance(0.3) ? ', "b.com"' : ''}]`.replace('[, ', '['))}`);
-    if (r.chance(0.5)) lines.push(`${ind}  ${field(r, 'deny', '["evil.a.com"]')}`);
+    lines.push(`${ind}  ${field(r, 'allow', `[${r.chance(0.7) ? q('*.a.com', r) : ''}${r.chance(0.3) ? ', "b.com"' : ''}${r.chance(0.2) ? ', "127.0.0.1", "[::1]"' : ''}]`.replace('[, ', '['))}`);
+    if (r.chance(0.5)) lines.push(`${ind}  ${field(r, 'deny', r.pick(['["evil.a.com"]', '["evil.a.com", "127.0.0.1"]', '["*.evil.test", "[::1]"]']))}`);
     lines.push(`${ind}}`);
   }
   if (r.chance(0.2)) lines.push(`${ind}model_policy {\n${ind}  ${field(r, 'allow', '["gpt-*", "claude-3"]')}\n${r.chance(0.5) ? `${ind}  ${field(r, 'deny', '["gpt-3.5"]')}\n` : ''}${ind}}`);
   if (r.chance(0.2)) lines.push(`${ind}redact ${r.pick(['a/*', 'stripe/refund', '*'])} args${r.chance(0.5) ? ':' : ''} [${q('s', r)}${r.chance(0.5) ? ', "o.k"' : ''}]`);
-  if (r.chance(0.05) && ids.length > 1) lines.push(`${ind}delegate ${r.pick(ids)} {\n${ind}  ttl 1h\n${ind}}`);
+  if (r.chance(0.15)) {
+    // `session {}` limits: any subset of the four.
+    const f: string[] = [];
+    if (r.chance(0.6)) f.push(field(r, 'max_calls', `${1 + r.int(6)}`));
+    if (r.chance(0.4)) f.push(field(r, 'max_cost', `$${1 + r.int(15)}`));
+    if (r.chance(0.3)) f.push(field(r, 'max_duration', r.pick(['30s', '2m', '"1h"'])));
+    if (r.chance(0.3)) f.push(field(r, 'idle_timeout', r.pick(['3s', '10s', '"1m"'])));
+    if (f.length === 0) f.push(field(r, 'max_calls', '3'));
+    lines.push(`${ind}session {\n${f.map((x) => `${ind}  ${x}`).join('\n')}\n${ind}}`);
+  }
+  if (r.chance(ids.length > 1 ? 0.3 : 0.1)) {
+    // `delegate` grants: to one agent (label, `target_agent`, `to`) or to every agent.
+    const f: string[] = [];
+    const how = r.int(4);
+    const target = r.pick(ids);
+    if (how === 1) f.push(field(r, 'target_agent', q(target, r)));
+    if (how === 2) f.push(field(r, 'to', q(target, r)));
+    if (r.chance(0.6)) f.push(field(r, 'scope', q(r.pick(['stripe/refund:amount<=300', 'stripe/*:amount>10', 'a/*', '*', 'http/*', 'b/x:n>=2', 'c*']), r)));
+    if (r.chance(0.4)) f.push(field(r, 'ttl', r.pick(['5s', '30s', '1h'])));
+    if (r.chance(0.6)) f.push(field(r, 'ceiling', r.pick(['permit', 'defer', 'deny', 'inherited', 'inherited'])));
+    if (r.chance(0.3)) f.push(field(r, 'max_depth', `${1 + r.int(2)}`));
+    lines.push(`${ind}delegate${how === 0 ? ` ${target}` : ''} {${f.length ? `\n${f.map((x) => `${ind}  ${x}`).join('\n')}\n${ind}` : ' '}}`);
+  }
   const name = r.chance(0.3) ? JSON.stringify(id) : id;
   return `agent ${name} {\n${lines.join('\n')}\n}`;
 }
@@ -339,6 +364,44 @@ function argValue(r: Rng, depth = 0): unknown {
 
 const HOSTILE_KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'prototype'];
 
+/** Argument fields that may carry a network destination (and `address`, which does not). */
+const DEST_FIELDS = ['uri', 'href', 'endpoint', 'base_url', 'baseUrl', 'hostname', 'domain', 'urls', 'hosts', 'address'];
+/** Destinations on the edges of parsing: case, trailing dots, userinfo, ports, numeric and IPv6 hosts, look-alikes. */
+const DESTS: readonly unknown[] = [
+  'https://x.a.com/v1',
+  'https://API.A.COM./x',
+  'x.a.com',
+  'b.com:8443',
+  'evil.a.com',
+  'https://x.a.com@evil.test/',
+  'https://evil.test\\@x.a.com/',
+  'http://127.0.0.1:8080/',
+  '127.0.0.1',
+  'http://0x7f.1/',
+  'http://2130706433/',
+  'http://[::1]:80/',
+  'http://[::ffff:127.0.0.1]/',
+  '[::1]',
+  'https://ex\u0430mple.com/',
+  'https://xn--80ak6aa92e.com/',
+  'ftp://b.com/x',
+  '//b.com/x',
+  'b.com:0',
+  'b.com:65536',
+  'a..com',
+  '-a.com',
+  'https://%62.com/',
+  'https:/x.a.com',
+  'api.a.com:443:1',
+  '',
+  ' b.com',
+  5,
+  null,
+  ['https://b.com/', 'https://x.a.com/'],
+  ['x.a.com', ['nested']],
+  [],
+];
+
 /** A random call against `p`; `hostile` adds prototype names, wrong types and odd shapes. */
 export function genCall(r: Rng, p: GeneratedPolicy, hostile = false): Call {
   const args: { [k: string]: unknown } = {};
@@ -357,13 +420,20 @@ export function genCall(r: Rng, p: GeneratedPolicy, hostile = false): Call {
   if (r.chance(0.1)) args['recipients'] = [r.pick(STRS), r.pick(STRS)];
   if (r.chance(0.2)) args['purpose'] = r.pick(['support', 'billing']);
   if (r.chance(0.1)) args['flag'] = r.chance(0.5);
+  if (r.chance(0.25)) args[r.pick(DEST_FIELDS)] = r.pick(DESTS);
   const agent = r.chance(0.08) ? r.pick(['nobody', 'Bot0', ...(hostile ? HOSTILE_KEYS : [])]) : r.pick(p.agents);
   const tool = r.chance(0.1) ? r.pick(['zzz', 'a', 'a/x/y/z', ...(hostile ? HOSTILE_KEYS : [])]) : r.pick(TOOLS);
   const c: Call = { agent, tool, args, session: r.pick(['s1', 's2']) };
   if (r.chance(0.3)) c.principal = { role: r.pick(['admin', 'user']), ...(r.chance(0.3) ? { groups: ['ops'] } : {}), ...(r.chance(0.2) ? { id: 'u1' } : {}) };
   if (r.chance(0.4)) c.cost = r.int(5);
   if (r.chance(0.3)) c.model = r.pick(['gpt-4o', 'gpt-3.5', 'claude-3', 'other']);
+  if (r.chance(0.25)) {
+    // A call relayed under another agent's delegation (sometimes by itself, an unknown agent, or a long chain).
+    const by = r.chance(0.9) ? r.pick(p.agents) : r.pick(['nobody', '']);
+    c.delegation = r.chance(0.6) ? { by } : { by, depth: r.pick([1, 2, 3]) };
+  }
   if (hostile) {
+    if (r.chance(0.1)) (c as unknown as { [k: string]: unknown })['delegation'] = r.pick([null, [], 'lead', { by: 5 }, { by: p.agents[0], depth: 0 }, { by: p.agents[0], depth: 1.5 }, { by: p.agents[0], depth: '1' }]);
     for (const k of HOSTILE_KEYS) {
       if (r.chance(0.2)) Object.defineProperty(args, k, { value: argValue(r), enumerable: true, writable: true, configurable: true });
     }

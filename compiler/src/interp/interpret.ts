@@ -5,8 +5,9 @@
  *
  * It shares no semantics with the runtime it checks (STYLE.md habit 12): field
  * reads, the three-valued operators, the built-in functions, tool patterns,
- * phases, rate limits, budgets, egress, the model policy and redaction are all
- * written here a second time, from the design, on purpose. It walks every rule
+ * phases, rate limits, budgets, session limits, delegation grants, egress
+ * (destination fields and host parsing), the model policy and redaction are
+ * all written here a second time, from the design, on purpose. It walks every rule
  * of the agent in order (no index, no bytecode) and evaluates condition trees
  * directly. From the runtime it takes only the call and decision *types*, the
  * state store (storage, not meaning) and the payload builders of rule decisions
@@ -19,8 +20,9 @@
  * condition is BAD denies the call with POLICY_EVAL_ERROR when it is reached;
  * UNKNOWN does not match.
  */
+import { domainToASCII } from 'node:url';
 import { RE2JS } from 're2js';
-import type { Agent, Budget, Expr, HostLists, NetworkMatch, Phase, Policy, RateLimit, Rule, ToolPattern, Value } from '../ir/types';
+import type { Agent, Budget, Delegation, Expr, HostLists, NetworkMatch, Phase, Policy, RateLimit, Rule, SessionLimits, ToolPattern, Value } from '../ir/types';
 import { type Clock, MemoryState, type SessionState, type StateStore, systemClock } from '@fms/runtime';
 import { ruleDecision } from '@fms/runtime/payloads';
 import type { Call, Decision, DecisionWarning } from '@fms/runtime';
@@ -363,8 +365,15 @@ const REDACTED = '[REDACTED]';
 /** Bounds of the copies made for redaction and the session history. */
 const COPY_DEPTH = 64;
 const COPY_NODES = 100_000;
-/** Argument names that carry a network destination (DESIGN §3 step 6). */
-const DESTINATIONS = ['url', 'host', 'endpoint', 'uri', 'base_url', 'hostname', 'domain', 'address'];
+/**
+ * Argument names that carry a network destination (DESIGN §3 step 6, README
+ * "Decisions"): each, when present, must name a host the egress lists admit.
+ * `urls` and `hosts` hold lists. The first four need `scheme://`.
+ */
+const URL_DESTINATIONS = ['url', 'uri', 'href', 'urls'];
+const DESTINATIONS = new Set([...URL_DESTINATIONS, 'endpoint', 'base_url', 'baseUrl', 'host', 'hostname', 'domain', 'hosts']);
+/** Most destinations one list field may carry. */
+const MAX_LIST_DESTINATIONS = 256;
 
 const fileLine = (file: string, line: number): string => `${file}:${Math.max(1, line)}`;
 
@@ -375,6 +384,10 @@ export class Interpreter {
   private readonly regexCache = new Map<string, RE2JS>();
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private readonly spend = new Map<string, { spent: number; calls: number }>();
+  /** `session {}` use per (agent, session id): first and latest passing call, count and cost. */
+  private readonly sessionUse = new Map<string, { first: number; last: number; calls: number; cost: number }>();
+  /** When a delegation (delegate agent, session id, delegator) first passed: `ttl` counts from there. */
+  private readonly delegatedAt = new Map<string, number>();
   /** Some condition reads the session history (history functions, `session.*`). */
   private readonly keepsHistory: boolean;
 
@@ -408,8 +421,12 @@ export class Interpreter {
 
   /** Decides a call. Never throws: a decision that cannot be made is a deny. */
   decide(call: Call): Decision {
+    return this.attempt(call, true);
+  }
+
+  private attempt(call: Call, commit: boolean): Decision {
     try {
-      return this.run(call);
+      return this.run(call, commit);
     } catch (e) {
       return { effect: 'deny', code: 'POLICY_EVAL_ERROR', rule_ref: null, human_message: `denied: internal error: ${String(e instanceof Error ? e.message : e).slice(0, 200)}`, resolution: { type: 'rule_block', rule_id: 'evaluation' } };
     }
@@ -419,7 +436,8 @@ export class Interpreter {
     return fileLine(loc.file || this.policy.file, loc.line);
   }
 
-  private run(call: Call): Decision {
+  /** `commit` false: decide without changing any state (delegation ceiling `inherited`). */
+  private run(call: Call, commit: boolean): Decision {
     const why = invalid(call);
     if (why !== null) return deny('INVALID_CALL', null, why, 'call');
     // 1. Unknown agent.
@@ -441,10 +459,11 @@ export class Interpreter {
     }
     const end = (d: Decision): Decision => {
       if (d.effect === 'defer') {
-        const id = this.state.approvalId();
+        const id = commit ? this.state.approvalId() : 'apr-dry-run';
         d = { ...d, approval_id: id, resolution: { type: 'pending_approval', approval_id: id } };
       }
       if (redactions.length > 0) d = { ...d, redacted_args: shown as { [k: string]: unknown } };
+      if (!commit) return d;
       sess.history.push({ tool: call.tool, effect: d.effect, timeMs: now, args: shown as { [k: string]: unknown } | undefined });
       if (sess.history.length > 2000) sess.history.splice(0, sess.history.length - 1000);
       return d;
@@ -452,7 +471,7 @@ export class Interpreter {
     // 2. Phase.
     let phase: Phase | null = null;
     if (agent.phases.length > 0) {
-      phase = this.phaseAt(agent, sess, now);
+      phase = this.phaseAt(agent, sess, now, commit);
       if (!phase.tools.some((t) => toolMatches(t, call.tool))) {
         const r = this.ref(phase.loc);
         return end({ effect: 'deny', code: 'OUT_OF_PHASE_TOOL_CALL', rule_ref: r, human_message: `denied: ${call.tool} is not available in phase '${phase.id}'`, resolution: { type: 'rule_block', rule_id: r } });
@@ -468,16 +487,16 @@ export class Interpreter {
         if (t === BAD) return end(deny('POLICY_EVAL_ERROR', this.ref(r.loc), `a field has the wrong type in rule ${this.ref(r.loc)}`, this.ref(r.loc)));
         if (t !== true) continue;
         const d = ruleDecision(r.effect, call.tool, this.ref(r.loc), r.mandatory, r.reason ?? null, r.notify ?? null, false);
-        return end(r.effect === 'deny' ? d : this.limits(agent, call, now, sessionId, d));
+        return end(r.effect === 'deny' ? d : this.limits(agent, call, now, sessionId, d, commit));
       }
     }
     // 5. The agent's default.
     const d = ruleDecision(agent.default, call.tool, this.ref(agent.defaultLoc ?? agent.loc), false, null, null, true);
-    return end(agent.default === 'deny' ? d : this.limits(agent, call, now, sessionId, d));
+    return end(agent.default === 'deny' ? d : this.limits(agent, call, now, sessionId, d, commit));
   }
 
-  /** The session's phase now, moving along `next` when `duration` has passed (stored). */
-  private phaseAt(agent: Agent, sess: SessionState, now: number): Phase {
+  /** The session's phase now, moving along `next` when `duration` has passed (stored when committing). */
+  private phaseAt(agent: Agent, sess: SessionState, now: number, commit: boolean): Phase {
     const ps = agent.phases;
     let i = sess.phase === null ? -1 : ps.findIndex((p) => p.id === sess.phase);
     let since = sess.phaseSinceMs;
@@ -493,8 +512,10 @@ export class Interpreter {
         i = next;
       }
     }
-    sess.phase = ps[i]!.id;
-    sess.phaseSinceMs = since;
+    if (commit) {
+      sess.phase = ps[i]!.id;
+      sess.phaseSinceMs = since;
+    }
     return ps[i]!;
   }
 
@@ -513,6 +534,8 @@ export class Interpreter {
       if (numbers && typeof v === 'number') return test(String(v));
       return typeof v === 'string' ? test(v) : BAD;
     };
+    // A clause on an unset env() value is unknown: never true.
+    if (n.unsetEnv !== undefined) out.push(UNKNOWN);
     if (n.host !== undefined) out.push(glob(variable(env, 'host', []), (s) => hostPattern(n.host!, s)));
     if (n.port !== undefined) out.push(compare('==', variable(env, 'port', []), n.port));
     if (n.method !== undefined) out.push(glob(variable(env, 'method', []), (s) => s.toUpperCase() === n.method!.toUpperCase()));
@@ -674,10 +697,24 @@ export class Interpreter {
     return env.history.slice(i);
   }
 
-  /** DESIGN §3 step 6 for a permit or defer: rate limits, budgets, egress, model policy. */
-  private limits(agent: Agent, call: Call, now: number, sessionId: string, d: Decision): Decision {
+  /**
+   * DESIGN §3 step 6 for a permit or defer: delegation grants, session limits,
+   * rate limits, budgets, egress, model policy; the first refusal decides.
+   * State changes only when `commit` and nothing refused.
+   */
+  private limits(agent: Agent, call: Call, now: number, sessionId: string, d: Decision, commit: boolean): Decision {
     const tool = call.tool;
     const cost = call.cost ?? 0;
+    const later: Array<() => void> = [];
+    if (call.delegation !== undefined) {
+      const g = this.delegation(agent, call, now, sessionId, d, later);
+      if (g.effect === 'deny') return g;
+      d = g;
+    }
+    if (agent.session) {
+      const over = this.sessionLimit(agent.session, `${agent.id}\u0000${sessionId}`, now, cost, later);
+      if (over !== null) return over;
+    }
     const tokenWrites: Array<() => void> = [];
     for (let i = 0; i < agent.rateLimits.length; i++) {
       const rl: RateLimit = agent.rateLimits[i]!;
@@ -739,9 +776,91 @@ export class Interpreter {
       }
     }
     if (warnings.length > 0) d = { ...d, warnings: [...(d.warnings ?? []), ...warnings] };
+    if (!commit) return d;
+    for (const w of later) w();
     for (const w of tokenWrites) w();
     // A call a budget deferred has spent nothing yet.
     if (!(d.effect === 'defer' && d.code === 'BUDGET_EXCEEDED')) for (const w of spendWrites) w();
+    return d;
+  }
+
+  /**
+   * `session {}` (README "What is enforced"): per (agent, session id), from the
+   * session's first passing call: at most `max_calls` calls, `max_cost` of
+   * reported cost, `max_duration` seconds since the first call, `idle_timeout`
+   * seconds between calls. Over any → SESSION_LIMIT at the block's line.
+   */
+  private sessionLimit(lim: SessionLimits, key: string, now: number, cost: number, later: Array<() => void>): Decision | null {
+    const u = this.sessionUse.get(key);
+    const calls = u === undefined ? 0 : u.calls;
+    const spent = u === undefined ? 0 : u.cost;
+    const over =
+      (lim.maxCalls !== undefined && calls >= lim.maxCalls) ||
+      (lim.maxCost !== undefined && spent + cost > lim.maxCost) ||
+      (u !== undefined && lim.maxDurationSeconds !== undefined && (now - u.first > lim.maxDurationSeconds * 1000 || now < u.first)) ||
+      (u !== undefined && lim.idleTimeoutSeconds !== undefined && now - u.last > lim.idleTimeoutSeconds * 1000);
+    if (over) return deny('SESSION_LIMIT', this.ref(lim.loc), 'a session limit is reached; start a new session', 'session');
+    later.push(() => this.sessionUse.set(key, { first: u === undefined ? now : u.first, last: u === undefined ? now : Math.max(u.last, now), calls: calls + 1, cost: spent + cost }));
+    return null;
+  }
+
+  /**
+   * `delegate` grants (README "Delegation"): a call made under `delegation =
+   * {by, depth}` needs every grant of agent `by` that covers this agent to
+   * admit it (scope pattern and bound, max_depth, ttl), then each grant's
+   * ceiling caps the decision. Delegation only narrows.
+   */
+  private delegation(agent: Agent, call: Call, now: number, sessionId: string, d: Decision, later: Array<() => void>): Decision {
+    const del: unknown = call.delegation;
+    const refuse = (ref: string | null, why: string): Decision => deny('DELEGATION_DENIED', ref, why, 'delegate');
+    if (del === null || typeof del !== 'object' || Array.isArray(del)) return refuse(null, 'call.delegation is not an object');
+    const by: unknown = (del as { [k: string]: unknown })['by'];
+    const rawDepth: unknown = (del as { [k: string]: unknown })['depth'];
+    if (typeof by !== 'string' || by.length === 0) return refuse(null, 'call.delegation.by names no agent');
+    const depth = rawDepth === undefined ? 1 : rawDepth;
+    if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 1) return refuse(null, 'call.delegation.depth is not a whole number ≥ 1');
+    const delegator = this.policy.agents.find((a) => a.id === by);
+    const known = new Set(this.policy.agents.map((a) => a.id));
+    const grants: Delegation[] = (delegator?.delegations ?? []).filter((g) => g.targets.length === 0 || g.targets.some((t) => t === agent.id && known.has(t)));
+    if (grants.length === 0) return refuse(null, `agent '${by}' grants nothing to '${agent.id}'`);
+    const since = this.delegatedAt.get(`${agent.id}\u0000${sessionId}\u0000${by}`);
+    let delegators: Decision | null = null;
+    for (const g of grants) {
+      const r = this.ref(g.loc);
+      if (g.scope) {
+        if (!toolMatches(g.scope.tool, call.tool)) return refuse(r, 'tool outside the delegated scope');
+        const b = g.scope.bound;
+        if (b) {
+          let v: unknown = call.args;
+          for (const seg of b.path) v = v !== null && typeof v === 'object' && !Array.isArray(v) && own(v, seg) ? (v as { [k: string]: unknown })[seg] : undefined;
+          if (typeof v !== 'number' || !Number.isFinite(v)) return refuse(r, 'the bounded argument is missing or not a number');
+          const holds = compare(b.op, v, b.value);
+          if (holds !== true) return refuse(r, 'the bounded argument is outside the delegated scope');
+        }
+      }
+      if (g.maxDepth !== undefined && (depth as number) > g.maxDepth) return refuse(r, 'delegation chain too long');
+      if (g.ttlSeconds !== undefined && since !== undefined && (now < since || now - since > g.ttlSeconds * 1000)) return refuse(r, 'the delegation expired');
+      switch (g.ceiling ?? 'permit') {
+        case 'deny':
+          return refuse(r, 'ceiling deny');
+        case 'defer':
+          if (d.effect === 'permit') d = { effect: 'defer', code: 'POLICY_DEFER', rule_ref: r, human_message: `${call.tool} deferred: delegation ceiling defer`, resolution: { type: 'pending_approval', approval_id: '' } };
+          break;
+        case 'inherited': {
+          // What `by` itself would get for this call: decided without the delegation, changing nothing.
+          if (delegators === null) {
+            const { delegation: _gone, ...plain } = call;
+            delegators = this.attempt({ ...plain, agent: by }, false);
+          }
+          if (delegators.effect === 'deny') return refuse(r, `the delegator would be denied (${delegators.code})`);
+          if (delegators.effect === 'defer' && d.effect === 'permit') d = { effect: 'defer', code: 'POLICY_DEFER', rule_ref: r, human_message: `${call.tool} deferred: the delegator would need approval`, resolution: { type: 'pending_approval', approval_id: '' } };
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    if (since === undefined) later.push(() => this.delegatedAt.set(`${agent.id}\u0000${sessionId}\u0000${by}`, now));
     return d;
   }
 }
@@ -810,41 +929,81 @@ function mask(obj: unknown, path: string[]): void {
 /**
  * Egress per DESIGN §3 step 6: every destination the call carries must pass
  * (deny list first, then a non-empty allow list); a destination present but
- * not parsable (not a string, no scheme, no host) is refused. Null when the
- * call may go out.
+ * not parsable into one host is refused. Null when the call may go out.
+ * Fields are found with for-in (inherited ones count: more checks, never fewer).
  */
 function egressRefusal(eg: HostLists, call: Call): string | null {
-  const a = call.args ?? {};
-  for (const k of DESTINATIONS) {
-    if (!own(a, k)) continue;
+  const a: { [k: string]: unknown } = call.args ?? {};
+  for (const k in a) {
+    if (!DESTINATIONS.has(k)) continue;
     const v = a[k];
-    if (typeof v !== 'string') return `destination args.${k} is not a string`;
-    let host: string;
-    if (v.includes('://')) {
-      let u: URL;
-      try {
-        u = new URL(v);
-      } catch {
-        return `destination args.${k} is not a valid URL`;
-      }
-      host = u.hostname.toLowerCase();
-    } else {
-      let u: URL | null = null;
-      try {
-        u = new URL(`http://${v}/`);
-      } catch {
-        u = null;
-      }
-      host = u !== null && u.hostname === v.toLowerCase() && (k === 'host' || k === 'hostname' || k === 'domain' || k === 'address') ? u.hostname : '';
-      if (host === '') return `destination args.${k} has no scheme or is not a host name`;
+    const items: unknown[] = Array.isArray(v) ? v : [v];
+    if (items.length > MAX_LIST_DESTINATIONS) return `args.${k} holds too many destinations`;
+    for (const item of items) {
+      if (typeof item !== 'string') return `destination args.${k} is not a string`;
+      const host = destinationHost(item, URL_DESTINATIONS.includes(k));
+      if (host === null) return `destination args.${k} cannot be parsed into one host`;
+      if (eg.deny.some((p) => hostPattern(p, host))) return `host '${host}' is in the egress deny list`;
+      if (eg.allow.length > 0 && !eg.allow.some((p) => hostPattern(p, host))) return `host '${host}' not in egress allow list`;
     }
-    if (host === '') return `destination args.${k} names no host`;
-    if (eg.deny.some((p) => hostPattern(p, host))) return `host '${host}' is in the egress deny list`;
-    if (eg.allow.length > 0 && !eg.allow.some((p) => hostPattern(p, host))) return `host '${host}' not in egress allow list`;
   }
   return null;
 }
 
+/**
+ * The one host a destination names, canonical (lower case, punycode, no
+ * trailing dot), or null when it names none unambiguously: `scheme://authority`
+ * (or a bare authority where `needScheme` is false), no userinfo, no
+ * backslash, percent-escape, space or control character, at most one port of
+ * 1–65535, labels of 1–63 `[a-z0-9_-]` not starting or ending with `-`, and a
+ * numeric-looking last label only in a canonical dotted quad.
+ */
+function destinationHost(s: string, needScheme: boolean): string | null {
+  if (s.length === 0 || s.length > 8192) return null;
+  const m = /^[A-Za-z][A-Za-z0-9+.\-]*:\/\/([^/?#]*)/.exec(s);
+  if (m === null && (needScheme || s.includes('://'))) return null;
+  const auth = m === null ? s : m[1]!;
+  if (auth === '' || /[\u0000-\u0020\u007f\\@%/?#]/.test(auth)) return null;
+  const v6 = /^\[([^\]]*)\](?::(.*))?$/.exec(auth);
+  if (auth.startsWith('[')) {
+    if (v6 === null || (v6[2] !== undefined && !portOk(v6[2]))) return null;
+    return ipv6(v6[1]!);
+  }
+  const parts = auth.split(':');
+  if (parts.length > 2 || (parts.length === 2 && !portOk(parts[1]!))) return null;
+  let h = parts[0]!;
+  if (/[^\u0000-\u007f]/.test(h)) {
+    h = domainToASCII(h);
+    if (h === '') return null;
+  }
+  h = h.toLowerCase().replace(/\.$/, '');
+  if (h.length === 0 || h.length > 253) return null;
+  const labels = h.split('.');
+  if (!labels.every((l) => /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/.test(l))) return null;
+  if (/^([0-9]+|0x[0-9a-f]*)$/.test(labels[labels.length - 1]!) && !(labels.length === 4 && labels.every((l) => /^(0|[1-9][0-9]{0,2})$/.test(l) && Number(l) <= 255))) return null;
+  return h;
+}
+
+function portOk(p: string): boolean {
+  return /^[0-9]{1,5}$/.test(p) && Number(p) >= 1 && Number(p) <= 65535;
+}
+
+/** A bracketed IPv6 host in RFC 5952 text, an IPv4-mapped one as its IPv4 address; null when malformed. */
+function ipv6(inner: string): string | null {
+  if (!/^[0-9A-Fa-f:.]{1,45}$/.test(inner)) return null;
+  let h: string;
+  try {
+    h = new URL(`http://[${inner}]/`).hostname;
+  } catch {
+    return null;
+  }
+  const mapped = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(h);
+  if (mapped === null) return h.startsWith('[') ? h : null;
+  const hi = parseInt(mapped[1]!, 16);
+  const lo = parseInt(mapped[2]!, 16);
+  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+}
+
 /** Exposed for tests of the reference itself. */
-export const _internal = { wildcard, segmentGlob, hostPattern, boundedCopy, egressRefusal } as const;
+export const _internal = { wildcard, segmentGlob, hostPattern, boundedCopy, egressRefusal, destinationHost } as const;
 export type { Value };

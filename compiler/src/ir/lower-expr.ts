@@ -127,6 +127,11 @@ export class ExprLowerer {
     private readonly scope: ExprScope,
   ) {}
 
+  /** The unset environment variable a `var` of this scope was read from (`check --allow-unset-env`), if any. */
+  unsetVar(name: string): string | undefined {
+    return Object.hasOwn(this.scope.vars, name) ? this.scope.unset?.get(name) : undefined;
+  }
+
   lower(e: ExprNode): Expr {
     const out = this.expr(e);
     this.checkNeverTrue(out, e.span);

@@ -966,6 +966,14 @@ class Lowerer {
         case 'host':
         case 'method':
         case 'path': {
+          // An unset env() (check --allow-unset-env only) is unknown: the clause, and so the rule, never matches.
+          const unset = c.value.kind === 'word' ? exprs.unsetVar(c.value.text) : this.unsetEnvIn(c.value);
+          if (unset !== undefined) {
+            if (c.value.kind !== 'word') this.value(c.value);
+            net.unsetEnv = unset;
+            hasNet = true;
+            break;
+          }
           let v = this.value(c.value);
           if (c.value.kind === 'word' && Object.hasOwn(vars, c.value.text)) v = vars[c.value.text]!;
           else if (c.kind === 'host' && c.value.kind === 'word' && !c.value.text.includes('.') && !c.value.text.includes('*') && c.value.text !== 'localhost') {

@@ -122,6 +122,12 @@ export interface NetworkMatch {
   query?: Array<{ key: string; value: string }>;
   /** Headers (lower-case names): value glob. */
   headers?: Array<{ key: string; value: string }>;
+  /**
+   * A `host`/`method`/`path` clause reads this unset environment variable
+   * (`check --allow-unset-env` only): the clause is unknown, so the rule never
+   * matches. Such an IR is never emitted (`Policy.unsetEnv`).
+   */
+  unsetEnv?: string;
 }
 
 export interface Rule {

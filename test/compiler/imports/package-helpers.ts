@@ -9,6 +9,7 @@ import { registryResolver } from '../../../compiler/src/cli/registry';
 import { compile, type CompileResult } from '../../../compiler/src/compile';
 import { ed25519Spki, keyIdOf } from '@fms/runtime/crypto';
 import type { Signer } from '../../../compiler/src/sign/signer';
+import { packageSignatureFileText, signPackageStatement } from '../../../compiler/src/sign/package-statement';
 
 ed.hashes.sha512 = sha512;
 
@@ -52,3 +53,8 @@ export function compileStack(s: { src: string; registry: string }, text: string,
 
 /** Codes of the errors of a compile result. */
 export const errorCodes = (r: CompileResult): string[] => r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code);
+
+/** The `.sig` file text of a package statement (ref, version, content digest) signed by `signer`. */
+export async function packageSigFile(ref: string, version: string, content: string, signer: Signer): Promise<string> {
+  return packageSignatureFileText(await signPackageStatement({ ref, version, sha256: sha256(content) }, signer));
+}

@@ -8,7 +8,10 @@
  * A second property compiles REAL FPL source from the grammar-based generator
  * (`test/helpers/fpl-gen.ts`) with the compiler, so the front end's lowering
  * (aliases, vars, method forms, session aggregates, network clauses, phases,
- * flat rules, balanced and/or chains) is under the same differential check.
+ * flat rules, balanced and/or chains, `session {}` limits, `delegate` grants,
+ * calls under delegation, destinations in every egress field) is under the
+ * same differential check; both engines must produce SESSION_LIMIT and
+ * DELEGATION_DENIED as well.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -266,7 +269,7 @@ test(`compiled FPL source: bytecode evaluator and IR interpreter agree (${SOURCE
     }
   }
   assert.ok(clean > SOURCE_POLICIES * 0.6, `only ${clean} of ${SOURCE_POLICIES} generated policies check clean`);
-  for (const code of ['PERMIT', 'POLICY_DENY', 'POLICY_DEFER', 'UNKNOWN_AGENT', 'RATE_EXCEEDED', 'BUDGET_EXCEEDED', 'EGRESS_DENIED', 'MODEL_DENIED']) {
+  for (const code of ['PERMIT', 'POLICY_DENY', 'POLICY_DEFER', 'UNKNOWN_AGENT', 'RATE_EXCEEDED', 'BUDGET_EXCEEDED', 'EGRESS_DENIED', 'MODEL_DENIED', 'SESSION_LIMIT', 'DELEGATION_DENIED']) {
     assert.ok((codes.get(code) ?? 0) > 0, `code ${code} never produced from source (${compared} calls)`);
   }
 });

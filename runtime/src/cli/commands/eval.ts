@@ -4,6 +4,8 @@ import { CliError, EXIT } from '../common';
 import { PACK_MAGIC, decodeContainer } from '../../pack/container';
 import { PackError } from '../../pack/format';
 import { PackRefusal } from '../../trust/refusal';
+import { decodeEnvelope } from '../../trust/dsse';
+import { decodeManifest } from '../../trust/manifest';
 import { TrustUsageError, verifyPackFile } from '../../trust/load-pack-file';
 import { nameFlags, nameOptions } from './verify';
 import { type LoadOptions, type LoadedPack, loadPackBody } from '../../vm/loaded-pack';
@@ -21,6 +23,7 @@ export interface CallOpts {
   cost?: string;
   purpose?: string;
   selectors?: string;
+  delegation?: string;
   time?: string;
   trust?: string;
   name?: string;
@@ -40,6 +43,7 @@ export function callOptions(c: Command): Command {
     .option('--cost <usd>', 'cost of the call in USD')
     .option('--purpose <name>', 'purpose of the call (sets args.purpose, which purpose("x") reads)')
     .option('--selectors <json>', 'selector values as a JSON object (selector.<name>)')
+    .option('--delegation <json>', 'the call is made under another agent\'s delegation: `{"by": AGENT, "depth": N}` (README "Delegation")')
     .option('--time <t>', "the evaluation clock: ms since the epoch or an ISO 8601 date (default: now); an option of this tool, never part of the call");
 }
 
@@ -69,6 +73,8 @@ export function callFromOpts(o: CallOpts): Call {
   if (p) call.principal = p;
   const sel = json('--selectors', o.selectors);
   if (sel) call.selectors = sel;
+  const del = json('--delegation', o.delegation);
+  if (del) call.delegation = del as unknown as Call['delegation'];
   if (o.session !== undefined) call.session = o.session;
   if (o.model !== undefined) call.model = o.model;
   if (o.cost !== undefined) {
@@ -114,6 +120,7 @@ export function loadPackForCli(path: string, o: CallOpts): LoadedPack {
         throw new CliError(`cannot read pack \`${path}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, EXIT.usage);
       }
       const isContainer = bytes.length >= PACK_MAGIC.length && PACK_MAGIC.every((b, i) => bytes[i] === b);
+      unverifiedNameCheck(isContainer ? bytes : null, o);
       return loadPackBody(isContainer ? decodeContainer(bytes).body : bytes, loadOpts(o));
     }
     const v = verifyPackFile(path, { ...(o.trust ? { trust: o.trust } : {}), ...nameOptions(o) });
@@ -124,6 +131,23 @@ export function loadPackForCli(path: string, o: CallOpts): LoadedPack {
     if (e instanceof TrustUsageError) throw new CliError(e.message, EXIT.usage);
     throw e;
   }
+}
+
+/**
+ * `--insecure-unsigned` with an expected name (`--name` / `FMS_PACK_NAME`):
+ * the unverified manifest must carry that name, and a raw pack body (which
+ * has no name) is refused; `--deployment` needs a trust file, so it is refused
+ * with `--insecure-unsigned`. The name is then not authenticated, but a host
+ * that expects one never runs another pack silently.
+ */
+function unverifiedNameCheck(container: Uint8Array | null, o: CallOpts): void {
+  const name = o.name ?? (process.env['FMS_PACK_NAME'] || undefined);
+  const deployment = o.deployment ?? (process.env['FMS_DEPLOYMENT'] || undefined);
+  if (deployment !== undefined) throw new CliError('--insecure-unsigned cannot check a deployment (--deployment / FMS_DEPLOYMENT needs a trust file): drop one of them', EXIT.usage);
+  if (name === undefined) return;
+  if (container === null) throw new CliError(`--insecure-unsigned with a raw pack body cannot check the expected name \`${name.slice(0, 80)}\` (--name / FMS_PACK_NAME): use a signed pack or drop the name`, EXIT.usage);
+  const actual = decodeManifest(decodeEnvelope(decodeContainer(container).envelope).payload).name;
+  if (actual !== name) throw new PackRefusal('expected-name', `pack is named \`${actual.slice(0, 80)}\`, this host expects \`${name.slice(0, 80)}\` (unverified: --insecure-unsigned)`);
 }
 
 /** Registers `fms-run eval PACK --agent A --tool T --args JSON`: prints the decision payload as JSON. */

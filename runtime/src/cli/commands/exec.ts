@@ -6,6 +6,7 @@ import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../common';
 import { loadPackForCli } from './eval';
+import { nameFlags } from './verify';
 import { describeFence } from '../../os/describe';
 import { encodeExecProfile, readFenceSections, type AgentFence } from '../../os/profile';
 import { hostArch } from '../../os/syscalls';
@@ -13,6 +14,9 @@ import { hostArch } from '../../os/syscalls';
 interface ExecOpts {
   agent: string;
   trust?: string;
+  /** The pack name this host expects (`--name`, else FMS_PACK_NAME), and a trust-file deployment. */
+  name?: string;
+  deployment?: string;
   dryRun?: boolean;
 }
 
@@ -29,7 +33,7 @@ function findLoader(): string {
 
 /** The verified fence of `agent`, or a refusal naming why there is none. */
 function fenceOf(packPath: string, o: ExecOpts): AgentFence {
-  const pack = loadPackForCli(packPath, { agent: o.agent, tool: '', ...(o.trust !== undefined ? { trust: o.trust } : {}) });
+  const pack = loadPackForCli(packPath, { agent: o.agent, tool: '', ...(o.trust !== undefined ? { trust: o.trust } : {}), ...(o.name !== undefined ? { name: o.name } : {}), ...(o.deployment !== undefined ? { deployment: o.deployment } : {}) });
   if (!pack.model.agents.some((a) => a.id === o.agent)) throw new CliError(`unknown agent \`${o.agent}\` in \`${packPath}\``, EXIT.usage);
   // INVARIANT: readBody already parsed and checked these sections; this re-read cannot fail on a verified pack.
   const f = readFenceSections(pack.model.reserved).get(o.agent);
@@ -44,8 +48,7 @@ function fenceOf(packPath: string, o: ExecOpts): AgentFence {
  * Exits with the command's status (128 + signal when it was killed).
  */
 export function register(program: Command): void {
-  program
-    .command('exec')
+  nameFlags(program.command('exec'))
     .argument('<pack>', 'signed pack (.fmspack)')
     .argument('[cmd...]', 'the command to run inside the fence (after `--`)')
     .description("run a command inside an agent's kernel fence (seccomp + Landlock) from a verified pack")
