@@ -12,7 +12,7 @@
  * Checkpoints: every N records, every T seconds, at rotation and at shutdown
  * a `checkpoint` record carries a DSSE envelope (payload type
  * {@link CHECKPOINT_PAYLOAD_TYPE}) signed over the canonical JSON
- * `{"first_seq","head_hash","last_seq","log"}`: the range of records it
+ * `{"first_seq","head_hash","last_seq","log","time"}`: the range of records it
  * covers and the hash of the record `last_seq`. Forging or editing a covered
  * record then needs the signing key.
  *
@@ -219,7 +219,7 @@ export class DecisionLog {
 
   /**
    * Appends a record (buffered until {@link flush}); `fields` must not use
-   * `seq`, `prev_hash` or `time`. Returns its seq.
+   * `seq` or `prev_hash` (only a checkpoint passes `time`: the one it signed). Returns its seq.
    */
   append(fields: { type: string; [k: string]: unknown }): number {
     if (this.closed) throw new DecisionLogError('the decision log is closed');
@@ -264,9 +264,11 @@ export class DecisionLog {
     const head = this.head;
     this.flushQuietly();
     const p = (async () => {
-      const payload = new TextEncoder().encode(canonicalJson({ first_seq: first, head_hash: head, last_seq: last, log: LOG_FORMAT }));
+      const time = new Date(this.opts.now()).toISOString();
+      const payload = new TextEncoder().encode(canonicalJson({ first_seq: first, head_hash: head, last_seq: last, log: LOG_FORMAT, time }));
       const sig = await signer.sign(pae(CHECKPOINT_PAYLOAD_TYPE, payload));
       this.append({
+        time,
         type: 'checkpoint',
         first_seq: first,
         last_seq: last,

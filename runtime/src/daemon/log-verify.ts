@@ -51,6 +51,8 @@ export function verifyLog(files: string[], trust: TrustRoots, opts: { allowParti
   };
   texts.sort((a, b) => firstSeqOf(a.text) - firstSeqOf(b.text));
   let prevHash: string | null = null;
+  /** Last seq that is not a valid checkpoint (a final checkpoint covers what precedes it, not itself). */
+  let lastPlain = 0;
   let prevSeq = 0;
   /** Hashes of the records since the last valid checkpoint, by seq. */
   let hashes = new Map<number, string>();
@@ -98,7 +100,7 @@ export function verifyLog(files: string[], trust: TrustRoots, opts: { allowParti
         const keep = new Map<number, string>();
         for (const [s, x] of hashes) if (s > why.last) keep.set(s, x);
         hashes = keep;
-      }
+      } else lastPlain = seq;
       hashes.set(seq, h);
       prevHash = h;
       prevSeq = seq;
@@ -110,7 +112,7 @@ export function verifyLog(files: string[], trust: TrustRoots, opts: { allowParti
 
   function finish(): LogVerifyResult {
     res.signers = [...signers].sort();
-    if (res.lastSeq !== null && res.lastSeq > res.signedThrough) res.unsignedTail = [Math.max(res.signedThrough + 1, res.firstSeq ?? 1), res.lastSeq];
+    if (res.lastSeq !== null && lastPlain > res.signedThrough) res.unsignedTail = [Math.max(res.signedThrough + 1, res.firstSeq ?? 1), res.lastSeq];
     return res;
   }
 }
@@ -135,7 +137,8 @@ function checkCheckpoint(r: { [k: string]: unknown }, line: string, hashes: Map<
   if (env['payloadType'] !== CHECKPOINT_PAYLOAD_TYPE) return 'checkpoint envelope has another payload type';
   const payload = typeof env['payload'] === 'string' ? decodeBase64Strict(env['payload']) : null;
   if (!payload) return 'checkpoint payload is not canonical base64';
-  const expected = canonicalJson({ first_seq: first, head_hash: head, last_seq: last, log: LOG_FORMAT });
+  if (typeof r['time'] !== 'string') return 'checkpoint time is malformed';
+  const expected = canonicalJson({ first_seq: first, head_hash: head, last_seq: last, log: LOG_FORMAT, time: r['time'] });
   if (new TextDecoder().decode(payload) !== expected) return 'checkpoint payload does not match its record';
   const sigs = env['signatures'];
   if (!Array.isArray(sigs) || sigs.length < 1 || sigs.length > 16) return 'checkpoint has no signatures';
