@@ -2,6 +2,7 @@
 // served pack in-process, and a spawned `fms-run serve`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { emitPackBody } from '@fms/compiler';
 import { generateKeyFile, type Signer } from '@fms/compiler/sign';
@@ -103,3 +104,34 @@ export async function spawnServe(s: Setup, extra: string[] = [], socketName = 'd
   }
   return { child, socket, admin, stderr: () => err, exited };
 }
+
+/** Sends `text` on a fresh connection and collects `n` answer lines. */
+export function exchange(socket: string, text: string | Buffer, n: number, halfClose = false): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    const c = createConnection(socket);
+    let buf = '';
+    const out: unknown[] = [];
+    const t = setTimeout(() => {
+      c.destroy();
+      reject(new Error(`timeout: got ${out.length}/${n} lines: ${buf.slice(0, 200)}`));
+    }, 10_000);
+    c.setEncoding('utf8');
+    c.on('data', (d: string) => {
+      buf += d;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        out.push(JSON.parse(buf.slice(0, nl)));
+        buf = buf.slice(nl + 1);
+        if (out.length === n) {
+          clearTimeout(t);
+          c.destroy();
+          resolve(out);
+        }
+      }
+    });
+    c.on('error', reject);
+    c.write(text);
+    if (halfClose) c.end();
+  });
+}
+

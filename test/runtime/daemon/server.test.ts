@@ -5,43 +5,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { startDaemon } from '../../../runtime/src/cli/commands/serve';
 import { DecisionServer } from '../../../runtime/src/daemon/server';
 import { DecisionClient, adminRequest } from '../../../runtime/src/daemon/client';
 import { loadPackBody } from '../../../runtime/src/vm/loaded-pack';
-import { setup, testBody } from './fixtures';
-
-/** Sends `text` on a fresh connection and collects `n` answer lines. */
-export function exchange(socket: string, text: string | Buffer, n: number, halfClose = false): Promise<unknown[]> {
-  return new Promise((resolve, reject) => {
-    const c = createConnection(socket);
-    let buf = '';
-    const out: unknown[] = [];
-    const t = setTimeout(() => {
-      c.destroy();
-      reject(new Error(`timeout: got ${out.length}/${n} lines: ${buf.slice(0, 200)}`));
-    }, 10_000);
-    c.setEncoding('utf8');
-    c.on('data', (d: string) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        out.push(JSON.parse(buf.slice(0, nl)));
-        buf = buf.slice(nl + 1);
-        if (out.length === n) {
-          clearTimeout(t);
-          c.destroy();
-          resolve(out);
-        }
-      }
-    });
-    c.on('error', reject);
-    c.write(text);
-    if (halfClose) c.end();
-  });
-}
+import { exchange, setup, testBody } from './fixtures';
 
 const reports: string[] = [];
 const report = (l: string): void => void reports.push(l);
