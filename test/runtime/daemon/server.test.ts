@@ -120,7 +120,7 @@ test('approvals: defer → approve over the admin socket → the same call is pe
   const admin = `${socket}.admin`;
   try {
     const c = await DecisionClient.connect(socket);
-    const call = { agent: 'bot', tool: 'pay/card', args: { amount: 5, card: '4111' }, session: 's1' };
+    const call = { agent: 'bot', tool: 'pay/card', args: { amount: 5, card: 'CARD-SECRET-XYZ' }, session: 's1' };
     const r1 = await c.decide(call);
     assert.ok('decision' in r1);
     const d1 = (r1 as unknown as { decision: { effect: string; approval_id: string; redacted_args: { card: string } } }).decision;
@@ -137,7 +137,7 @@ test('approvals: defer → approve over the admin socket → the same call is pe
     for (const bad of ['nope', '__proto__', 'toString']) assert.not.ok((await adminRequest(admin, { op: 'approve', id: bad })).ok, bad);
     assert.ok((await adminRequest(admin, { op: 'approve', id })).ok);
     // another call (other args) with the id: not permitted
-    const other = (await c.decide({ ...call, args: { amount: 5000, card: '4111' }, approval_id: id })) as { decision: { effect: string } };
+    const other = (await c.decide({ ...call, args: { amount: 5000, card: 'CARD-SECRET-XYZ' }, approval_id: id })) as { decision: { effect: string } };
     assert.is(other.decision.effect, 'defer');
     const r3 = (await c.decide({ ...call, approval_id: id })) as { decision: { effect: string; code: string } };
     assert.is(r3.decision.effect, 'permit');
@@ -153,7 +153,7 @@ test('approvals: defer → approve over the admin socket → the same call is pe
     c.close();
     await server.close();
     const text = readFileSync(log, 'utf8');
-    assert.not.match(text, '4111', 'redacted before anything is written');
+    assert.not.match(text, 'CARD-SECRET-XYZ', 'redacted before anything is written');
     const recs = text.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string; args?: { card?: string } });
     assert.equal(recs.filter((r) => r.type === 'approval').map((r) => r.status), ['approved', 'denied']);
     assert.ok(recs.filter((r) => r.type === 'decision').every((r) => r.args!.card === '[REDACTED]'));
