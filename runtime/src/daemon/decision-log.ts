@@ -142,6 +142,8 @@ export class DecisionLog {
   private signing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Set by the first failed write: every later flush fails too (fail closed until a restart). */
+  private writeError: DecisionLogError | null = null;
   private readonly opts: Required<Omit<DecisionLogOptions, 'signer' | 'onError'>> & Pick<DecisionLogOptions, 'signer' | 'onError'>;
 
   private constructor(opts: DecisionLogOptions) {
@@ -235,8 +237,16 @@ export class DecisionLog {
     return seq;
   }
 
-  /** Writes the buffered records (and fdatasyncs under `always`); throws {@link DecisionLogError} when they cannot be written. */
+  /**
+   * Writes the buffered records (and fdatasyncs under `always`); throws
+   * {@link DecisionLogError} when they cannot be written, and from then on at
+   * every call (the server then denies what it cannot log).
+   */
   flush(): void {
+    if (this.writeError) {
+      this.pending = [];
+      throw this.writeError;
+    }
     if (this.pending.length === 0) return;
     const data = Buffer.from(this.pending.join('\n') + '\n', 'utf8');
     this.pending = [];
@@ -246,7 +256,9 @@ export class DecisionLog {
       this.fileBytes += data.length;
       if (this.opts.fsync === 'always') fdatasyncSync(this.fd);
     } catch (e) {
-      throw new DecisionLogError(`cannot write decision log \`${this.opts.path}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+      // Records of this batch may be lost: no later decision is answered as logged until a restart recovers the file.
+      this.writeError = new DecisionLogError(`cannot write decision log \`${this.opts.path}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw this.writeError;
     }
     if (this.fileBytes >= this.opts.maxBytes && this.signing === null) void this.rotate();
   }

@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { DecisionLog } from '../../../runtime/src/daemon/decision-log';
 import { join } from 'node:path';
 import { startDaemon } from '../../../runtime/src/cli/commands/serve';
 import { DecisionServer } from '../../../runtime/src/daemon/server';
@@ -205,6 +206,34 @@ test('reload: a tampered, older, wrongly named or unpinned pack is refused and t
     assert.is(recs.filter((x) => x.type === 'pack-reloaded').length, 1);
   } finally {
     await server.close();
+  }
+});
+
+test('fail closed: a decision that cannot be logged is denied, and so is every later one', async () => {
+  const s = await setup();
+  const socket = join(s.dir, 'g.sock');
+  const log = DecisionLog.open({ path: join(s.dir, 'g.log'), checkpointSeconds: 0 });
+  const server = new DecisionServer({ socketPath: socket, loader: () => ({ pack: loadPackBody(testBody()), digest: '00', name: 'acme/payments', serial: 1 }), log });
+  await server.listen();
+  await server.reload();
+  const ask = async (): Promise<{ effect: string; code: string; human_message: string }> =>
+    ((await exchange(socket, '{"id":1,"agent":"bot","tool":"read/x"}\n', 1)) as Array<{ decision: { effect: string; code: string; human_message: string } }>)[0]!.decision;
+  const priv = log as unknown as { fd: number };
+  const fd = priv.fd;
+  try {
+    assert.is((await ask()).effect, 'permit');
+    // the disk goes away under the server: writes fail with EBADF (a number no open file can have)
+    priv.fd = 1 << 30;
+    for (let i = 0; i < 3; i++) {
+      if (i === 1) priv.fd = fd; // the disk is back: still denied until a restart recovers the file
+      const d = await ask();
+      assert.is(d.effect, 'deny');
+      assert.is(d.code, 'POLICY_EVAL_ERROR');
+      assert.match(d.human_message, 'decision log cannot be written');
+    }
+  } finally {
+    priv.fd = fd;
+    await server.close().catch(() => {});
   }
 });
 
