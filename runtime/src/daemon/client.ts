@@ -29,6 +29,8 @@ export interface DecisionRequestBody {
   delegation?: { by: string; depth?: number };
   /** The approval id of a deferred call, when retrying it after an operator approved it. */
   approval_id?: string;
+  /** The tenant whose pack decides (a server started with `--tenant`). */
+  tenant?: string;
 }
 
 /** One answer: a decision, or a protocol error. */
@@ -114,8 +116,8 @@ export class DecisionClient {
   }
 }
 
-/** One request to the admin socket of `fms-run serve` (`{"op":"status"|"list"|"approve"|"deny"|"reload","id"?}`). */
-export function adminRequest(path: string, req: { op: string; id?: string }, timeoutMs = 30_000): Promise<{ ok: boolean; error?: string; [k: string]: unknown }> {
+/** One request to the admin socket of `fms-run serve` (`{"op":"status"|"list"|"approve"|"deny"|"reload","id"?,"tenant"?}`). */
+export function adminRequest(path: string, req: { op: string; id?: string; tenant?: string }, timeoutMs = 30_000): Promise<{ ok: boolean; error?: string; [k: string]: unknown }> {
   return new Promise((resolve, reject) => {
     const s = createConnection(path);
     let buf = '';

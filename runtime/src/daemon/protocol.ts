@@ -4,6 +4,7 @@
  *
  * A request is one JSON object on one line:
  * `{"id":1,"agent":"a","tool":"t","args":{…},"principal":{…},"session":"s","cost":0.5,"model":"m","selectors":{…},"delegation":{"by":"x","depth":1},"approval_id":"apr-…"}`.
+ * `tenant` names the tenant on a server that hosts several packs.
  * `id` (a string of at most 256 characters or a safe integer), `agent` and
  * `tool` are required; every other field is optional; any other field is an
  * error. There is no `time`: the server's clock decides, and a request that
@@ -48,6 +49,8 @@ export interface DecisionRequest {
   approvalId?: string;
   /** Set when the request carried `time`: it is denied with INVALID_CALL (the runtime's reason). */
   carriesTime: boolean;
+  /** The tenant it names (a server with tenants requires one). */
+  tenant?: string;
 }
 
 /** A request that is not valid: the id (when usable) and why. */
@@ -58,7 +61,7 @@ export interface RequestError {
 }
 
 const OBJECT_FIELDS = new Set(['args', 'principal', 'selectors']);
-const STRING_FIELDS = new Set(['agent', 'tool', 'session', 'model', 'approval_id']);
+const STRING_FIELDS = new Set(['agent', 'tool', 'session', 'model', 'approval_id', 'tenant']);
 
 function isPlainObject(v: unknown): v is { [k: string]: unknown } {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -119,6 +122,7 @@ export function parseRequest(v: unknown): DecisionRequest | RequestError {
   }
   const r: DecisionRequest = { id, call, carriesTime };
   if (v['approval_id'] !== undefined) r.approvalId = v['approval_id'] as string;
+  if (v['tenant'] !== undefined) r.tenant = v['tenant'] as string;
   return r;
 }
 

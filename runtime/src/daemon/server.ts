@@ -39,6 +39,15 @@ export interface ServedPack {
  */
 export type PackLoader = () => ServedPack | Promise<ServedPack>;
 
+/** One tenant of a server: its own pack (loader: expected name, trust scope), decision state, approvals and log. */
+export interface TenantOptions {
+  loader: PackLoader;
+  log?: DecisionLog;
+}
+
+/** Tenant names: what a request's `tenant` field may say. */
+export const TENANT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 /** Options of {@link DecisionServer}. */
 export interface DecisionServerOptions {
   /** The decision socket (created mode 0600, or 0660 with `socketGroup`). */
@@ -47,8 +56,15 @@ export interface DecisionServerOptions {
   socketGroup?: number;
   /** The admin socket (approvals, reload, status), always mode 0600. */
   adminSocketPath?: string;
-  loader: PackLoader;
+  /** The pack of a server without tenants. */
+  loader?: PackLoader;
   log?: DecisionLog;
+  /**
+   * Several packs at once, one per tenant (instead of `loader`/`log`): a
+   * request names its tenant (`tenant`); one tenant's reload or refusal never
+   * touches another's.
+   */
+  tenants?: Map<string, TenantOptions>;
   /** Longest request line (bytes; default 1 MiB). */
   maxLineBytes?: number;
   /** Unread answer bytes after which a connection's requests are no longer read until its client reads (default 1 MiB). */
@@ -62,6 +78,16 @@ export interface DecisionServerOptions {
 
 /** What a reload did. */
 export type ReloadResult = { ok: true; name: string; serial: number; digest: string } | { ok: false; reason: string };
+
+/** The state of one tenant (the server without tenants has one, named ``). */
+interface Unit {
+  name: string;
+  loader: PackLoader;
+  log: DecisionLog | undefined;
+  current: ServedPack | null;
+  approvals: ApprovalTable;
+  reloading: Promise<ReloadResult>;
+}
 
 /** A socket that cannot be created (a one-line reason). */
 export class DaemonError extends Error {}
@@ -120,13 +146,11 @@ async function bindUnix(server: Server, path: string, mode: number, gid?: number
 
 /** A JSON-lines decision server (see the module comment). */
 export class DecisionServer {
-  private current: ServedPack | null = null;
-  private readonly approvals: ApprovalTable;
+  private readonly units = new Map<string, Unit>();
   private readonly sockets = new Set<Socket>();
   private server: Server | null = null;
   private admin: Server | null = null;
   private draining = false;
-  private reloading: Promise<ReloadResult> = Promise.resolve({ ok: false, reason: 'not loaded' });
   private readonly maxLine: number;
   private readonly maxPending: number;
   private readonly now: () => number;
@@ -136,13 +160,35 @@ export class DecisionServer {
     this.maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.maxPending = opts.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
     this.now = opts.now ?? Date.now;
-    this.approvals = new ApprovalTable(opts.approvalTtlMs ?? DEFAULT_APPROVAL_TTL_MS, this.now);
     this.report = opts.report ?? (() => {});
+    const unit = (name: string, loader: PackLoader, log: DecisionLog | undefined): Unit => ({
+      name,
+      loader,
+      log,
+      current: null,
+      approvals: new ApprovalTable(opts.approvalTtlMs ?? DEFAULT_APPROVAL_TTL_MS, this.now),
+      reloading: Promise.resolve({ ok: false, reason: 'not loaded' }),
+    });
+    if (opts.tenants && opts.tenants.size > 0) {
+      if (opts.loader) throw new DaemonError('a server has either one pack or tenants, not both');
+      for (const [name, t] of opts.tenants) {
+        if (!TENANT_NAME_RE.test(name)) throw new DaemonError(`invalid tenant name \`${name.slice(0, 80)}\`: letters, digits, \`.\`, \`_\`, \`-\`, at most 64`);
+        this.units.set(name, unit(name, t.loader, t.log));
+      }
+    } else {
+      if (!opts.loader) throw new DaemonError('no pack to serve: give a loader or tenants');
+      this.units.set('', unit('', opts.loader, opts.log));
+    }
   }
 
-  /** The pack being served (null before the first successful load). */
-  get served(): ServedPack | null {
-    return this.current;
+  /** Does this server host tenants? */
+  get hasTenants(): boolean {
+    return !this.units.has('');
+  }
+
+  /** The pack being served (of `tenant`; null before its first successful load). */
+  served(tenant = ''): ServedPack | null {
+    return this.units.get(tenant)?.current ?? null;
   }
 
   /** Creates the sockets; requests are answered `DAEMON_NOT_READY` until {@link reload} succeeds. */
@@ -170,31 +216,41 @@ export class DecisionServer {
    * on one pack); on refusal the old pack keeps serving and the reason goes
    * to the report and the log. Reloads run one at a time.
    */
-  reload(): Promise<ReloadResult> {
-    this.reloading = this.reloading.then(() => this.doReload());
-    return this.reloading;
+  reload(tenant = ''): Promise<ReloadResult> {
+    const u = this.units.get(tenant);
+    if (!u) return Promise.resolve({ ok: false, reason: `no tenant \`${tenant.slice(0, 80)}\`` });
+    u.reloading = u.reloading.then(() => this.doReload(u));
+    return u.reloading;
   }
 
-  private async doReload(): Promise<ReloadResult> {
+  /** Reloads every tenant (each on its own; a refusal of one leaves the others as they are). */
+  async reloadAll(): Promise<Map<string, ReloadResult>> {
+    const out = new Map<string, ReloadResult>();
+    await Promise.all([...this.units.keys()].map(async (t) => out.set(t, await this.reload(t))));
+    return out;
+  }
+
+  private async doReload(u: Unit): Promise<ReloadResult> {
+    const who = u.name === '' ? '' : `tenant \`${u.name}\`: `;
     let next: ServedPack;
     try {
-      next = await this.opts.loader();
+      next = await u.loader();
     } catch (e) {
       const reason = oneLine(e);
-      const serving = this.current ? `; still serving \`${this.current.name}\` serial ${this.current.serial}` : '';
-      this.report(`pack refused: ${reason}${serving}`);
-      this.logRecord({ type: 'pack-refused', reason, serving: this.current ? 'sha256:' + this.current.digest : null });
+      const serving = u.current ? `; still serving \`${u.current.name}\` serial ${u.current.serial}` : '';
+      this.report(`${who}pack refused: ${reason}${serving}`);
+      this.logRecord(u, { type: 'pack-refused', reason, serving: u.current ? 'sha256:' + u.current.digest : null });
       return { ok: false, reason };
     }
-    const first = this.current === null;
-    this.current = next;
-    this.logRecord({ type: first ? 'pack-loaded' : 'pack-reloaded', pack: 'sha256:' + next.digest, name: next.name, serial: next.serial });
-    this.report(`${first ? 'serving' : 'reloaded'} pack \`${next.name}\` serial ${next.serial} (sha256:${next.digest.slice(0, 12)}…)`);
+    const first = u.current === null;
+    u.current = next;
+    this.logRecord(u, { type: first ? 'pack-loaded' : 'pack-reloaded', pack: 'sha256:' + next.digest, name: next.name, serial: next.serial });
+    this.report(`${who}${first ? 'serving' : 'reloaded'} pack \`${next.name}\` serial ${next.serial} (sha256:${next.digest.slice(0, 12)}…)`);
     return { ok: true, name: next.name, serial: next.serial, digest: next.digest };
   }
 
-  private logRecord(fields: { type: string; [k: string]: unknown }): void {
-    const log = this.opts.log;
+  private logRecord(u: Unit, fields: { type: string; [k: string]: unknown }): void {
+    const log = u.log;
     if (!log) return;
     try {
       log.append(fields);
@@ -219,7 +275,7 @@ export class DecisionServer {
     t.unref();
     await Promise.all(closing);
     clearTimeout(t);
-    await this.opts.log?.close();
+    for (const u of this.units.values()) await u.log?.close();
   }
 
   private onConnection(sock: Socket): void {
@@ -266,7 +322,7 @@ export class DecisionServer {
       if (out.length === 0) return;
       let text = '';
       try {
-        this.opts.log?.flush();
+        for (const u of this.units.values()) u.log?.flush();
         for (const a of out) text += a.line;
       } catch (e) {
         // Fail closed: a decision that could not be logged is not given.
@@ -293,18 +349,26 @@ export class DecisionServer {
     const r = parseRequest(v);
     if (isRequestError(r)) return { line: errorLine(r.id, r.code, r.message) };
     if (this.draining) return { line: errorLine(r.id, 'SHUTTING_DOWN', 'the server is shutting down') };
-    const sp = this.current;
+    let u: Unit | undefined;
+    if (r.tenant === undefined) {
+      u = this.units.get('');
+      if (!u) return { line: errorLine(r.id, 'INVALID_REQUEST', 'this server hosts tenants: name one in `tenant`') };
+    } else {
+      u = r.tenant === '' ? undefined : this.units.get(r.tenant);
+      if (!u) return { line: errorLine(r.id, 'INVALID_REQUEST', this.hasTenants ? `unknown tenant \`${r.tenant.slice(0, 64)}\`` : 'this server hosts no tenants: leave out `tenant`') };
+    }
+    const sp = u.current;
     if (sp === null) return { line: errorLine(r.id, 'DAEMON_NOT_READY', 'the pack is not verified and loaded yet', NOT_READY_RETRY_MS) };
-    const d = this.decide(sp, r, v as { time?: unknown });
+    const d = this.decide(u, sp, r, v as { time?: unknown });
     return { id: r.id, decided: true, line: decisionLine(r.id, decisionToJson(d)) };
   }
 
-  private decide(sp: ServedPack, r: DecisionRequest, raw: { time?: unknown }): Decision {
+  private decide(u: Unit, sp: ServedPack, r: DecisionRequest, raw: { time?: unknown }): Decision {
     // A call that carries `time` goes to the runtime as sent: it denies it (INVALID_CALL).
     const call: Call = r.carriesTime ? ({ ...r.call, time: raw.time } as Call) : r.call;
     let d = sp.pack.decide(call);
     if (d.effect === 'defer' && r.approvalId !== undefined) {
-      const state = this.approvals.redeem(r.approvalId, call);
+      const state = u.approvals.redeem(r.approvalId, call);
       const id = r.approvalId;
       if (state === 'approved')
         d = { effect: 'permit', code: 'PERMIT', rule_ref: d.rule_ref, human_message: `permitted: approval ${id} was granted by an operator (used once)`, resolution: null, approval_id: id };
@@ -312,8 +376,8 @@ export class DecisionServer {
         d = { effect: 'deny', code: 'POLICY_DENY', rule_ref: d.rule_ref, human_message: `denied: approval ${id} was denied by an operator`, resolution: { type: 'rule_block', rule_id: d.rule_ref ?? 'approval' }, approval_id: id };
       else if (state === 'pending') d = { ...d, approval_id: id, resolution: { type: 'pending_approval', approval_id: id } };
     }
-    if (d.effect === 'defer' && d.approval_id !== undefined && d.approval_id !== r.approvalId) this.approvals.add(d.approval_id, call, d.rule_ref);
-    const log = this.opts.log;
+    if (d.effect === 'defer' && d.approval_id !== undefined && d.approval_id !== r.approvalId) u.approvals.add(d.approval_id, call, d.rule_ref);
+    const log = u.log;
     if (log) {
       const args = d.code === 'INVALID_CALL' ? null : sp.pack.recordedArgs(call);
       const rec: { type: string; [k: string]: unknown } = {
@@ -332,6 +396,11 @@ export class DecisionServer {
       log.append(rec);
     }
     return d;
+  }
+
+  private status(u: Unit): { ready: boolean; pack: unknown; log: unknown } {
+    const sp = u.current;
+    return { ready: sp !== null, pack: sp ? { name: sp.name, serial: sp.serial, digest: 'sha256:' + sp.digest } : null, log: u.log ? { last_seq: u.log.lastSeq } : null };
   }
 
   private onAdmin(sock: Socket): void {
@@ -363,24 +432,36 @@ export class DecisionServer {
     }
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return { ok: false, error: 'an admin request is a JSON object' };
     const o = v as { [k: string]: unknown };
-    for (const k of Object.keys(o)) if (k !== 'op' && k !== 'id') return { ok: false, error: `unknown field \`${k.slice(0, 64)}\`` };
+    for (const k of Object.keys(o)) if (k !== 'op' && k !== 'id' && k !== 'tenant') return { ok: false, error: `unknown field \`${k.slice(0, 64)}\`` };
+    if (o['tenant'] !== undefined && typeof o['tenant'] !== 'string') return { ok: false, error: '`tenant` must be a string' };
+    const tenant = (o['tenant'] as string | undefined) ?? '';
+    if (o['op'] === 'reload' && tenant === '' && this.hasTenants) {
+      const all = await this.reloadAll();
+      const refused = [...all].filter(([, r]) => !r.ok).map(([t, r]) => `${t}: ${(r as { reason: string }).reason}`);
+      return refused.length ? { ok: false, error: `pack refused for tenant ${refused.join('; ')}` } : { ok: true, tenants: Object.fromEntries([...all].map(([t, r]) => [t, r])) };
+    }
+    if (o['op'] === 'status' && tenant === '' && this.hasTenants) {
+      const tenants = Object.create(null) as { [k: string]: unknown };
+      for (const u of this.units.values()) tenants[u.name] = this.status(u);
+      return { ok: true, ready: [...this.units.values()].every((u) => u.current !== null), tenants };
+    }
+    const u = this.units.get(tenant);
+    if (!u) return { ok: false, error: tenant === '' ? 'this server hosts tenants: name one in `tenant`' : `unknown tenant \`${tenant.slice(0, 64)}\`` };
     switch (o['op']) {
-      case 'status': {
-        const sp = this.current;
-        return { ok: true, ready: sp !== null, pack: sp ? { name: sp.name, serial: sp.serial, digest: 'sha256:' + sp.digest } : null, log: this.opts.log ? { last_seq: this.opts.log.lastSeq } : null };
-      }
+      case 'status':
+        return { ok: true, ...this.status(u) };
       case 'list':
-        return { ok: true, approvals: this.approvals.list() };
+        return { ok: true, approvals: u.approvals.list() };
       case 'approve':
       case 'deny': {
         if (typeof o['id'] !== 'string') return { ok: false, error: '`id` must be a string' };
-        const a = this.approvals.answer(o['id'], o['op'] === 'approve' ? 'approved' : 'denied');
+        const a = u.approvals.answer(o['id'], o['op'] === 'approve' ? 'approved' : 'denied');
         if (typeof a === 'string') return { ok: false, error: a };
-        this.logRecord({ type: 'approval', approval_id: a.id, status: a.status, agent: a.agent, tool: a.tool, session: a.session, rule_ref: a.rule_ref });
+        this.logRecord(u, { type: 'approval', approval_id: a.id, status: a.status, agent: a.agent, tool: a.tool, session: a.session, rule_ref: a.rule_ref });
         return { ok: true, approval: a };
       }
       case 'reload': {
-        const r = await this.reload();
+        const r = await this.reload(tenant);
         return r.ok ? { ok: true, pack: { name: r.name, serial: r.serial, digest: 'sha256:' + r.digest } } : { ok: false, error: `pack refused: ${r.reason}` };
       }
       default:

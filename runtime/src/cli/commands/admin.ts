@@ -5,6 +5,7 @@ import { adminRequest } from '../../daemon/client';
 interface AdminOpts {
   adminSocket?: string;
   socket?: string;
+  tenant?: string;
   format: string;
 }
 
@@ -18,7 +19,7 @@ function adminPath(o: AdminOpts): string {
 
 async function ask(o: AdminOpts, req: { op: string; id?: string }): Promise<{ ok: boolean; error?: string; [k: string]: unknown }> {
   try {
-    return await adminRequest(adminPath(o), req);
+    return await adminRequest(adminPath(o), o.tenant !== undefined ? { ...req, tenant: o.tenant } : req);
   } catch (e) {
     throw new CliError((e as Error).message, EXIT.usage);
   }
@@ -28,6 +29,7 @@ function adminFlags(c: Command): Command {
   return c
     .option('--admin-socket <path>', 'the admin socket of `fms-run serve`')
     .option('--socket <path>', 'the decision socket of the server (its admin socket is PATH.admin)')
+    .option('--tenant <name>', 'the tenant (a server started with --tenant; reload without it reloads every tenant)')
     .addOption(formatOption());
 }
 
@@ -37,8 +39,8 @@ export function register(program: Command): void {
     const r = await ask(o, { op: 'reload' });
     if (o.format === 'json') process.stdout.write(JSON.stringify(r) + '\n');
     if (!r.ok) throw new CliError(r.error ?? 'reload refused', EXIT.refused);
-    const p = r['pack'] as { name: string; serial: number; digest: string };
-    if (o.format !== 'json') process.stdout.write(`ok: serving pack \`${p.name}\` serial ${p.serial} ${p.digest}\n`);
+    const p = r['pack'] as { name: string; serial: number; digest: string } | undefined;
+    if (o.format !== 'json') process.stdout.write(p ? `ok: serving pack \`${p.name}\` serial ${p.serial} ${p.digest}\n` : `ok: every tenant reloaded\n`);
   });
   const ap = program.command('approvals').description('list, approve or deny deferred calls of a running `fms-run serve` (over its admin socket)');
   adminFlags(ap.command('list').description('list approvals that are pending or answered and not yet used')).action(async (o: AdminOpts) => {

@@ -8,7 +8,7 @@ import { TrustUsageError, verifyPackFile } from '../../trust/load-pack-file';
 import { defaultStateDir } from '../../trust/rollback-store';
 import { loadPackBody } from '../../vm/loaded-pack';
 import { MemoryState } from '../../state/store';
-import { DecisionServer, DaemonError, type ServedPack } from '../../daemon/server';
+import { DecisionServer, DaemonError, TENANT_NAME_RE, type ServedPack, type TenantOptions } from '../../daemon/server';
 import { DecisionLog, DecisionLogError, type FsyncPolicy } from '../../daemon/decision-log';
 import { signerFromUri, SignerError, type Signer } from '../../daemon/signer';
 
@@ -30,6 +30,8 @@ export interface ServeOpts {
   logFsync?: string;
   approvalTtl?: string;
   maxLineBytes?: string;
+  /** `NAME=PACK`, repeated: one pack per tenant (bound to the trust file's deployment NAME). */
+  tenant?: string[];
 }
 
 function intOpt(flag: string, v: string | undefined, min: number): number | undefined {
@@ -60,54 +62,78 @@ function groupId(g: string): number {
  * `DAEMON_NOT_READY`). A refused first pack closes the server and throws
  * (exit 3). The decision state (rate limits, budgets, sessions) survives reloads.
  */
-export async function startDaemon(packPath: string, o: ServeOpts, report: (line: string) => void): Promise<DecisionServer> {
+export async function startDaemon(packPath: string | undefined, o: ServeOpts, report: (line: string) => void): Promise<DecisionServer> {
   const stateDir = o.state === false ? false : (o.stateDir ?? defaultStateDir());
-  const state = new MemoryState();
-  const loader = (): ServedPack => {
-    try {
-      const v = verifyPackFile(packPath, { ...(o.trust ? { trust: o.trust } : {}), ...nameOptions(o), stateDir });
-      const pack = loadPackBody(v.body, { state });
-      return { pack, digest: v.digest, name: v.manifest.name, serial: v.manifest.serial };
-    } catch (e) {
-      if (e instanceof PackRefusal) throw new Error(`refused \`${packPath}\`: ${e.message} [${e.code}]`);
-      if (e instanceof PackError) throw new Error(`refused \`${packPath}\`: ${e.message}`);
-      throw e;
-    }
+  const tenants = new Map<string, string>();
+  for (const spec of o.tenant ?? []) {
+    const eq = spec.indexOf('=');
+    const name = eq > 0 ? spec.slice(0, eq) : '';
+    if (!TENANT_NAME_RE.test(name) || eq === spec.length - 1) throw new CliError(`--tenant \`${spec.slice(0, 80)}\`: expected NAME=PACK (NAME: letters, digits, \`.\`, \`_\`, \`-\`)`, EXIT.usage);
+    if (tenants.has(name)) throw new CliError(`--tenant \`${name}\` is given twice`, EXIT.usage);
+    tenants.set(name, spec.slice(eq + 1));
+  }
+  if (tenants.size > 0 && packPath !== undefined) throw new CliError('give either PACK or --tenant NAME=PACK, not both', EXIT.usage);
+  if (tenants.size === 0 && packPath === undefined) throw new CliError('no pack: give PACK or --tenant NAME=PACK', EXIT.usage);
+  if (tenants.size > 0 && (o.name !== undefined || o.deployment !== undefined)) throw new CliError('with --tenant, each tenant is bound by the trust file\'s deployment of its name: --name and --deployment do not apply', EXIT.usage);
+  /** A loader with its own decision state; `deployment` binds a tenant to the trust file's deployment of its name. */
+  const loaderFor = (path: string, deployment?: string): (() => ServedPack) => {
+    const state = new MemoryState();
+    return () => {
+      try {
+        const v = verifyPackFile(path, { ...(o.trust ? { trust: o.trust } : {}), ...(deployment !== undefined ? { deployment } : nameOptions(o)), stateDir });
+        const pack = loadPackBody(v.body, { state });
+        return { pack, digest: v.digest, name: v.manifest.name, serial: v.manifest.serial };
+      } catch (e) {
+        if (e instanceof PackRefusal) throw new Error(`refused \`${path}\`: ${e.message} [${e.code}]`);
+        if (e instanceof PackError) throw new Error(`refused \`${path}\`: ${e.message}`);
+        throw e;
+      }
+    };
   };
   let signer: Signer | undefined;
-  let log: DecisionLog | undefined;
+  const logs: DecisionLog[] = [];
+  const openLog = (path: string): DecisionLog => {
+    const every = intOpt('--checkpoint-every', o.checkpointEvery, 1);
+    const secs = intOpt('--checkpoint-seconds', o.checkpointSeconds, 0);
+    const max = intOpt('--log-max-bytes', o.logMaxBytes, 4096);
+    const log = DecisionLog.open({
+      path,
+      ...(signer ? { signer } : {}),
+      ...(every !== undefined ? { checkpointEvery: every } : {}),
+      ...(secs !== undefined ? { checkpointSeconds: secs } : {}),
+      ...(max !== undefined ? { maxBytes: max } : {}),
+      fsync: (o.logFsync ?? 'checkpoint') as FsyncPolicy,
+      onError: report,
+    });
+    logs.push(log);
+    return log;
+  };
+  const ttl = intOpt('--approval-ttl', o.approvalTtl, 1);
+  const maxLine = intOpt('--max-line-bytes', o.maxLineBytes, 1024);
+  const units: { loader?: () => ServedPack; log?: DecisionLog; tenants?: Map<string, TenantOptions> } = {};
   try {
     if (o.logKey !== undefined) {
       if (o.log === undefined) throw new CliError('--log-key needs --log FILE', EXIT.usage);
       signer = signerFromUri(o.logKey);
     }
-    if (o.log !== undefined) {
-      const every = intOpt('--checkpoint-every', o.checkpointEvery, 1);
-      const secs = intOpt('--checkpoint-seconds', o.checkpointSeconds, 0);
-      const max = intOpt('--log-max-bytes', o.logMaxBytes, 4096);
-      log = DecisionLog.open({
-        path: o.log,
-        ...(signer ? { signer } : {}),
-        ...(every !== undefined ? { checkpointEvery: every } : {}),
-        ...(secs !== undefined ? { checkpointSeconds: secs } : {}),
-        ...(max !== undefined ? { maxBytes: max } : {}),
-        fsync: (o.logFsync ?? 'checkpoint') as FsyncPolicy,
-        onError: report,
-      });
-      if (!signer) report('warning: the decision log has no --log-key: it is hash-chained but carries no signed checkpoints');
+    if (tenants.size === 0) {
+      units.loader = loaderFor(packPath!);
+      if (o.log !== undefined) units.log = openLog(o.log);
+    } else {
+      // One log per tenant: FILE.<tenant> (its rotated files: FILE.<tenant>.<first>-<last>).
+      units.tenants = new Map([...tenants].map(([name, path]) => [name, { loader: loaderFor(path, name), ...(o.log !== undefined ? { log: openLog(`${o.log}.${name}`) } : {}) }]));
     }
+    if (o.log !== undefined && !signer) report('warning: the decision log has no --log-key: it is hash-chained but carries no signed checkpoints');
   } catch (e) {
+    for (const l of logs) await l.close();
     if (e instanceof SignerError || e instanceof DecisionLogError) throw new CliError(e.message, EXIT.usage);
     throw e;
   }
-  const ttl = intOpt('--approval-ttl', o.approvalTtl, 1);
-  const maxLine = intOpt('--max-line-bytes', o.maxLineBytes, 1024);
   const server = new DecisionServer({
     socketPath: o.socket,
     ...(o.socketGroup !== undefined ? { socketGroup: groupId(o.socketGroup) } : {}),
     adminSocketPath: o.adminSocket ?? `${o.socket}.admin`,
-    loader,
-    ...(log ? { log } : {}),
+    ...units,
     ...(ttl !== undefined ? { approvalTtlMs: ttl * 1000 } : {}),
     ...(maxLine !== undefined ? { maxLineBytes: maxLine } : {}),
     report,
@@ -115,15 +141,16 @@ export async function startDaemon(packPath: string, o: ServeOpts, report: (line:
   try {
     await server.listen();
   } catch (e) {
-    await log?.close();
+    for (const l of logs) await l.close();
     if (e instanceof DaemonError) throw new CliError(e.message, EXIT.usage);
     throw e;
   }
-  const first = await server.reload();
-  if (!first.ok) {
+  for (const [tenant, first] of await server.reloadAll()) {
+    if (first.ok) continue;
     await server.close(0);
     // A verification refusal exits 3; a missing flag or unreadable file is a usage error (2).
-    throw new CliError(first.reason, first.reason.startsWith('refused ') ? EXIT.refused : EXIT.usage);
+    const reason = tenant === '' ? first.reason : `tenant \`${tenant}\`: ${first.reason}`;
+    throw new CliError(reason, first.reason.startsWith('refused ') ? EXIT.refused : EXIT.usage);
   }
   return server;
 }
@@ -155,10 +182,11 @@ export function register(program: Command): void {
   daemonOptions(
     program
       .command('serve')
-      .argument('<pack>', 'signed pack (.fmspack), re-read on every reload')
+      .argument('[pack]', 'signed pack (.fmspack), re-read on every reload (or --tenant)')
       .description('answer JSON-lines decisions on a Unix socket (reload: SIGHUP or `fms-run reload`)')
-      .requiredOption('--socket <path>', 'the decision socket (mode 0600)'),
-  ).action(async (packPath: string, o: ServeOpts) => {
+      .requiredOption('--socket <path>', 'the decision socket (mode 0600)')
+      .option('--tenant <name=pack>', "host several packs: one per tenant, bound to the trust file's deployment NAME (its expected pack name), with its own state, approvals and log FILE.NAME (repeat)", (v: string, prev: string[] = []) => [...prev, v]),
+  ).action(async (packPath: string | undefined, o: ServeOpts) => {
     const report = (line: string): void => void process.stderr.write(`fms-run: ${line}\n`);
     let server: DecisionServer;
     try {
@@ -168,7 +196,7 @@ export function register(program: Command): void {
       throw e;
     }
     report(`listening on ${o.socket} (admin ${o.adminSocket ?? `${o.socket}.admin`})`);
-    const onHup = (): void => void server.reload();
+    const onHup = (): void => void server.reloadAll();
     process.on('SIGHUP', onHup);
     await new Promise<void>((resolve) => {
       const stop = (): void => {
