@@ -144,6 +144,7 @@ export class DecisionLog {
   private closed = false;
   /** Set by the first failed write: every later flush fails too (fail closed until a restart). */
   private writeError: DecisionLogError | null = null;
+  private rotating = false;
   private readonly opts: Required<Omit<DecisionLogOptions, 'signer' | 'onError'>> & Pick<DecisionLogOptions, 'signer' | 'onError'>;
 
   private constructor(opts: DecisionLogOptions) {
@@ -260,7 +261,7 @@ export class DecisionLog {
       this.writeError = new DecisionLogError(`cannot write decision log \`${this.opts.path}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
       throw this.writeError;
     }
-    if (this.fileBytes >= this.opts.maxBytes && this.signing === null) void this.rotate();
+    if (this.fileBytes >= this.opts.maxBytes && !this.rotating) void this.rotate();
   }
 
   /**
@@ -309,7 +310,16 @@ export class DecisionLog {
 
   /** Checkpoints, renames the file to `FILE.<first>-<last>` and starts a new FILE that continues the chain. */
   async rotate(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.rotating) return;
+    this.rotating = true;
+    try {
+      await this.rotateNow();
+    } finally {
+      this.rotating = false;
+    }
+  }
+
+  private async rotateNow(): Promise<void> {
     await this.checkpoint();
     this.flushQuietly();
     if (this.fileFirstSeq === null) return;
@@ -317,6 +327,8 @@ export class DecisionLog {
     try {
       if (this.opts.fsync !== 'never') fdatasyncSync(this.fd);
       closeSync(this.fd);
+      // Never write to a closed descriptor number: another file or socket may get it. -1 fails (EBADF): fail closed.
+      this.fd = -1;
       renameSync(this.opts.path, to);
       this.fd = openSync(this.opts.path, fsc.O_RDWR | fsc.O_CREAT | fsc.O_APPEND | fsc.O_EXCL, 0o600);
       this.fileBytes = 0;
@@ -336,10 +348,12 @@ export class DecisionLog {
     await this.checkpoint();
     this.flushQuietly();
     this.closed = true;
+    if (this.fd < 0) return;
     try {
       if (this.opts.fsync !== 'never') fdatasyncSync(this.fd);
     } finally {
       closeSync(this.fd);
+      this.fd = -1;
     }
   }
 }

@@ -120,6 +120,8 @@ test('rotation keeps the chain across files (any order given); a missing file br
   await log.close();
   const files = [...rotatedFiles(f), f];
   assert.ok(files.length >= 3, `rotated into ${files.length} files`);
+  // one rotation per full file: no file holds only its `rotated` record
+  for (const file of files.slice(0, -1)) assert.ok(readFileSync(file, 'utf8').trim().split('\n').length > 3, file);
   const r = verifyLog([...files].reverse(), trust);
   assert.ok(r.ok, JSON.stringify(r.broken));
   assert.is(r.unsignedTail, null);
