@@ -62,7 +62,7 @@ test('load: sequential round trips (printed); 32 pipelining clients lose, duplic
           hupped = 1;
           await s.writePack({ serial: 2, body: testBody('new/*') });
           srv.child.kill('SIGHUP');
-        } else if (hupped === 1 && done > (PER * 32 * 2) / 3) {
+        } else if (hupped === 1 && done > (PER * 32 * 2) / 3 && srv.stderr().includes('reloaded pack')) {
           hupped = 2;
           const b = Buffer.from(await s.writePack({ serial: 3, body: testBody() }));
           b[b.length - 3] ^= 0x40; // tampered: the body no longer matches the signed digest
@@ -76,6 +76,13 @@ test('load: sequential round trips (printed); 32 pipelining clients lose, duplic
     const psecs = Number(process.hrtime.bigint() - t1) / 1e9;
     process.stdout.write(`  pipelined: ${PER * 32} requests on 32 connections in ${psecs.toFixed(2)} s = ${Math.round((PER * 32) / psecs)}/s\n`);
     for (const c2 of clients) c2.close();
+    if (hupped < 2) {
+      for (let i = 0; i < 100 && !srv.stderr().includes('reloaded pack'); i++) await new Promise((r) => setTimeout(r, 50));
+      const b = Buffer.from(await s.writePack({ serial: 3, body: testBody() }));
+      b[b.length - 3] ^= 0x40;
+      writeFileSync(s.packPath, b);
+      srv.child.kill('SIGHUP');
+    }
     const old = 'deny:governance.fms:1';
     const next = 'permit:governance.fms:12';
     let sawNew = 0;
