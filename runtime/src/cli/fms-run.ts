@@ -5,9 +5,11 @@ import { register as evalCmd } from './commands/eval';
 import { register as explain } from './commands/explain';
 import { register as serve } from './commands/serve';
 import { register as exec } from './commands/exec';
+import { register as admin } from './commands/admin';
+import { register as log } from './commands/log';
 
 const program = new Command('fms-run')
   .description('Verify signed fms policy packs against pinned trust roots and decide agents\' tool calls')
   .version('0.1.0');
-for (const r of [verify, evalCmd, explain, serve, exec]) r(program);
+for (const r of [verify, evalCmd, explain, serve, exec, admin, log]) r(program);
 await runProgram(program, process.argv, 'fms-run');

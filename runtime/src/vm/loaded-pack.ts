@@ -368,6 +368,22 @@ export class LoadedPack {
     }
   }
 
+  /**
+   * What a decision log may write of a call's arguments: a bounded copy with
+   * the agent's `redact` paths for the tool masked (the pipeline's
+   * `recordOf`, the same copy a decision's `redacted_args` shows), or null
+   * when the arguments are not an object or too deep or large to copy. An
+   * unknown agent has no redactions. Does not change state.
+   */
+  recordedArgs(call: Call): { [k: string]: unknown } | null {
+    const args: unknown = call.args ?? {};
+    if (args === null || typeof args !== 'object' || Array.isArray(args)) return null;
+    const a = typeof call.agent === 'string' ? this.agents.get(call.agent) : undefined;
+    if (a === undefined) return boundedCopy(args) as { [k: string]: unknown } | null;
+    const rec = recordOf(a.limits, call, true);
+    return typeof rec === 'string' ? null : (rec.args ?? null);
+  }
+
   /** Moves a session to a phase (operator/admin action). Returns false when the agent or phase is unknown. */
   setPhase(agent: string, session: string, phase: string, atMs?: number): boolean {
     const a = this.agents.get(agent);

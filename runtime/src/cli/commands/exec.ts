@@ -10,6 +10,9 @@ import { nameFlags } from './verify';
 import { describeFence } from '../../os/describe';
 import { encodeExecProfile, readFenceSections, type AgentFence } from '../../os/profile';
 import { hostArch } from '../../os/syscalls';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { startDaemon } from './serve';
 
 interface ExecOpts {
   agent: string;
@@ -18,6 +21,10 @@ interface ExecOpts {
   name?: string;
   deployment?: string;
   dryRun?: boolean;
+  socket?: string;
+  serve?: boolean;
+  log?: string;
+  logKey?: string;
 }
 
 /** Where the `fms-exec` loader is: $FMS_EXEC, next to the bundle (dist/), or dist/ from the sources. */
@@ -55,6 +62,10 @@ export function register(program: Command): void {
     .requiredOption('--agent <id>', 'agent id')
     .option('--trust <file>', 'trust roots (default $FMS_TRUST)')
     .option('--dry-run', 'print the fence (Landlock rules and the seccomp program) instead of running')
+    .option('--socket <path>', 'where the decision server for the command listens (default: a fresh 0700 directory under $TMPDIR); passed to it as FMS_SOCKET')
+    .option('--no-serve', 'do not start the decision server (no FMS_SOCKET)')
+    .option('--log <file>', 'decision log of the server (as `fms-run serve --log`)')
+    .option('--log-key <uri>', 'checkpoint key of the decision log (file:PATH)')
     .action(async (packPath: string, cmd: string[], o: ExecOpts) => {
       const arch = hostArch();
       const f = fenceOf(packPath, o);
@@ -67,7 +78,18 @@ export function register(program: Command): void {
       const loader = findLoader();
       if (f.profile === 'off') process.stderr.write(`fms-run: agent \`${o.agent}\` has profile off: no kernel fence\n`);
       const profile = encodeExecProfile(f, arch);
-      const child = spawn(loader, ['3', ...cmd], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+      // The same decision server as `fms-run serve`, for the command (FMS_SOCKET).
+      let socketDir: string | null = null;
+      let server: Awaited<ReturnType<typeof startDaemon>> | null = null;
+      const env = { ...process.env };
+      if (o.serve !== false) {
+        if (o.socket === undefined) socketDir = mkdtempSync(join(tmpdir(), 'fms-exec-'));
+        const socket = o.socket ?? join(socketDir!, 'decide.sock');
+        const report = (line: string): void => void process.stderr.write(`fms-run: ${line}\n`);
+        server = await startDaemon(packPath, { socket, ...(o.trust !== undefined ? { trust: o.trust } : {}), ...(o.log !== undefined ? { log: o.log } : {}), ...(o.logKey !== undefined ? { logKey: o.logKey } : {}) }, report);
+        env.FMS_SOCKET = socket;
+      }
+      const child = spawn(loader, ['3', ...cmd], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env });
       const pipe = child.stdio[3] as NodeJS.WritableStream;
       pipe.on('error', () => {}); // the loader reports its own failure
       pipe.end(profile);
@@ -82,6 +104,8 @@ export function register(program: Command): void {
       });
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
+      await server?.close();
+      if (socketDir) rmSync(socketDir, { recursive: true, force: true });
       process.exitCode = code;
     });
 }
