@@ -13,6 +13,7 @@ import { type AgentLimits, type Recorded, applyLimits, boundedCopy, checkCall, c
 import type { Call, ConditionStep, Decision, Explanation, TraceEvent } from './types';
 import { type EvalEnv, isMark, MISSING, type RValue, TYPE_ERR, type Tri, type XValue, and3, cmp, globNoSlash, globOp, inOp, matchOp, not3, or3, patternMatch, resolveVar, strop, toBool, walk } from './values';
 import { type Program, verifyBytecode } from './verify';
+import { safeRegExpSource } from './regex-safety';
 
 /** Options of `loadPackBody`. */
 export interface LoadOptions {
@@ -54,6 +55,35 @@ const CACHE_LIMIT = 4096;
 /** Bit mask of the built-ins that read the session history (a pack without them keeps none). */
 const HISTORY_BUILTINS = BUILTINS.reduce((m, b, i) => (b.history ? m | (1 << i) : m), 0);
 
+/**
+ * The matcher of regex `i`, built on its first test (issue 15): a load does
+ * not pay for regexes no call reaches. A pattern that regex-safety.ts proves
+ * linear and equivalent runs on the built-in `RegExp`; every other one on
+ * `re2js` (linear time). A pattern that does not compile (the compiler
+ * refuses those, so only a hand-made pack has one) throws a PackError at its
+ * first test, which `decide` turns into a deny: fail closed.
+ */
+function lazyMatcher(src: string, i: number): (s: string) => boolean {
+  let test: ((s: string) => boolean) | null = null;
+  return (s: string): boolean => {
+    if (test === null) {
+      const safe = safeRegExpSource(src);
+      if (safe !== null) {
+        const re = new RegExp(safe.source, safe.flags);
+        test = (x: string) => re.test(x);
+      } else {
+        try {
+          const re = RE2JS.compile(src);
+          test = (x: string) => re.test(x);
+        } catch (e) {
+          throw new PackError(`regex ${i} does not compile: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+    }
+    return test(s);
+  };
+}
+
 /** A pack body that passed parsing and verification, ready to decide. */
 export class LoadedPack {
   /** The stack's source file name (items from imported packages carry their own). */
@@ -85,14 +115,7 @@ export class LoadedPack {
     }
     this.pathRoots = model.paths.map((p) => ROOT_NAMES[p.root]!);
     this.pathSegs = model.paths.map((p) => p.segs);
-    this.regexes = model.regexes.map((src, i) => {
-      try {
-        const re = RE2JS.compile(src);
-        return (s: string) => re.test(s);
-      } catch (e) {
-        throw new PackError(`regex ${i} does not compile: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    });
+    this.regexes = model.regexes.map((src, i) => lazyMatcher(src, i));
     this.ruleRefs = new Array(model.ruleLocs.length);
     // Every path is used (the verifier checks), so a `session` path means a LOAD of it.
     this.usesHistory = (prog.called & HISTORY_BUILTINS) !== 0 || this.pathRoots.includes('session');
@@ -623,7 +646,7 @@ function show(v: unknown): string {
 
 /**
  * Loads a pack BODY (no container, no signature): strict parsing with bounds
- * checks, then the bytecode verifier, then regex compilation. Throws PackError
+ * checks, then the bytecode verifier. Regexes compile on first use (lazyMatcher). Throws PackError
  * with a one-line reason when the body is refused.
  */
 export function loadPackBody(body: Uint8Array, opts: LoadOptions = {}): LoadedPack {
