@@ -10,6 +10,8 @@
 const BATCH = 4096;
 const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/** Read once: `globalThis.crypto` is a lazy getter in Node, costly per access. */
+const webcrypto: typeof globalThis.crypto = globalThis.crypto;
 let pool = new Uint8Array(0);
 let at = 0;
 
@@ -17,7 +19,7 @@ let at = 0;
 export function randomApprovalId(): string {
   if (at + 8 > pool.length) {
     pool = new Uint8Array(BATCH);
-    globalThis.crypto.getRandomValues(pool);
+    webcrypto.getRandomValues(pool);
     at = 0;
   }
   const p = pool;

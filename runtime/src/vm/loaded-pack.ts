@@ -9,7 +9,7 @@ import { type Clock, MemoryState, type SessionState, type StateStore, systemCloc
 import { anyMatch, callBuiltin } from './builtins';
 import { evalError, invalidCall, outOfPhase, ref, ruleDecision, unknownAgent } from './payloads';
 import { indexGrants } from './delegation';
-import { type AgentLimits, type Recorded, applyLimits, boundedCopy, checkCall, currentPhase, finish, recordOf, sessionKey, visibleInPhase } from './pipeline';
+import { type AgentLimits, type Recorded, agentSessionKey, applyLimits, boundedCopy, checkCall, currentPhase, finish, recordOf, sessionKey, visibleInPhase } from './pipeline';
 import type { Call, ConditionStep, Decision, Explanation, TraceEvent } from './types';
 import { type EvalEnv, isMark, MISSING, type RValue, TYPE_ERR, type Tri, type XValue, and3, cmp, globNoSlash, globOp, inOp, matchOp, not3, or3, patternMatch, resolveVar, strop, toBool, walk } from './values';
 import { type Program, verifyBytecode } from './verify';
@@ -424,7 +424,7 @@ export class LoadedPack {
     const phases = lim.phases;
     let sess: SessionState | null = null;
     let phaseIdx = -1;
-    if (phases.length > 0 || this.usesHistory) sess = this.state.session(sessionKey(a.id, sessionId));
+    if (phases.length > 0 || this.usesHistory) sess = this.state.session(agentSessionKey(lim, sessionId));
     // What is recorded and printed of the arguments, prepared before anything is committed.
     const rec = recordOf(lim, call, sess !== null);
     if (typeof rec === 'string') return { decision: invalidCall(rec), candidates: 0, events: trace ?? [] };
