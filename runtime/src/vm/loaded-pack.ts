@@ -101,6 +101,8 @@ export class LoadedPack {
   private readonly clock: Clock;
   private readonly stack: XValue[] = new Array(66);
   private readonly ruleRefs: Array<string | undefined>;
+  /** Candidate rules of the last evaluation (for explain). */
+  private lastCandidates = 0;
 
   /** @internal use `loadPackBody`. */
   constructor(model: BodyModel, prog: Program, opts: LoadOptions) {
@@ -374,7 +376,7 @@ export class LoadedPack {
   /** Decides a call (DESIGN §3). Never throws: a malformed call is denied. */
   decide(call: Call): Decision {
     try {
-      return this.evaluate(call, true, null).decision;
+      return this.evaluate(call, true, null);
     } catch (e) {
       // Fail closed on anything unexpected (e.g. a throwing state backend).
       return evalError(null, `internal error: ${oneLine(e)}`);
@@ -385,7 +387,8 @@ export class LoadedPack {
   explain(call: Call): Explanation {
     const events: TraceEvent[] = [];
     try {
-      return this.evaluate(call, false, events);
+      const decision = this.evaluate(call, false, events);
+      return { decision, candidates: this.lastCandidates, events };
     } catch (e) {
       return { decision: evalError(null, `internal error: ${oneLine(e)}`), candidates: 0, events };
     }
@@ -406,19 +409,28 @@ export class LoadedPack {
     if (call.delegation === undefined) return undefined;
     return (agent: string) => {
       const { delegation: _drop, ...own } = call;
-      return this.evaluate({ ...own, agent }, false, null).decision;
+      const keep = this.lastCandidates;
+      const d = this.evaluate({ ...own, agent }, false, null);
+      this.lastCandidates = keep;
+      return d;
     };
   }
 
-  private evaluate(call: Call, commit: boolean, trace: TraceEvent[] | null): Explanation {
+  /**
+   * Decides `call`; the candidate count of the last evaluation is left in
+   * `lastCandidates` (explain reports it). Returns the bare decision so the
+   * common path allocates no wrapper, closure or empty event list.
+   */
+  private evaluate(call: Call, commit: boolean, trace: TraceEvent[] | null): Decision {
+    this.lastCandidates = 0;
     const bad = checkCall(call);
-    if (bad !== null) return { decision: invalidCall(bad), candidates: 0, events: trace ?? [] };
+    if (bad !== null) return invalidCall(bad);
     const a = this.agents.get(call.agent);
     if (trace) trace.push({ kind: 'agent', agent: call.agent, known: a !== undefined });
-    if (a === undefined) return { decision: unknownAgent(call.agent), candidates: 0, events: trace ?? [] };
+    if (a === undefined) return unknownAgent(call.agent);
     const lim = a.limits;
     const nowMs = this.clock.now();
-    if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) return { decision: evalError(null, 'the runtime clock gave no valid time'), candidates: 0, events: trace ?? [] };
+    if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) return evalError(null, 'the runtime clock gave no valid time');
     const sessionId = call.session ?? '';
     const tool = call.tool;
     const phases = lim.phases;
@@ -427,12 +439,7 @@ export class LoadedPack {
     if (phases.length > 0 || this.usesHistory) sess = this.state.session(agentSessionKey(lim, sessionId));
     // What is recorded and printed of the arguments, prepared before anything is committed.
     const rec = recordOf(lim, call, sess !== null);
-    if (typeof rec === 'string') return { decision: invalidCall(rec), candidates: 0, events: trace ?? [] };
-    const done = (d: Decision, cands: number): Explanation => ({
-      decision: finish(call, d, sess, nowMs, this.state, commit, trace, rec),
-      candidates: cands,
-      events: trace ?? [],
-    });
+    if (typeof rec === 'string') return invalidCall(rec);
     if (phases.length > 0) {
       const cp = currentPhase(phases, sess!, nowMs);
       phaseIdx = cp.index;
@@ -443,7 +450,7 @@ export class LoadedPack {
       const p = phases[phaseIdx]!;
       const vis = visibleInPhase(p, tool);
       if (trace) trace.push({ kind: 'phase', phase: p.id, visible: vis });
-      if (!vis) return done(outOfPhase(tool, p.id, ref(p.file, p.line)), 0);
+      if (!vis) return finish(call, outOfPhase(tool, p.id, ref(p.file, p.line)), sess, nowMs, this.state, commit, trace, rec);
     }
     const env: EvalEnv = {
       call,
@@ -453,7 +460,7 @@ export class LoadedPack {
       agentModel: lim.model,
     };
     const c = this.candidates(a, tool);
-    const ncand = c.mand.length + c.ord.length;
+    this.lastCandidates = c.mand.length + c.ord.length;
     const entry = this.prog.entry;
     const rules = this.model.rules;
     for (let pass = 0; pass < 2; pass++) {
@@ -489,20 +496,20 @@ export class LoadedPack {
           const tr = new RunTrace();
           this.run(e, env, sess, tr);
           const c = tr.cause();
-          return done(evalError(this.ruleRef(ri), `${c.detail} (rule ${this.ruleRef(ri)}: ${this.model.ruleLocs[ri]!.text})`), ncand);
+          return finish(call, evalError(this.ruleRef(ri), `${c.detail} (rule ${this.ruleRef(ri)}: ${this.model.ruleLocs[ri]!.text})`), sess, nowMs, this.state, commit, trace, rec);
         }
         if (res !== true) continue;
         const eff = EFFECT_NAMES[rule.effect]!;
         const d = ruleDecision(eff, tool, this.ruleRef(ri), rule.mandatory, rule.reason, rule.notify, false);
-        if (eff === 'deny') return done(d, ncand);
-        return done(applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call) }), ncand);
+        if (eff === 'deny') return finish(call, d, sess, nowMs, this.state, commit, trace, rec);
+        return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call) }), sess, nowMs, this.state, commit, trace, rec);
       }
     }
     const eff = EFFECT_NAMES[a.defaultEffect]!;
     if (trace) trace.push({ kind: 'default', effect: eff, rule_ref: a.defaultRef });
     const d = ruleDecision(eff, tool, a.defaultRef, false, null, null, true);
-    if (eff === 'deny') return done(d, ncand);
-    return done(applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call) }), ncand);
+    if (eff === 'deny') return finish(call, d, sess, nowMs, this.state, commit, trace, rec);
+    return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call) }), sess, nowMs, this.state, commit, trace, rec);
   }
 }
 
