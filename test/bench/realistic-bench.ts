@@ -32,6 +32,8 @@ export interface Stats {
   p99: number;
   mean: number;
   perSec: number;
+  /** Mean CPU time per call in the tight loop (process CPU, all threads), ns: robust to other processes on a shared machine. */
+  cpuMean: number;
 }
 
 function quantile(xs: Float64Array, q: number): number {
@@ -52,10 +54,12 @@ export function measure<T>(inputs: readonly T[], f: (x: T) => unknown, samples: 
     xs[i] = d;
     sum += d;
   }
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < samples; i++) f(inputs[i % inputs.length]!);
   const ms = performance.now() - t0;
-  return { p50: quantile(xs, 0.5), p99: quantile(xs, 0.99), mean: sum / samples, perSec: (samples / ms) * 1000 };
+  const cu = process.cpuUsage(c0);
+  return { p50: quantile(xs, 0.5), p99: quantile(xs, 0.99), mean: sum / samples, perSec: (samples / ms) * 1000, cpuMean: ((cu.user + cu.system) * 1000) / samples };
 }
 
 function medianMs(f: () => void, runs: number): number {
@@ -95,7 +99,7 @@ async function bundleLoader(dir: string): Promise<string> {
  * verified, then body parse + CRCs + bytecode verification + index. Also the
  * time from process start to a loaded pack (module load included).
  */
-async function freshVerifyLoad(body: Uint8Array, runs: number): Promise<{ loadMs: number; sinceStartMs: number }> {
+async function freshVerifyLoad(body: Uint8Array, runs: number): Promise<{ loadMs: number; sinceStartMs: number; cpuMs: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'fms-bench-real-'));
   generateKeyFile(join(dir, 'k.pem'));
   const signer = localEd25519Signer(join(dir, 'k.pem'));
@@ -111,23 +115,25 @@ async function freshVerifyLoad(body: Uint8Array, runs: number): Promise<{ loadMs
       `import { loadPackBody, verifyPack, parseTrustRoots, MemoryRollbackStore } from ${JSON.stringify(pathToFileURL(loader).href)};\n` +
       `const bytes = new Uint8Array(readFileSync(${JSON.stringify(join(dir, 'pack.fmspack'))}));\n` +
       `const tj = JSON.parse(readFileSync(${JSON.stringify(join(dir, 'trust.json'))}, 'utf8'));\n` +
-      `const t0 = performance.now();\n` +
+      `const c0 = process.cpuUsage();\nconst t0 = performance.now();\n` +
       `const v = verifyPack(bytes, { trust: parseTrustRoots(tj), state: new MemoryRollbackStore(), now: new Date() });\n` +
       `const p = loadPackBody(v.body);\n` +
-      `const t1 = performance.now();\n` +
+      `const t1 = performance.now();\nconst cu = process.cpuUsage(c0);\n` +
       `if (p.agentIds().length === 0) throw new Error('empty');\n` +
-      `process.stdout.write(JSON.stringify([t1 - t0, t1]));\n`,
+      `process.stdout.write(JSON.stringify([t1 - t0, t1, (cu.user + cu.system) / 1000]));\n`,
   );
   const load = new Float64Array(runs);
   const since = new Float64Array(runs);
+  const cpu = new Float64Array(runs);
   for (let i = 0; i < runs; i++) {
     const r = spawnSync(process.execPath, [script], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`fresh-process load failed: ${r.stderr}`);
-    const [a, b] = JSON.parse(r.stdout) as [number, number];
+    const [a, b, c] = JSON.parse(r.stdout) as [number, number, number];
     load[i] = a;
     since[i] = b;
+    cpu[i] = c;
   }
-  return { loadMs: quantile(load, 0.5), sinceStartMs: quantile(since, 0.5) };
+  return { loadMs: quantile(load, 0.5), sinceStartMs: quantile(since, 0.5), cpuMs: quantile(cpu, 0.5) };
 }
 
 type Row = Record<string, string>;
@@ -146,7 +152,7 @@ export async function benchRealistic(engine: RealisticEngine, sizes: number[], o
     if (!r.ir || errs.length > 0) throw new Error(`realistic stack does not compile: ${errs[0]?.message}`);
     return engine.emitPackBody(r.ir);
   });
-  const fresh: Array<{ loadMs: number; sinceStartMs: number }> = [];
+  const fresh: Array<{ loadMs: number; sinceStartMs: number; cpuMs: number }> = [];
   for (const b of bodies) fresh.push(await freshVerifyLoad(b, 15));
   for (let si = 0; si < stacks.length; si++) {
     const s = stacks[si]!;
@@ -179,17 +185,20 @@ export async function benchRealistic(engine: RealisticEngine, sizes: number[], o
       tools: fmtInt(new Set(s.calls.map((c) => c.tool)).size),
       'load ms': loadMs.toFixed(2),
       'verify+load ms (new process)': fresh[si]!.loadMs.toFixed(2),
+      'same, CPU ms': fresh[si]!.cpuMs.toFixed(2),
       'process start → loaded ms': fresh[si]!.sinceStartMs.toFixed(1),
       'fms dec/s': fmtInt(fms.perSec),
       'fms p50 µs': us(fms.p50),
       'fms p99 µs': us(fms.p99),
       'fms mean µs': us(fms.mean),
+      'fms CPU µs/call': us(fms.cpuMean),
       'json p50 µs': us(js.p50),
       'json p99 µs': us(js.p99),
       'cedar dec/s': fmtInt(ced.perSec),
       'cedar p50 µs': us(ced.p50),
       'cedar p99 µs': us(ced.p99),
       'cedar mean µs': us(ced.mean),
+      'cedar CPU µs/call': us(ced.cpuMean),
       'cedar/fms p50': `${(ced.p50 / Math.max(fms.p50, 1)).toFixed(0)}×`,
       'agree': `${s.calls.length}/${s.calls.length}`,
       mix: mix.slice(0, 5).join(', '),

@@ -257,7 +257,9 @@ export function applyLimits(inp: LimitsInput): Decision {
       const dayKey = dks[i]!;
       const mainKey = b.window === 0 ? sessKey(keys, i, inp.sessionId) : dayKey;
       const c = state.getCounter(mainKey) ?? ZERO;
-      const dc = b.window === 0 && b.daily !== null ? (state.getCounter(dayKey) ?? ZERO) : c;
+      // A session budget with a `daily` cap also counts in its day window (identity of `dc` cannot tell: both may be ZERO).
+      const separateDay = b.window === 0 && b.daily !== null;
+      const dc = separateDay ? (state.getCounter(dayKey) ?? ZERO) : c;
       const spent = c.spent + cost;
       const exceeded =
         (b.max !== null && spent > b.max) || (b.daily !== null && dc.spent + cost > b.daily) || (b.maxCalls !== null && c.calls + 1 > b.maxCalls);
@@ -304,7 +306,7 @@ export function applyLimits(inp: LimitsInput): Decision {
       pendingCounterKeys[pendingCounters] = mainKey;
       pendingCounterSpent[pendingCounters] = spent;
       pendingCounterCalls[pendingCounters++] = c.calls + 1;
-      if (dc !== c) {
+      if (separateDay) {
         pendingCounterKeys[pendingCounters] = dayKey;
         pendingCounterSpent[pendingCounters] = dc.spent + cost;
         pendingCounterCalls[pendingCounters++] = dc.calls + 1;
