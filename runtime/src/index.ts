@@ -11,6 +11,13 @@
  */
 export { loadPackBody, LoadedPack, type LoadOptions } from './vm/loaded-pack';
 export { decideJson } from './decide';
+/**
+ * Whether a `matches` pattern (RE2 syntax) is proven linear-time and
+ * equivalent on the built-in `RegExp`, and its JS source; null when not.
+ * The compiler's regex check uses it to skip the costly `re2js` compile for
+ * such patterns (an accepted pattern is valid RE2).
+ */
+export { safeRegExpSource } from './vm/regex-safety';
 export { PackError } from './pack/format';
 export { MemoryState, ManualClock, systemClock, type StateStore, type Clock, type TokenBucket, type BudgetCounter, type SessionState, type HistoryEntry } from './state/store';
 export type { Call, Decision, DecisionCode, DecisionEffect, DecisionWarning, Explanation, Resolution, TraceEvent, ConditionStep } from './vm/types';

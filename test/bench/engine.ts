@@ -8,3 +8,4 @@ export { emitPackBody } from '@fms/compiler';
 export { decideJson } from '@fms/runtime';
 export { loadPackBody } from '@fms/runtime';
 export { benchCalls, benchPolicy } from './policies';
+export { realisticStack } from './realistic';

@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
 type Engine = typeof import('./engine');
+import { benchCheckCli, benchRealistic } from './realistic-bench';
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Bundles ./engine.ts with esbuild (as the CLIs are shipped) and imports it. */
@@ -145,6 +146,11 @@ async function main(): Promise<void> {
   const overhead = timerOverheadNs();
   const rows: Row[] = [];
   const sizes = (process.env.FMS_BENCH_SIZES ?? '10,1000,10000').split(',').map(Number);
+  // FMS_BENCH_ONLY=realistic runs only the realistic rows (for development).
+  if (process.env.FMS_BENCH_ONLY === 'realistic') {
+    await realisticTable(engine, sizes, overhead);
+    return;
+  }
   // Fresh-process loads first, while this process is idle: on two cores, the
   // background compiler and GC threads of the benchmarks below would compete
   // with the child.
@@ -216,6 +222,8 @@ async function main(): Promise<void> {
   console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
   for (const r of rows) console.log(line(cols.map((c) => r[c]!)));
 
+  await realisticTable(engine, sizes, overhead);
+
   // Rows from the trust engineer's verification benchmark, when present.
   const vb = join(here, 'verify-bench.ts');
   if (existsSync(vb)) {
@@ -246,6 +254,25 @@ async function main(): Promise<void> {
   const cb = (await import(pathToFileURL(checkOut).href)) as typeof import('./check-bench');
   console.log('\nfmsc check (front end)');
   for (const r of await cb.benchCheck()) console.log(`  ${r.name}: ${r.value}`);
+  for (const r of await benchCheckCli(engine, 15)) console.log(`  ${r.name}: ${r.value}`);
+}
+
+function printTable(rows: Row[]): void {
+  const cols = Object.keys(rows[0] ?? {});
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padStart(widths[i]!)).join(' | ') + ' |';
+  console.log(line(cols));
+  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+  for (const r of rows) console.log(line(cols.map((c) => r[c]!)));
+}
+
+/** The realistic workload (realistic.ts): several agents, every feature, a varied stream; fms and cedar agree on every call. */
+async function realisticTable(engine: Engine, sizes: number[], overhead: number): Promise<void> {
+  const rows = await benchRealistic(engine, sizes, overhead);
+  console.log('\nrealistic workload — several agents; deny!, globs, regexes, defers, budgets, rate limits, session limits, egress, redaction;');
+  console.log('16,384 calls: exact hits, glob-only hits, deny! targets, unknown tools and agents, missing fields, defers. fms and cedar agree on every call.');
+  console.log('cedar: one preparsed policy set per (agent, tool) slice, only the context those rules read. verify+load: trust roots + signature + body, fresh node.\n');
+  printTable(rows);
 }
 
 await main();

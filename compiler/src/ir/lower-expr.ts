@@ -1,4 +1,5 @@
 import { RE2JS } from 're2js';
+import { safeRegExpSource } from '@fms/runtime';
 import type { DiagnosticSink } from '../diagnostics/diagnostic';
 import type { ExprNode, ValueNode } from '../syntax/ast';
 import { didYouMean } from '../util/did-you-mean';
@@ -366,6 +367,8 @@ export class ExprLowerer {
   }
 
   private checkRegex(pattern: string, span: Span): void {
+    // A pattern the runtime proves safe is valid RE2 (property-tested): skip the re2js compile.
+    if (safeRegExpSource(pattern) !== null) return;
     try {
       RE2JS.compile(pattern);
     } catch (err) {

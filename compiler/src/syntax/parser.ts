@@ -126,12 +126,18 @@ class FplParser extends EmbeddedActionsParser {
   problems: SyntaxProblem[] = [];
   private lastJunk: { problem: SyntaxProblem } | undefined;
 
-  constructor() {
+  /**
+   * @param validate run chevrotain's grammar validations (ambiguities, left
+   * recursion). They cost most of the parser's construction, which every
+   * `fmsc` start pays, so they run in the test suite (grammarProblems), not
+   * in production.
+   */
+  constructor(validate = false) {
     super(T.allTokens, {
       recoveryEnabled: true,
       maxLookahead: 2,
       errorMessageProvider: messages,
-      skipValidations: false,
+      skipValidations: !validate,
     });
     this.performSelfAnalysis();
   }
@@ -1056,6 +1062,20 @@ class FplParser extends EmbeddedActionsParser {
 }
 
 let shared: FplParser | undefined;
+
+/**
+ * Builds the parser with chevrotain's grammar validations on; returns the
+ * problems they find (none for a sound grammar). For tests: production
+ * parsers skip the validations to start fast.
+ */
+export function grammarProblems(): string[] {
+  try {
+    new FplParser(true);
+    return [];
+  } catch (e) {
+    return [e instanceof Error ? e.message : String(e)];
+  }
+}
 
 /** The parser instance (built once: chevrotain's grammar analysis is the costly part). */
 export function fplParser(): FplParser {

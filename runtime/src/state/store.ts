@@ -3,6 +3,7 @@
  * The evaluator reads and mutates the objects this interface hands out; a
  * persistent backend can write them back after each decision.
  */
+import { randomApprovalId } from './approval-id';
 
 /** A token bucket (rate limits). */
 export interface TokenBucket {
@@ -88,13 +89,7 @@ export class MemoryState implements StateStore {
   private readonly nextApproval: () => string;
 
   constructor(opts: MemoryStateOptions = {}) {
-    this.nextApproval =
-      opts.approvalId ??
-      (() => {
-        const b = new Uint8Array(8);
-        globalThis.crypto.getRandomValues(b);
-        return 'apr-' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-      });
+    this.nextApproval = opts.approvalId ?? randomApprovalId;
   }
   getBucket(key: string): TokenBucket | undefined {
     return this.buckets.get(key);

@@ -9,10 +9,11 @@ import { type Clock, MemoryState, type SessionState, type StateStore, systemCloc
 import { anyMatch, callBuiltin } from './builtins';
 import { evalError, invalidCall, outOfPhase, ref, ruleDecision, unknownAgent } from './payloads';
 import { indexGrants } from './delegation';
-import { type AgentLimits, type Recorded, applyLimits, boundedCopy, checkCall, currentPhase, finish, recordOf, sessionKey, visibleInPhase } from './pipeline';
+import { type AgentLimits, type Recorded, agentSessionKey, applyLimits, boundedCopy, checkCall, currentPhase, finish, recordOf, sessionKey, visibleInPhase } from './pipeline';
 import type { Call, ConditionStep, Decision, Explanation, TraceEvent } from './types';
 import { type EvalEnv, isMark, MISSING, type RValue, TYPE_ERR, type Tri, type XValue, and3, cmp, globNoSlash, globOp, inOp, matchOp, not3, or3, patternMatch, resolveVar, strop, toBool, walk } from './values';
 import { type Program, verifyBytecode } from './verify';
+import { safeRegExpSource } from './regex-safety';
 
 /** Options of `loadPackBody`. */
 export interface LoadOptions {
@@ -54,6 +55,35 @@ const CACHE_LIMIT = 4096;
 /** Bit mask of the built-ins that read the session history (a pack without them keeps none). */
 const HISTORY_BUILTINS = BUILTINS.reduce((m, b, i) => (b.history ? m | (1 << i) : m), 0);
 
+/**
+ * The matcher of regex `i`, built on its first test (issue 15): a load does
+ * not pay for regexes no call reaches. A pattern that regex-safety.ts proves
+ * linear and equivalent runs on the built-in `RegExp`; every other one on
+ * `re2js` (linear time). A pattern that does not compile (the compiler
+ * refuses those, so only a hand-made pack has one) throws a PackError at its
+ * first test, which `decide` turns into a deny: fail closed.
+ */
+function lazyMatcher(src: string, i: number): (s: string) => boolean {
+  let test: ((s: string) => boolean) | null = null;
+  return (s: string): boolean => {
+    if (test === null) {
+      const safe = safeRegExpSource(src);
+      if (safe !== null) {
+        const re = new RegExp(safe.source, safe.flags);
+        test = (x: string) => re.test(x);
+      } else {
+        try {
+          const re = RE2JS.compile(src);
+          test = (x: string) => re.test(x);
+        } catch (e) {
+          throw new PackError(`regex ${i} does not compile: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+    }
+    return test(s);
+  };
+}
+
 /** A pack body that passed parsing and verification, ready to decide. */
 export class LoadedPack {
   /** The stack's source file name (items from imported packages carry their own). */
@@ -71,6 +101,8 @@ export class LoadedPack {
   private readonly clock: Clock;
   private readonly stack: XValue[] = new Array(66);
   private readonly ruleRefs: Array<string | undefined>;
+  /** Candidate rules of the last evaluation (for explain). */
+  private lastCandidates = 0;
 
   /** @internal use `loadPackBody`. */
   constructor(model: BodyModel, prog: Program, opts: LoadOptions) {
@@ -85,14 +117,7 @@ export class LoadedPack {
     }
     this.pathRoots = model.paths.map((p) => ROOT_NAMES[p.root]!);
     this.pathSegs = model.paths.map((p) => p.segs);
-    this.regexes = model.regexes.map((src, i) => {
-      try {
-        const re = RE2JS.compile(src);
-        return (s: string) => re.test(s);
-      } catch (e) {
-        throw new PackError(`regex ${i} does not compile: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    });
+    this.regexes = model.regexes.map((src, i) => lazyMatcher(src, i));
     this.ruleRefs = new Array(model.ruleLocs.length);
     // Every path is used (the verifier checks), so a `session` path means a LOAD of it.
     this.usesHistory = (prog.called & HISTORY_BUILTINS) !== 0 || this.pathRoots.includes('session');
@@ -351,7 +376,7 @@ export class LoadedPack {
   /** Decides a call (DESIGN §3). Never throws: a malformed call is denied. */
   decide(call: Call): Decision {
     try {
-      return this.evaluate(call, true, null).decision;
+      return this.evaluate(call, true, null);
     } catch (e) {
       // Fail closed on anything unexpected (e.g. a throwing state backend).
       return evalError(null, `internal error: ${oneLine(e)}`);
@@ -362,7 +387,8 @@ export class LoadedPack {
   explain(call: Call): Explanation {
     const events: TraceEvent[] = [];
     try {
-      return this.evaluate(call, false, events);
+      const decision = this.evaluate(call, false, events);
+      return { decision, candidates: this.lastCandidates, events };
     } catch (e) {
       return { decision: evalError(null, `internal error: ${oneLine(e)}`), candidates: 0, events };
     }
@@ -399,33 +425,37 @@ export class LoadedPack {
     if (call.delegation === undefined) return undefined;
     return (agent: string) => {
       const { delegation: _drop, ...own } = call;
-      return this.evaluate({ ...own, agent }, false, null).decision;
+      const keep = this.lastCandidates;
+      const d = this.evaluate({ ...own, agent }, false, null);
+      this.lastCandidates = keep;
+      return d;
     };
   }
 
-  private evaluate(call: Call, commit: boolean, trace: TraceEvent[] | null): Explanation {
+  /**
+   * Decides `call`; the candidate count of the last evaluation is left in
+   * `lastCandidates` (explain reports it). Returns the bare decision so the
+   * common path allocates no wrapper, closure or empty event list.
+   */
+  private evaluate(call: Call, commit: boolean, trace: TraceEvent[] | null): Decision {
+    this.lastCandidates = 0;
     const bad = checkCall(call);
-    if (bad !== null) return { decision: invalidCall(bad), candidates: 0, events: trace ?? [] };
+    if (bad !== null) return invalidCall(bad);
     const a = this.agents.get(call.agent);
     if (trace) trace.push({ kind: 'agent', agent: call.agent, known: a !== undefined });
-    if (a === undefined) return { decision: unknownAgent(call.agent), candidates: 0, events: trace ?? [] };
+    if (a === undefined) return unknownAgent(call.agent);
     const lim = a.limits;
     const nowMs = this.clock.now();
-    if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) return { decision: evalError(null, 'the runtime clock gave no valid time'), candidates: 0, events: trace ?? [] };
+    if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) return evalError(null, 'the runtime clock gave no valid time');
     const sessionId = call.session ?? '';
     const tool = call.tool;
     const phases = lim.phases;
     let sess: SessionState | null = null;
     let phaseIdx = -1;
-    if (phases.length > 0 || this.usesHistory) sess = this.state.session(sessionKey(a.id, sessionId));
+    if (phases.length > 0 || this.usesHistory) sess = this.state.session(agentSessionKey(lim, sessionId));
     // What is recorded and printed of the arguments, prepared before anything is committed.
     const rec = recordOf(lim, call, sess !== null);
-    if (typeof rec === 'string') return { decision: invalidCall(rec), candidates: 0, events: trace ?? [] };
-    const done = (d: Decision, cands: number): Explanation => ({
-      decision: finish(call, d, sess, nowMs, this.state, commit, trace, rec),
-      candidates: cands,
-      events: trace ?? [],
-    });
+    if (typeof rec === 'string') return invalidCall(rec);
     if (phases.length > 0) {
       const cp = currentPhase(phases, sess!, nowMs);
       phaseIdx = cp.index;
@@ -436,7 +466,7 @@ export class LoadedPack {
       const p = phases[phaseIdx]!;
       const vis = visibleInPhase(p, tool);
       if (trace) trace.push({ kind: 'phase', phase: p.id, visible: vis });
-      if (!vis) return done(outOfPhase(tool, p.id, ref(p.file, p.line)), 0);
+      if (!vis) return finish(call, outOfPhase(tool, p.id, ref(p.file, p.line)), sess, nowMs, this.state, commit, trace, rec);
     }
     const env: EvalEnv = {
       call,
@@ -446,7 +476,7 @@ export class LoadedPack {
       agentModel: lim.model,
     };
     const c = this.candidates(a, tool);
-    const ncand = c.mand.length + c.ord.length;
+    this.lastCandidates = c.mand.length + c.ord.length;
     const entry = this.prog.entry;
     const rules = this.model.rules;
     for (let pass = 0; pass < 2; pass++) {
@@ -482,20 +512,20 @@ export class LoadedPack {
           const tr = new RunTrace();
           this.run(e, env, sess, tr);
           const c = tr.cause();
-          return done(evalError(this.ruleRef(ri), `${c.detail} (rule ${this.ruleRef(ri)}: ${this.model.ruleLocs[ri]!.text})`), ncand);
+          return finish(call, evalError(this.ruleRef(ri), `${c.detail} (rule ${this.ruleRef(ri)}: ${this.model.ruleLocs[ri]!.text})`), sess, nowMs, this.state, commit, trace, rec);
         }
         if (res !== true) continue;
         const eff = EFFECT_NAMES[rule.effect]!;
         const d = ruleDecision(eff, tool, this.ruleRef(ri), rule.mandatory, rule.reason, rule.notify, false);
-        if (eff === 'deny') return done(d, ncand);
-        return done(applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call) }), ncand);
+        if (eff === 'deny') return finish(call, d, sess, nowMs, this.state, commit, trace, rec);
+        return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call) }), sess, nowMs, this.state, commit, trace, rec);
       }
     }
     const eff = EFFECT_NAMES[a.defaultEffect]!;
     if (trace) trace.push({ kind: 'default', effect: eff, rule_ref: a.defaultRef });
     const d = ruleDecision(eff, tool, a.defaultRef, false, null, null, true);
-    if (eff === 'deny') return done(d, ncand);
-    return done(applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call) }), ncand);
+    if (eff === 'deny') return finish(call, d, sess, nowMs, this.state, commit, trace, rec);
+    return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call) }), sess, nowMs, this.state, commit, trace, rec);
   }
 }
 
@@ -639,7 +669,7 @@ function show(v: unknown): string {
 
 /**
  * Loads a pack BODY (no container, no signature): strict parsing with bounds
- * checks, then the bytecode verifier, then regex compilation. Throws PackError
+ * checks, then the bytecode verifier. Regexes compile on first use (lazyMatcher). Throws PackError
  * with a one-line reason when the body is refused.
  */
 export function loadPackBody(body: Uint8Array, opts: LoadOptions = {}): LoadedPack {

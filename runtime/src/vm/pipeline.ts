@@ -34,7 +34,95 @@ export interface AgentLimits {
   session?: SessionLimitModel | null;
   /** `delegate` grants that name this agent, by delegator (delegation.ts); absent = none. */
   grants?: DelegationGrants;
+  /** State keys of this agent's limits, built on first use (limitKeys); callers leave it unset. */
+  keys?: LimitKeys;
 }
+
+/**
+ * State keys of an agent's rate limits and budgets, computed once per agent
+ * (issue 15: building and slicing keys per call was ~15% of a decision). The
+ * day and session parts are cached: the day key array is rebuilt when the UTC
+ * day changes, session keys are kept per session id (bounded).
+ */
+export interface LimitKeys {
+  /** Key of rate limit i. */
+  rate: string[];
+  /** Prefix of budget i's per-day key (the day number follows). */
+  dayPrefix: string[];
+  /** Prefix of budget i's per-session key (the session id follows). */
+  sessPrefix: string[];
+  /** The day `dayKeys` is for. */
+  day: number;
+  dayKeys: string[];
+  /** Per budget: session id → key. */
+  sessKeys: Array<Map<string, string>>;
+  /** `sessionKey(agent, session)` by session id. */
+  sessions: Map<string, string>;
+}
+
+const KEY_CACHE_LIMIT = 65536;
+
+function limitKeys(agent: AgentLimits): LimitKeys {
+  let k = agent.keys;
+  if (k === undefined) {
+    k = {
+      rate: agent.rateLimits.map((_, i) => agent.id + '\u0000rl\u0000' + i + '\u0000'),
+      dayPrefix: agent.budgets.map((_, i) => agent.id + '\u0000bd\u0000' + i + '\u0000'),
+      sessPrefix: agent.budgets.map((_, i) => agent.id + '\u0000bs\u0000' + i + '\u0000'),
+      day: -1,
+      dayKeys: [],
+      sessKeys: agent.budgets.map(() => new Map()),
+      sessions: new Map(),
+    };
+    agent.keys = k;
+  }
+  return k;
+}
+
+/** `sessionKey(agent.id, session)`, cached per agent. */
+export function agentSessionKey(agent: AgentLimits, session: string): string {
+  const m = limitKeys(agent).sessions;
+  let key = m.get(session);
+  if (key === undefined) {
+    if (m.size >= KEY_CACHE_LIMIT) m.clear();
+    key = sessionKey(agent.id, session);
+    m.set(session, key);
+  }
+  return key;
+}
+
+function dayKeys(k: LimitKeys, day: number): string[] {
+  if (k.day !== day) {
+    k.dayKeys = k.dayPrefix.map((p) => p + day);
+    k.day = day;
+  }
+  return k.dayKeys;
+}
+
+function sessKey(k: LimitKeys, i: number, session: string): string {
+  const m = k.sessKeys[i]!;
+  let key = m.get(session);
+  if (key === undefined) {
+    if (m.size >= KEY_CACHE_LIMIT) m.clear();
+    key = k.sessPrefix[i]! + session;
+    m.set(session, key);
+  }
+  return key;
+}
+
+/*
+ * Pending state writes of one applyLimits call, committed at its end. Reused
+ * across calls (no allocation per decision). INVARIANT: nothing between the
+ * first push and the commit re-enters applyLimits (delegation's decideAs runs
+ * before the rate-limit loop starts), and every call resets the lengths first.
+ */
+const pendingBucketKeys: string[] = [];
+const pendingBucketTokens: number[] = [];
+const pendingCounterKeys: string[] = [];
+const pendingCounterSpent: number[] = [];
+const pendingCounterCalls: number[] = [];
+let pendingBuckets = 0;
+let pendingCounters = 0;
 
 /** Key of the session record of (agent, session). */
 export function sessionKey(agent: string, session: string): string {
@@ -88,40 +176,7 @@ function money(v: number): string {
   return `$${v.toFixed(2)}`;
 }
 
-/*
- * State keys are built from flat strings through small caches: building a
- * fresh concatenated key per decision costs a flatten and a hash each time.
- */
-const KEYS = new Map<string, Map<string, string>>();
-function key2(prefix: string, suffix: string): string {
-  let m = KEYS.get(prefix);
-  if (m === undefined) {
-    if (KEYS.size > 65536) KEYS.clear();
-    m = new Map();
-    KEYS.set(prefix, m);
-  }
-  let k = m.get(suffix);
-  if (k === undefined) {
-    if (m.size > 65536) m.clear();
-    k = prefix + suffix;
-    m.set(suffix, k);
-  }
-  return k;
-}
-const SUFFIX: string[][] = [[], [], []];
-function suffix(kind: number, i: number): string {
-  const tag = kind === 0 ? '\u0000rl\u0000' : kind === 1 ? '\u0000bs\u0000' : '\u0000bd\u0000';
-  return (SUFFIX[kind]![i] ??= tag + i + '\u0000');
-}
-let lastDay = -1;
-let lastDayStr = '';
-function dayString(day: number): string {
-  if (day !== lastDay) {
-    lastDay = day;
-    lastDayStr = String(day);
-  }
-  return lastDayStr;
-}
+const ZERO: BudgetCounter = Object.freeze({ spent: 0, calls: 0 });
 
 /** Inputs of `applyLimits`. */
 export interface LimitsInput {
@@ -151,7 +206,7 @@ export function applyLimits(inp: LimitsInput): Decision {
   // Delegation grants, then session limits (issue 9, class 9): delegation.ts, session-limits.ts.
   let limitSess: SessionState | null = null;
   if (call.delegation !== undefined || agent.session) {
-    limitSess = state.session(sessionKey(agent.id, inp.sessionId));
+    limitSess = state.session(agentSessionKey(agent, inp.sessionId));
     if (call.delegation !== undefined) {
       d = checkDelegation({ agent: agent.id, call, grants: agent.grants, sess: limitSess, nowMs, decision: d, decideAs: inp.decideAs, trace });
       if (d.effect === 'deny') return d;
@@ -163,12 +218,14 @@ export function applyLimits(inp: LimitsInput): Decision {
   }
 
   // Rate limits: a token bucket per (agent, limit).
+  const keys = limitKeys(agent);
   const rl = agent.rateLimits;
-  let bucketUpdates: Array<[string, number]> | null = null;
+  pendingBuckets = 0;
+  pendingCounters = 0;
   for (let i = 0; i < rl.length; i++) {
     const r = rl[i]!;
     if (!patternMatch(r.pattern.kind, r.pattern.text, tool)) continue;
-    const key = key2(agent.id, suffix(0, i));
+    const key = keys.rate[i]!;
     const rate = r.count / WINDOW_SECONDS[r.per as 0]!;
     const b = state.getBucket(key);
     let tokens = r.count;
@@ -186,21 +243,23 @@ export function applyLimits(inp: LimitsInput): Decision {
         resolution: { type: 'retry_after', retry_after_seconds: retry },
       };
     }
-    (bucketUpdates ??= []).push([key, tokens - 1]);
+    pendingBucketKeys[pendingBuckets] = key;
+    pendingBucketTokens[pendingBuckets++] = tokens - 1;
   }
 
   // Budgets: each budget id is its own window.
   const bs = agent.budgets;
-  let counterUpdates: Array<[string, BudgetCounter]> | null = null;
   let warnings: DecisionWarning[] | null = null;
   if (bs.length > 0) {
-    const day = dayString(Math.floor(nowMs / 86400000));
+    const dks = dayKeys(keys, Math.floor(nowMs / 86400000));
     for (let i = 0; i < bs.length; i++) {
       const b = bs[i]!;
-      const dayKey = key2(key2(agent.id, suffix(2, i)), day);
-      const mainKey = b.window === 0 ? key2(key2(agent.id, suffix(1, i)), inp.sessionId) : dayKey;
-      const c = state.getCounter(mainKey) ?? { spent: 0, calls: 0 };
-      const dc = b.window === 0 && b.daily !== null ? (state.getCounter(dayKey) ?? { spent: 0, calls: 0 }) : c;
+      const dayKey = dks[i]!;
+      const mainKey = b.window === 0 ? sessKey(keys, i, inp.sessionId) : dayKey;
+      const c = state.getCounter(mainKey) ?? ZERO;
+      // A session budget with a `daily` cap also counts in its day window (identity of `dc` cannot tell: both may be ZERO).
+      const separateDay = b.window === 0 && b.daily !== null;
+      const dc = separateDay ? (state.getCounter(dayKey) ?? ZERO) : c;
       const spent = c.spent + cost;
       const exceeded =
         (b.max !== null && spent > b.max) || (b.daily !== null && dc.spent + cost > b.daily) || (b.maxCalls !== null && c.calls + 1 > b.maxCalls);
@@ -244,8 +303,14 @@ export function applyLimits(inp: LimitsInput): Decision {
           human_message: `budget ${Math.round((spent / b.max!) * 100)}% consumed (${money(spent)}/${money(b.max!)} ${b.id})`,
         });
       }
-      (counterUpdates ??= []).push([mainKey, { spent, calls: c.calls + 1 }]);
-      if (dc !== c) (counterUpdates ??= []).push([dayKey, { spent: dc.spent + cost, calls: dc.calls + 1 }]);
+      pendingCounterKeys[pendingCounters] = mainKey;
+      pendingCounterSpent[pendingCounters] = spent;
+      pendingCounterCalls[pendingCounters++] = c.calls + 1;
+      if (separateDay) {
+        pendingCounterKeys[pendingCounters] = dayKey;
+        pendingCounterSpent[pendingCounters] = dc.spent + cost;
+        pendingCounterCalls[pendingCounters++] = dc.calls + 1;
+      }
     }
   }
 
@@ -282,13 +347,13 @@ export function applyLimits(inp: LimitsInput): Decision {
       if (agent.session) recordSessionCall(limitSess, nowMs, cost);
       if (call.delegation !== undefined) recordDelegation(limitSess, call, nowMs);
     }
-    if (bucketUpdates) for (const [k, t] of bucketUpdates) state.setBucket(k, { tokens: t, lastMs: nowMs });
+    for (let i = 0; i < pendingBuckets; i++) state.setBucket(pendingBucketKeys[i]!, { tokens: pendingBucketTokens[i]!, lastMs: nowMs });
     // A call a budget deferred has not spent anything: it waits for approval.
     // Counting it would leave the window over its ceiling, deferring every
     // later call, even free ones. (A call a rule deferred does count: it
     // reserves its cost while it waits.)
     const budgetDeferred = d.effect === 'defer' && d.code === 'BUDGET_EXCEEDED';
-    if (counterUpdates && !budgetDeferred) for (const [k, c] of counterUpdates) state.setCounter(k, c);
+    if (!budgetDeferred) for (let i = 0; i < pendingCounters; i++) state.setCounter(pendingCounterKeys[i]!, { spent: pendingCounterSpent[i]!, calls: pendingCounterCalls[i]! });
   }
   return d;
 }
@@ -384,7 +449,8 @@ export function finish(call: Call, d: Decision, sess: SessionState | null, nowMs
   if (d.effect === 'defer') {
     const id = commit ? state.approvalId() : 'apr-dry-run';
     d = { ...d, approval_id: id, resolution: { type: 'pending_approval', approval_id: id } };
-  }
+    if (rec.redactions.length > 0) d.redacted_args = rec.args!;
+  } else if (rec.redactions.length > 0) d = { ...d, redacted_args: rec.args! };
   if (rec.redactions.length > 0) {
     if (trace) {
       // The egress step names the host it checked: masked when a destination argument is redacted.
@@ -392,7 +458,6 @@ export function finish(call: Call, d: Decision, sess: SessionState | null, nowMs
       if (DESTINATION_FIELDS.some((k) => top.has(k))) for (const e of trace) if (e.kind === 'egress' && e.host !== null) e.host = '[REDACTED]';
       for (const r of rec.redactions) trace.push({ kind: 'redaction', rule_ref: ref(r.file, r.line), paths: r.paths });
     }
-    d = { ...d, redacted_args: rec.args! };
   }
   if (commit && sess !== null) {
     // The decision hands `redacted_args` to the caller: the history keeps its own copy.
@@ -422,12 +487,22 @@ export function checkCall(call: unknown): string | null {
   if (!isObj(c['principal'])) return 'call.principal must be an object';
   const groups = (c['principal'] as { groups?: unknown } | undefined)?.groups;
   // A list, as the checker types it: a string here would turn `contains` into a substring test.
-  if (groups !== undefined && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string'))) return 'call.principal.groups must be a list of strings';
+  if (groups !== undefined && !stringList(groups)) return 'call.principal.groups must be a list of strings';
   if (!isObj(c['selectors'])) return 'call.selectors must be an object';
-  for (const k of ['args', 'principal', 'selectors'] as const) {
-    if (tooDeep(c[k])) return `call.${k} nests deeper than ${MAX_CALL_DEPTH} levels or holds more than ${MAX_CALL_VALUES} nested objects and lists`;
-  }
+  if (tooDeep(c['args'])) return tooDeepWhy('args');
+  if (tooDeep(c['principal'])) return tooDeepWhy('principal');
+  if (tooDeep(c['selectors'])) return tooDeepWhy('selectors');
   return null;
+}
+
+function stringList(v: unknown): boolean {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false;
+  return true;
+}
+
+function tooDeepWhy(k: string): string {
+  return `call.${k} nests deeper than ${MAX_CALL_DEPTH} levels or holds more than ${MAX_CALL_VALUES} nested objects and lists`;
 }
 
 /**
@@ -458,7 +533,10 @@ function within(o: object, d: number): boolean {
     }
     return true;
   }
-  for (const k of Object.keys(o)) {
+  // for-in with an own-property test visits exactly the keys Object.keys
+  // lists, without allocating the array (a per-call cost on every decision).
+  for (const k in o) {
+    if (!Object.hasOwn(o, k)) continue;
     const x: unknown = (o as { [k: string]: unknown })[k];
     if (x !== null && typeof x === 'object' && !within(x, d + 1)) return false;
   }
