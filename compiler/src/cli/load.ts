@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { CliError, EXIT } from '@fms/runtime/cli-kit';
+import { CliError, EXIT, readInputText } from '@fms/runtime/cli-kit';
 import { compile, type CompileResult } from '../compile';
 import type { Diagnostic } from '../diagnostics/diagnostic';
 import type { Policy } from '../ir/types';
@@ -35,12 +34,7 @@ export function frontEndFlags(o: { allowUnsetEnv?: boolean; registry?: string; l
 
 /** Reads a source file (`-` = stdin) or fails with exit 2 and one line. */
 export function readSource(file: string): string {
-  try {
-    return readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CliError(`cannot read \`${file}\`: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`, EXIT.usage);
-  }
+  return readInputText(file);
 }
 
 /**

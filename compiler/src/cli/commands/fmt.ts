@@ -1,6 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, EXIT } from '@fms/runtime/cli-kit';
+import { CliError, EXIT, ioErrorMessage, readInputText } from '@fms/runtime/cli-kit';
 import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
 import { renderText } from '../../diagnostics/render';
 import { format } from '../../format/format';
@@ -65,20 +64,7 @@ export function runFmt(files: string[], opts: { check: boolean }): number {
 }
 
 function readInput(arg: string): Input {
-  if (arg === '-') {
-    try {
-      return { arg, name: STDIN_NAME, text: readFileSync(0, 'utf8') };
-    } catch (e) {
-      throw new CliError(`cannot read stdin: ${reason(e)}`, EXIT.usage);
-    }
-  }
-  try {
-    if (statSync(arg).isDirectory()) throw new CliError(`cannot read \`${arg}\`: is a directory`, EXIT.usage);
-    return { arg, name: arg, text: readFileSync(arg, 'utf8') };
-  } catch (e) {
-    if (e instanceof CliError) throw e;
-    throw new CliError(`cannot read \`${arg}\`: ${reason(e)}`, EXIT.usage);
-  }
+  return { arg, name: arg === '-' ? STDIN_NAME : arg, text: readInputText(arg) };
 }
 
 /** Rewrites a file atomically; a failure exits 2 with one line and leaves the file untouched. */
@@ -86,14 +72,6 @@ function writeAtomically(path: string, text: string): void {
   try {
     writeFileAtomic(path, text);
   } catch (e) {
-    throw new CliError(`cannot write \`${path}\`: ${reason(e)}`, EXIT.usage);
+    throw new CliError(ioErrorMessage('write', path, e), EXIT.usage);
   }
-}
-
-function reason(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  if (err && err.code === 'ENOENT') return 'no such file or directory';
-  if (err && err.code === 'EACCES') return 'permission denied';
-  if (err && err.code === 'EISDIR') return 'is a directory';
-  return err instanceof Error ? err.message : String(e);
 }

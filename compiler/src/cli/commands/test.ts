@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CliError, EXIT } from '@fms/runtime/cli-kit';
+import { CliError, EXIT, readInputText } from '@fms/runtime/cli-kit';
 import type { Call, Decision } from '@fms/runtime';
 import { compileToPack } from './explain-call';
 import { frontEndFlags, lockedOption, noLockedOption, registryOption } from '../load';
@@ -82,10 +82,11 @@ export function register(program: Command): void {
       let failed = 0;
       for (const path of list) {
         let fx: Fixture;
+        const fxText = readInputText(path);
         try {
-          fx = JSON.parse(readFileSync(path, 'utf8')) as Fixture;
+          fx = JSON.parse(fxText) as Fixture;
         } catch (e) {
-          throw new CliError(`cannot read fixture \`${path}\`: ${e instanceof Error ? e.message : String(e)}`, EXIT.usage);
+          throw new CliError(`\`${path}\`: not valid JSON: ${e instanceof Error ? e.message : String(e)}`, EXIT.usage);
         }
         if (!fx || typeof fx.agent_id !== 'string' || !Array.isArray(fx.cases)) throw new CliError(`\`${path}\`: a fixture needs agent_id and cases`, EXIT.usage);
         let nowMs = 0;
