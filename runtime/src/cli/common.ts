@@ -1,6 +1,8 @@
 import { readFileSync, readSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ioErrorMessage } from '../util/io-error';
+import { CONTAINER_VERSION } from '../pack/container';
+import { BODY_VERSION } from '../pack/format';
 
 export { ioErrorMessage };
 
@@ -29,6 +31,14 @@ export class CliError extends Error {
 
 /** Version of every `--format json` document both CLIs print (bumped on an incompatible change). */
 export const JSON_VERSION = 1;
+
+/**
+ * The `--version` line of both CLIs: the tool version and the pack format
+ * versions it reads and writes (container, body) and the `--format json` version.
+ */
+export function versionLine(version: string): string {
+  return `${version} (pack container v${CONTAINER_VERSION}, pack body v${BODY_VERSION}, json v${JSON_VERSION})`;
+}
 
 /** The exit codes as `--help` shows them on every command (DESIGN §8). */
 export const EXIT_CODES_HELP = '\nExit codes:\n  0  ok\n  1  diagnostics or test failures (warnings too with --strict)\n  2  usage or I/O error\n  3  pack refused by verification\n';

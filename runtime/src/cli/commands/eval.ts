@@ -55,6 +55,16 @@ export function packCallOptions(c: Command): Command {
     .option('--insecure-unsigned', 'accept an unsigned pack or raw pack body WITHOUT verification (development only)');
 }
 
+const EFFECTS: ReadonlySet<string> = new Set(['permit', 'defer', 'deny']);
+
+/** `--fail-on deny,defer` as a set of effects; an unknown word is a usage error (exit 2). */
+function failOnEffects(text: string | undefined): ReadonlySet<string> {
+  if (text === undefined) return new Set();
+  const words = text.split(',').map((w) => w.trim().toLowerCase());
+  for (const w of words) if (!EFFECTS.has(w)) throw new CliError(`--fail-on: unknown effect \`${w}\` (use deny, defer or permit, comma-separated)`, EXIT.usage);
+  return new Set(words);
+}
+
 function json(flag: string, text: string | undefined): { [k: string]: unknown } | undefined {
   if (text === undefined) return undefined;
   let v: unknown;
@@ -131,10 +141,13 @@ export function loadPackForCli(path: string, o: CallOpts): LoadedPack {
 
 /** Registers `fms-run eval PACK --agent A --tool T --args JSON`: prints the decision payload as JSON. */
 export function register(program: Command): void {
-  packCallOptions(program.command('eval').argument('<pack>', 'signed pack (.fmspack)').description('decide one tool call against a pack and print the decision payload')).action(
-    (pack: string, o: CallOpts) => {
+  packCallOptions(program.command('eval').argument('<pack>', 'signed pack (.fmspack)').description('decide one tool call against a pack and print the decision payload'))
+    .option('--fail-on <effects>', 'exit 1 when the decision is one of these effects, comma-separated (deny, defer, permit), e.g. --fail-on deny,defer')
+    .action((pack: string, o: CallOpts & { failOn?: string }) => {
+      const failOn = failOnEffects(o.failOn);
       const p = loadPackForCli(pack, o);
-      process.stdout.write(JSON.stringify(p.decide(callFromOpts(o)), null, 2) + '\n');
-    },
-  );
+      const d = p.decide(callFromOpts(o));
+      process.stdout.write(JSON.stringify(d, null, 2) + '\n');
+      if (failOn.has(d.effect)) process.exitCode = EXIT.diagnostics;
+    });
 }
