@@ -94,10 +94,46 @@ export function fails(diags: Diagnostic[], strict: boolean | undefined): boolean
   return diags.some((d) => d.severity === 'error' || (strict && d.severity === 'warning'));
 }
 
-/** Prints diagnostics as text on stderr (info notes only with `verbose`). */
+const SEVERITY_ORDER: ReadonlyMap<string, number> = new Map([
+  ['error', 0],
+  ['warning', 1],
+  ['info', 2],
+]);
+
+/**
+ * Diagnostics in reading order: files in the order they first appear, then by
+ * position, then severity (a stable sort keeps ties as reported).
+ */
+export function sortDiagnostics(diags: readonly Diagnostic[]): Diagnostic[] {
+  const fileOrder = new Map<string, number>();
+  for (const d of diags) if (!fileOrder.has(d.file)) fileOrder.set(d.file, fileOrder.size);
+  return [...diags].sort(
+    (a, b) =>
+      (fileOrder.get(a.file) ?? 0) - (fileOrder.get(b.file) ?? 0) ||
+      a.span.start - b.span.start ||
+      (SEVERITY_ORDER.get(a.severity) ?? 3) - (SEVERITY_ORDER.get(b.severity) ?? 3),
+  );
+}
+
+/** `2 errors, 1 warning` (info notes are not counted); empty when there are none. */
+export function summaryLine(diags: readonly Diagnostic[]): string {
+  const n = (sev: string): number => diags.filter((d) => d.severity === sev).length;
+  const part = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
+  const errors = n('error');
+  const warnings = n('warning');
+  if (errors + warnings === 0) return '';
+  return [errors ? part(errors, 'error') : '', warnings ? part(warnings, 'warning') : ''].filter(Boolean).join(', ');
+}
+
+/**
+ * Prints diagnostics as text on stderr (info notes only with `verbose`), in
+ * reading order, followed by a summary line (`2 errors, 1 warning`).
+ */
 export function printDiagnostics(diags: Diagnostic[], sources: Sources, verbose = true): void {
-  const shown = verbose ? diags : diags.filter((d) => d.severity !== 'info');
-  if (shown.length) process.stderr.write(renderText(shown, sources, stderrPalette()));
+  const shown = sortDiagnostics(verbose ? diags : diags.filter((d) => d.severity !== 'info'));
+  if (!shown.length) return;
+  const summary = summaryLine(shown);
+  process.stderr.write(renderText(shown, sources, stderrPalette()) + (summary ? `${summary}\n` : ''));
 }
 
 export { toJson };

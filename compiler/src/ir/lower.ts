@@ -889,7 +889,14 @@ class Lowerer {
     if (b.label) this.error('FMS2027', '`rules` takes no name', b.label.span);
     for (const it of b.items) {
       if (it.kind === 'rule') push(it);
-      else this.error('FMS2001', `only rules belong in \`rules {}\`, not ${describeItem(it)}`, it.span);
+      else {
+        // A misspelt or capitalised effect (`permitt x`, `Deny y`) parses as a field: suggest the effect.
+        const word = it.kind === 'field' ? it.key.text : undefined;
+        const effects = [...Object.keys(EFFECT_WORDS), 'deny!'];
+        const guess = word === undefined ? undefined : effects.includes(word.toLowerCase()) ? word.toLowerCase() : didYouMean(word.toLowerCase(), effects);
+        const help = guess ? `did you mean \`${guess}\`? a rule starts with an effect (${['permit', 'defer', 'deny', 'deny!'].map((e) => `\`${e}\``).join(', ')}), in lower case` : undefined;
+        this.error('FMS2001', `only rules belong in \`rules {}\`, not ${describeItem(it)}`, it.kind === 'field' ? it.key.span : it.span, help);
+      }
     }
   }
 
