@@ -4,6 +4,7 @@ import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
 import { renderText } from '../../diagnostics/render';
 import { format } from '../../format/format';
 import { stderrPalette } from '../output';
+import { unifiedDiff } from '../../util/unified-diff';
 
 /** Name used in messages for standard input (`-`). */
 const STDIN_NAME = '<stdin>';
@@ -29,13 +30,14 @@ export function register(program: Command): void {
     .description('format policy files in place (canonical layout); `-` formats stdin to stdout')
     .argument('<files...>', 'policy files (governance.fms, *.fpl), or - for stdin')
     .option('--check', 'do not write; list files that are not formatted and exit 1 if any')
-    .action((files: string[], o: { check?: boolean }) => {
-      process.exitCode = runFmt(files, { check: !!o.check });
+    .option('--diff', 'do not write; print a unified diff of what formatting would change and exit 1 if anything would')
+    .action((files: string[], o: { check?: boolean; diff?: boolean }) => {
+      process.exitCode = runFmt(files, { check: !!o.check, diff: !!o.diff });
     });
 }
 
 /** Runs `fmt` over the arguments; returns the exit code (throws CliError for I/O and usage problems). */
-export function runFmt(files: string[], opts: { check: boolean }): number {
+export function runFmt(files: string[], opts: { check: boolean; diff?: boolean }): number {
   if (files.filter((f) => f === '-').length > 1) throw new CliError('`-` (stdin) may be given only once', EXIT.usage);
   // Read everything first: an unreadable argument changes nothing.
   const inputs = files.map(readInput);
@@ -49,7 +51,12 @@ export function runFmt(files: string[], opts: { check: boolean }): number {
       continue;
     }
     const changed = r.text !== input.text;
-    if (opts.check) {
+    if (opts.diff) {
+      if (changed) {
+        process.stdout.write(unifiedDiff(input.text, r.text, `a/${input.name}`, `b/${input.name}`));
+        code = EXIT.diagnostics;
+      }
+    } else if (opts.check) {
       if (changed) {
         process.stdout.write(`${input.name}: not formatted\n`);
         code = EXIT.diagnostics;
