@@ -355,7 +355,7 @@ class Lowerer {
   /** Checks a value against a field kind and normalises it (durations → seconds). */
   private coerce(kind: string, v: Value, it: FieldNode): Value {
     const node = it.values[0]!;
-    const bad = (what: string) => this.error('FMS2027', `\`${it.key.text}\` must be ${what}`, node.span);
+    const bad = (what: string, help?: string) => this.error('FMS2027', `\`${it.key.text}\` must be ${what}`, node.span, help);
     switch (kind) {
       case 'number':
         if (typeof v !== 'number') bad('a number');
@@ -386,7 +386,7 @@ class Lowerer {
           const s = parseDurationString(v);
           if (s !== undefined) return s;
         }
-        bad('a duration such as `30s`, `5m` or `24h`');
+        bad('a duration such as `30s`, `5m` or `24h`', typeof v === 'string' ? durationHelp(v) : undefined);
         return v;
       }
       case 'string':
@@ -1018,6 +1018,21 @@ class Lowerer {
 }
 
 /** How messages name a statement: field `x`, block `x`, a rule, `rate_limit`, ... */
+/** Help for a duration written the long way (`"10mins"`, `"2 hours"`): the unit FPL spells. */
+function durationHelp(v: string): string {
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]+)\s*$/.exec(v);
+  const units: ReadonlyMap<string, string> = new Map([
+    ['msec', 'ms'], ['msecs', 'ms'], ['millisecond', 'ms'], ['milliseconds', 'ms'],
+    ['sec', 's'], ['secs', 's'], ['second', 's'], ['seconds', 's'],
+    ['min', 'm'], ['mins', 'm'], ['minute', 'm'], ['minutes', 'm'],
+    ['hr', 'h'], ['hrs', 'h'], ['hour', 'h'], ['hours', 'h'],
+    ['day', 'd'], ['days', 'd'], ['week', 'w'], ['weeks', 'w'],
+  ]);
+  const unit = m ? units.get(m[2].toLowerCase()) : undefined;
+  const base = 'units are `ms`, `s`, `m`, `h`, `d` and `w`, right after the number';
+  return m && unit ? `write \`${m[1]}${unit}\`; ${base}` : base;
+}
+
 function describeItem(it: Item): string {
   if (it.kind === 'field') return `field \`${it.key.text}\``;
   if (it.kind === 'block') return `block \`${it.keyword.text}\``;
