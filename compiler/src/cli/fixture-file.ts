@@ -261,9 +261,10 @@ export function validateFixture(p: PositionedJson): FixtureProblem[] {
   if (isObj(v) && Array.isArray(v.cases)) {
     v.cases.forEach((c, n) => {
       const cp = `/cases/${n}`;
-      obj(c, cp, CASE_KEYS, `case ${n + 1}`);
-      if (isObj(c) && isObj(c.expect)) obj(c.expect, `${cp}/expect`, EXPECT_KEYS, `the expect of case ${n + 1}`);
-      if (isObj(c) && isObj(c.delegation)) obj(c.delegation, `${cp}/delegation`, DELEGATION_KEYS, `the delegation of case ${n + 1}`);
+      const label = `case ${n + 1}${isObj(c) && typeof c.name === 'string' ? ` (\`${c.name.slice(0, 80)}\`)` : ''}`;
+      obj(c, cp, CASE_KEYS, label);
+      if (isObj(c) && isObj(c.expect)) obj(c.expect, `${cp}/expect`, EXPECT_KEYS, `the expect of ${label}`);
+      if (isObj(c) && isObj(c.delegation)) obj(c.delegation, `${cp}/delegation`, DELEGATION_KEYS, `the delegation of ${label}`);
     });
   }
   return out.sort((a, b) => a.offset - b.offset);

@@ -44,12 +44,12 @@ test('unknown keys and bad values are errors with line and column (and a did-you
   assert.is(r.status, 2);
   assert.is(r.stdout, '');
   const lines = r.stderr.trim().split('\n');
-  assert.match(lines[0], /^fmsc: typo\.fmtest\.json:4:35: unknown key `expct` in case 1; did you mean `expect`\?/);
+  assert.match(lines[0], /^fmsc: typo\.fmtest\.json:4:35: unknown key `expct` in case 1 \(`x`\); did you mean `expect`\?/);
   assert.not.match(r.stderr, /needs `expect`/, 'no cascade from the misspelt key');
   assert.match(lines[1], /^fmsc: typo\.fmtest\.json:5:57: `effect` must be permit, defer or deny, not `alow`; did you mean `permit`\?$/);
-  assert.match(lines[2], /typo\.fmtest\.json:6:28: `tool` in case 3 must be a string$/);
-  assert.match(lines[3], /6:39: `cost` in case 3 must be a number$/);
-  assert.match(lines[4], /6:52: `time` in case 3 must be ms since the epoch or an ISO 8601 date/);
+  assert.match(lines[2], /typo\.fmtest\.json:6:28: `tool` in case 3 \(`z`\) must be a string$/);
+  assert.match(lines[3], /6:39: `cost` in case 3 \(`z`\) must be a number$/);
+  assert.match(lines[4], /6:52: `time` in case 3 \(`z`\) must be ms since the epoch or an ISO 8601 date/);
   assert.match(lines[5], /6:87: `effect` must be permit, defer or deny, not `Deny`; did you mean `deny`\?$/);
   assert.is(lines.length, 6);
 });
@@ -63,8 +63,8 @@ test('bad JSON gets a line and column; duplicate keys, prototype names and deep 
   const proto = fmsc([put('proto.fmtest.json', '{"agent_id": "a", "__proto__": {"x": 1}, "cases": [{"name": "x", "tool": "pay", "constructor": 1, "expect": {"effect": "deny", "toString": "x"}}]}')]);
   assert.is(proto.status, 2);
   assert.match(proto.stderr, /unknown key `__proto__` in the fixture/);
-  assert.match(proto.stderr, /unknown key `constructor` in case 1/);
-  assert.match(proto.stderr, /unknown key `toString` in the expect of case 1/);
+  assert.match(proto.stderr, /unknown key `constructor` in case 1 \(`x`\)/);
+  assert.match(proto.stderr, /unknown key `toString` in the expect of case 1 \(`x`\)/);
   assert.throws(() => parseJsonWithSpans('['.repeat(100_000)), (e: unknown) => e instanceof JsonSyntaxError && /nested deeper than 64/.test((e as Error).message));
   assert.equal(validateFixture(parseJsonWithSpans('[]')).map((p) => p.message), ['the fixture must be an object']);
 });
