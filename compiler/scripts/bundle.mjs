@@ -1,7 +1,8 @@
 // Bundles the two CLIs and the language server into dist/ with esbuild (ESM, Node 20).
 // CommonJS dependencies inside an ESM bundle need `require`: the banner provides it.
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, rmSync, symlinkSync } from 'node:fs';
+import { basename } from 'node:path';
 
 const banner = {
   js: "#!/usr/bin/env node\nimport { createRequire as __fmsCreateRequire } from 'node:module';\nconst require = __fmsCreateRequire(import.meta.url);",
@@ -30,4 +31,8 @@ for (const e of entries) {
     external: ['pkcs11js'],
   });
   chmodSync(e.out, 0o755);
+  // `dist/fmsc` → fmsc.mjs: with `export PATH="$PWD/dist:$PATH"` the README's `fmsc …` lines run as written.
+  const link = e.out.replace(/\.mjs$/, '');
+  rmSync(link, { force: true });
+  symlinkSync(basename(e.out), link);
 }

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 /**
  * Builds runtime/native/fms-exec.c into dist/fms-exec with the system C
- * compiler (`$CC`, default `cc`), statically linked when libc.a is there. No compiler: one line on stderr and exit 1
- * (set FMS_SKIP_NATIVE=1 to build the rest without the loader; `fms-run exec`
- * then refuses with its own one-line reason).
+ * compiler (`$CC`, default `cc`), statically linked when libc.a is there.
+ * No compiler: one line on stderr saying `fms-run exec` needs the loader, and
+ * exit 0, so the README's first command works on a machine without one
+ * (`fms-run exec` then refuses with its own one-line reason); under `CI=true`
+ * a missing compiler fails the build. A compiler that fails is always exit 1.
+ * FMS_SKIP_NATIVE=1 skips the loader on purpose.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -23,8 +26,9 @@ const args = ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', '-o', out, joi
 let r = spawnSync(cc, ['-static', ...args], { stdio: ['ignore', 'ignore', 'ignore'] });
 if (r.error || r.status !== 0) r = spawnSync(cc, args, { stdio: 'inherit' });
 if (r.error && r.error.code === 'ENOENT') {
-  console.error(`build-native: no C compiler \`${cc}\` found: install one (Debian: apt-get install gcc) or set FMS_SKIP_NATIVE=1 to build without fms-exec`);
-  process.exit(1);
+  const ci = process.env.CI === 'true';
+  console.error(`build-native: no C compiler \`${cc}\`: dist/fms-exec not built, so \`fms-run exec\` is unavailable (install one, e.g. Debian: apt-get install gcc, then run npm run build again)${ci ? '; required under CI=true' : ''}`);
+  process.exit(ci ? 1 : 0);
 }
 if (r.status !== 0) {
   console.error(`build-native: \`${cc}\` failed to build runtime/native/fms-exec.c (exit ${r.status ?? r.signal})`);

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { runProgram } from '@fms/runtime/cli-kit';
+import { runProgram, versionLine } from '@fms/runtime/cli-kit';
 import { register as check } from './commands/check';
 import { register as build } from './commands/build';
 import { register as sign } from './commands/sign';
@@ -12,9 +12,11 @@ import { register as inspect } from './commands/inspect';
 import { register as keygen } from './commands/keygen';
 import { register as pubkey } from './commands/pubkey';
 import { register as signPackage } from './commands/sign-package';
+import { register as init } from './commands/init';
+import { register as completion } from './commands/completion';
 
 const program = new Command('fmsc')
   .description('Compile governance.fms (FPL) into signed policy packs')
-  .version('0.1.0');
-for (const r of [check, build, sign, verify, fmt, testCmd, explain, explainCall, inspect, keygen, pubkey, signPackage]) r(program);
+  .version(versionLine('0.1.0'));
+for (const r of [check, build, sign, verify, fmt, testCmd, explain, explainCall, inspect, keygen, pubkey, signPackage, init, completion]) r(program);
 await runProgram(program, process.argv, 'fmsc');

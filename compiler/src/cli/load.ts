@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { CliError, EXIT } from '@fms/runtime/cli-kit';
+import { CliError, EXIT, readInputText } from '@fms/runtime/cli-kit';
 import { compile, type CompileResult } from '../compile';
 import type { Diagnostic } from '../diagnostics/diagnostic';
 import type { Policy } from '../ir/types';
@@ -35,12 +34,7 @@ export function frontEndFlags(o: { allowUnsetEnv?: boolean; registry?: string; l
 
 /** Reads a source file (`-` = stdin) or fails with exit 2 and one line. */
 export function readSource(file: string): string {
-  try {
-    return readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CliError(`cannot read \`${file}\`: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`, EXIT.usage);
-  }
+  return readInputText(file);
 }
 
 /**
@@ -100,10 +94,46 @@ export function fails(diags: Diagnostic[], strict: boolean | undefined): boolean
   return diags.some((d) => d.severity === 'error' || (strict && d.severity === 'warning'));
 }
 
-/** Prints diagnostics as text on stderr (info notes only with `verbose`). */
+const SEVERITY_ORDER: ReadonlyMap<string, number> = new Map([
+  ['error', 0],
+  ['warning', 1],
+  ['info', 2],
+]);
+
+/**
+ * Diagnostics in reading order: files in the order they first appear, then by
+ * position, then severity (a stable sort keeps ties as reported).
+ */
+export function sortDiagnostics(diags: readonly Diagnostic[]): Diagnostic[] {
+  const fileOrder = new Map<string, number>();
+  for (const d of diags) if (!fileOrder.has(d.file)) fileOrder.set(d.file, fileOrder.size);
+  return [...diags].sort(
+    (a, b) =>
+      (fileOrder.get(a.file) ?? 0) - (fileOrder.get(b.file) ?? 0) ||
+      a.span.start - b.span.start ||
+      (SEVERITY_ORDER.get(a.severity) ?? 3) - (SEVERITY_ORDER.get(b.severity) ?? 3),
+  );
+}
+
+/** `2 errors, 1 warning` (info notes are not counted); empty when there are none. */
+export function summaryLine(diags: readonly Diagnostic[]): string {
+  const n = (sev: string): number => diags.filter((d) => d.severity === sev).length;
+  const part = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
+  const errors = n('error');
+  const warnings = n('warning');
+  if (errors + warnings === 0) return '';
+  return [errors ? part(errors, 'error') : '', warnings ? part(warnings, 'warning') : ''].filter(Boolean).join(', ');
+}
+
+/**
+ * Prints diagnostics as text on stderr (info notes only with `verbose`), in
+ * reading order, followed by a summary line (`2 errors, 1 warning`).
+ */
 export function printDiagnostics(diags: Diagnostic[], sources: Sources, verbose = true): void {
-  const shown = verbose ? diags : diags.filter((d) => d.severity !== 'info');
-  if (shown.length) process.stderr.write(renderText(shown, sources, stderrPalette()));
+  const shown = sortDiagnostics(verbose ? diags : diags.filter((d) => d.severity !== 'info'));
+  if (!shown.length) return;
+  const summary = summaryLine(shown);
+  process.stderr.write(renderText(shown, sources, stderrPalette()) + (summary ? `${summary}\n` : ''));
 }
 
 export { toJson };

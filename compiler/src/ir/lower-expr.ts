@@ -372,7 +372,10 @@ export class ExprLowerer {
     try {
       RE2JS.compile(pattern);
     } catch (err) {
-      const msg = err instanceof Error ? err.message.replace(/^error parsing regexp: /, '') : String(err);
+      let msg = err instanceof Error ? err.message.replace(/^error parsing regexp: /, '') : String(err);
+      // RE2 reads `(?<=` / `(?<!` as a broken named group: say what it is.
+      if (/\(\?<[=!]/.test(pattern) && /named capture/.test(msg)) msg = 'lookbehind `(?<=…)` / `(?<!…)` is not supported';
+      else if (/\(\?[=!]/.test(pattern) && /perl flags|missing argument|invalid or unsupported Perl syntax/.test(msg)) msg = 'lookahead `(?=…)` / `(?!…)` is not supported';
       this.err('FMS2018', `invalid regular expression: ${msg}`, span, 'patterns use RE2 syntax (no backreferences or lookaround); they are matched in linear time');
     }
   }

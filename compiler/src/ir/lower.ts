@@ -355,7 +355,7 @@ class Lowerer {
   /** Checks a value against a field kind and normalises it (durations → seconds). */
   private coerce(kind: string, v: Value, it: FieldNode): Value {
     const node = it.values[0]!;
-    const bad = (what: string) => this.error('FMS2027', `\`${it.key.text}\` must be ${what}`, node.span);
+    const bad = (what: string, help?: string) => this.error('FMS2027', `\`${it.key.text}\` must be ${what}`, node.span, help);
     switch (kind) {
       case 'number':
         if (typeof v !== 'number') bad('a number');
@@ -386,7 +386,7 @@ class Lowerer {
           const s = parseDurationString(v);
           if (s !== undefined) return s;
         }
-        bad('a duration such as `30s`, `5m` or `24h`');
+        bad('a duration such as `30s`, `5m` or `24h`', typeof v === 'string' ? durationHelp(v) : undefined);
         return v;
       }
       case 'string':
@@ -889,7 +889,14 @@ class Lowerer {
     if (b.label) this.error('FMS2027', '`rules` takes no name', b.label.span);
     for (const it of b.items) {
       if (it.kind === 'rule') push(it);
-      else this.error('FMS2001', `only rules belong in \`rules {}\`, not ${describeItem(it)}`, it.span);
+      else {
+        // A misspelt or capitalised effect (`permitt x`, `Deny y`) parses as a field: suggest the effect.
+        const word = it.kind === 'field' ? it.key.text : undefined;
+        const effects = [...Object.keys(EFFECT_WORDS), 'deny!'];
+        const guess = word === undefined ? undefined : effects.includes(word.toLowerCase()) ? word.toLowerCase() : didYouMean(word.toLowerCase(), effects);
+        const help = guess ? `did you mean \`${guess}\`? a rule starts with an effect (${['permit', 'defer', 'deny', 'deny!'].map((e) => `\`${e}\``).join(', ')}), in lower case` : undefined;
+        this.error('FMS2001', `only rules belong in \`rules {}\`, not ${describeItem(it)}`, it.kind === 'field' ? it.key.span : it.span, help);
+      }
     }
   }
 
@@ -1019,6 +1026,21 @@ class Lowerer {
 }
 
 /** How messages name a statement: field `x`, block `x`, a rule, `rate_limit`, ... */
+/** Help for a duration written the long way (`"10mins"`, `"2 hours"`): the unit FPL spells. */
+function durationHelp(v: string): string {
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]+)\s*$/.exec(v);
+  const units: ReadonlyMap<string, string> = new Map([
+    ['msec', 'ms'], ['msecs', 'ms'], ['millisecond', 'ms'], ['milliseconds', 'ms'],
+    ['sec', 's'], ['secs', 's'], ['second', 's'], ['seconds', 's'],
+    ['min', 'm'], ['mins', 'm'], ['minute', 'm'], ['minutes', 'm'],
+    ['hr', 'h'], ['hrs', 'h'], ['hour', 'h'], ['hours', 'h'],
+    ['day', 'd'], ['days', 'd'], ['week', 'w'], ['weeks', 'w'],
+  ]);
+  const unit = m ? units.get(m[2].toLowerCase()) : undefined;
+  const base = 'units are `ms`, `s`, `m`, `h`, `d` and `w`, right after the number';
+  return m && unit ? `write \`${m[1]}${unit}\`; ${base}` : base;
+}
+
 function describeItem(it: Item): string {
   if (it.kind === 'field') return `field \`${it.key.text}\``;
   if (it.kind === 'block') return `block \`${it.keyword.text}\``;

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { runProgram } from './common';
+import { runProgram, versionLine } from './common';
 import { register as verify } from './commands/verify';
 import { register as evalCmd } from './commands/eval';
 import { register as explain } from './commands/explain';
@@ -10,6 +10,6 @@ import { register as log } from './commands/log';
 
 const program = new Command('fms-run')
   .description('Verify signed fms policy packs against pinned trust roots and decide agents\' tool calls')
-  .version('0.1.0');
+  .version(versionLine('0.1.0'));
 for (const r of [verify, evalCmd, explain, serve, exec, admin, log]) r(program);
 await runProgram(program, process.argv, 'fms-run');

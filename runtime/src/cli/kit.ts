@@ -7,7 +7,7 @@
  * Not part of the embedding API: it imports `commander` (an optional peer
  * dependency of `@fms/runtime`; the library entry `@fms/runtime` never does).
  */
-export { EXIT, CliError, formatOption, runProgram } from './common';
+export { EXIT, CliError, formatOption, runProgram, versionLine, JSON_VERSION, EXIT_CODES_HELP, ioErrorMessage, readFdSync, readInput, readInputText, jsonError } from './common';
 export { runVerify, nameFlags, nameOptions } from './commands/verify';
 export { renderExplanation } from './commands/explain';
 export { callOptions, callFromOpts, clockFromOpts, type CallOpts } from './commands/eval';

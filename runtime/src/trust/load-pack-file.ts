@@ -1,3 +1,4 @@
+import { ioErrorMessage } from '../util/io-error';
 import { readFileSync } from 'node:fs';
 import { PackRefusal } from './refusal';
 import { defaultStateDir, FileRollbackStore, type RollbackStore } from './rollback-store';
@@ -58,7 +59,7 @@ export function verifyPackFile(packPath: string, opts: VerifyPackFileOptions = {
   try {
     bytes = readFileSync(packPath);
   } catch (e) {
-    throw new TrustUsageError(`cannot read pack \`${packPath}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new TrustUsageError(ioErrorMessage('read', packPath, e, 'pack'));
   }
   let state: RollbackStore | undefined;
   if (opts.stateDir !== false) state = new FileRollbackStore(opts.stateDir ?? defaultStateDir(env));

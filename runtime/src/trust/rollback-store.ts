@@ -41,6 +41,11 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(homedir(), '.local', 'state', 'fms');
 }
 
+/** The file holding the rollback mark of pack `name` under `stateDir` (what to delete to reset it). */
+export function rollbackMarkFile(stateDir: string, name: string): string {
+  return join(stateDir, 'rollback', createHash('sha256').update(name).digest('hex') + '.json');
+}
+
 /**
  * File-backed store: `<dir>/rollback/<sha256(name)>.json`, written atomically
  * (temp file in the same directory, fsync, rename, fsync of the directory).
@@ -53,7 +58,7 @@ export class FileRollbackStore implements RollbackStore {
   }
 
   private fileFor(name: string): string {
-    return join(this.dir, createHash('sha256').update(name).digest('hex') + '.json');
+    return rollbackMarkFile(join(this.dir, '..'), name);
   }
 
   get(name: string): HighWaterMark | undefined {

@@ -1,3 +1,4 @@
+import { ioErrorMessage } from '../util/io-error';
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { decodeBase64Strict } from '../crypto/base64';
@@ -166,7 +167,7 @@ export function loadTrustRoots(path: string): TrustRoots {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read trust file \`${path}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new Error(ioErrorMessage('read', path, e, 'trust file'));
   }
   return parseTrustRoots(text);
 }

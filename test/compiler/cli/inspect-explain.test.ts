@@ -134,11 +134,11 @@ test('fmsc inspect refuses what is not a pack: exit 3 with one line, missing fil
   const missing = run(FMSC, ['inspect', join(tmp, 'nope.fmspack')]);
   assert.is(missing.status, 2);
   assert.is(missing.stdout, '');
-  oneLine(missing.stderr, /^fmsc: cannot read `.*nope\.fmspack`: ENOENT$/m);
+  oneLine(missing.stderr, /^fmsc: cannot read `.*nope\.fmspack`: no such file$/m);
 
   const dir = run(FMSC, ['inspect', tmp]);
   assert.is(dir.status, 2);
-  oneLine(dir.stderr, /: EISDIR$/m);
+  oneLine(dir.stderr, /: is a directory$/m);
 
   assert.is(run(FMSC, ['inspect']).status, 2);
 });
@@ -225,7 +225,8 @@ test('fmsc explain-call --format json: the Explanation (decision, candidates, ev
   const r = run(FMSC, ['explain-call', EXAMPLE, '--agent', 'support-bot', '--tool', 'stripe/refund', '--args', '{"amount":450,"card":{"number":"4242"}}', '--format', 'json']);
   assert.is(r.status, 0, r.stderr);
   const x = JSON.parse(r.stdout) as Explanation;
-  assert.equal(Object.keys(x).sort(), ['candidates', 'decision', 'events']);
+  assert.equal(Object.keys(x).sort(), ['candidates', 'decision', 'events', 'version']);
+  assert.is((x as unknown as { version: number }).version, 1);
   assert.is(x.decision.effect, 'defer');
   assert.is(x.decision.code, 'POLICY_DEFER');
   assert.is(x.decision.rule_ref, `governance.fms:${DEFER_REFUND}`);

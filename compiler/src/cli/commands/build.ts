@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CliError, EXIT } from '@fms/runtime/cli-kit';
+import { CliError, EXIT, formatOption, ioErrorMessage, JSON_VERSION } from '@fms/runtime/cli-kit';
+import { toJson } from '../../diagnostics/render';
 import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
 import { EmitError, emitPackBody } from '../../emit/emit-body';
 import { parseDurationString } from '../../ir/schema';
@@ -18,6 +19,7 @@ interface BuildOpts {
   allowUnsetEnv?: boolean;
   registry?: string;
   locked?: boolean;
+  format: string;
 }
 
 const NAME_RE = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/;
@@ -46,6 +48,7 @@ export function register(program: Command): void {
     .option('--registry <dir>', 'registry folder for imports (default: $FMS_REGISTRY or .fms/registry next to the file)')
     .addOption(lockedOption())
     .addOption(noLockedOption())
+    .addOption(formatOption())
     .action(async (file: string, o: BuildOpts) => {
       // A pack never carries an unset env() value, whatever the flags (issue 18).
       const flags: { allowUnsetEnv?: boolean; registry?: string } = { allowUnsetEnv: false };
@@ -53,6 +56,7 @@ export function register(program: Command): void {
       const { text, result } = compileFile(file, { ...flags, locked: o.locked });
       printDiagnostics(result.diagnostics, new Map([[file, text]]), false);
       if (!result.ir || fails(result.diagnostics, o.strict)) {
+        if (o.format === 'json') process.stdout.write(toJson(result.diagnostics, new Map([[file, text]]), { ok: false }));
         process.exitCode = EXIT.diagnostics;
         return;
       }
@@ -107,7 +111,7 @@ export function register(program: Command): void {
       try {
         writeFileAtomic(out, pack);
       } catch (e) {
-        throw new CliError(`cannot write \`${out}\`: ${(e as Error).message}`, EXIT.usage);
+        throw new CliError(ioErrorMessage('write', out, e), EXIT.usage);
       }
       const rules = ir.agents.reduce((n, a) => n + a.rules.length, 0);
       const digest = createHash('sha256').update(body).digest('hex');
@@ -115,5 +119,10 @@ export function register(program: Command): void {
       process.stderr.write(
         `fmsc: wrote ${out}: pack \`${name}\` serial ${serial}, ${ir.agents.length} agent${ir.agents.length === 1 ? '' : 's'}, ${rules} rule${rules === 1 ? '' : 's'}, ${pack.length} bytes, body sha256 ${digest.slice(0, 16)}…, signed by ${signer.keyId.slice(0, 23)}…\n`,
       );
+      if (o.format === 'json') {
+        process.stdout.write(
+          JSON.stringify({ version: JSON_VERSION, tool: 'fmsc', ok: true, pack: out, name, serial, agents: ir.agents.length, rules, bytes: pack.length, body_sha256: digest, key_id: signer.keyId, expires_at: expiresAt.toISOString() }) + '\n',
+        );
+      }
     });
 }

@@ -3,7 +3,7 @@ import { Option } from 'commander';
 import { CliError, EXIT, formatOption } from '@fms/runtime/cli-kit';
 import type { Diagnostic } from '../../diagnostics/diagnostic';
 import { irSummary } from '../../ir/summary';
-import { compileFile, fails, frontEndFlags, lockedOption, noLockedOption, printDiagnostics, registryOption, settleLock, toJson } from '../load';
+import { compileFile, fails, frontEndFlags, lockedOption, noLockedOption, printDiagnostics, registryOption, settleLock, sortDiagnostics, toJson } from '../load';
 
 /** Registers `fmsc check FILE…`. */
 export function register(program: Command): void {
@@ -32,7 +32,7 @@ export function register(program: Command): void {
         if (result.ir && !fails(result.diagnostics, false)) settleLock(f, result.ir, flags);
         if (o.emit === 'ir' && result.ir) summaries.push({ file: f, ir: irSummary(result.ir) });
       }
-      if (o.format === 'json') process.stdout.write(toJson(all, sources, o.emit ? { ir: summaries } : {}));
+      if (o.format === 'json') process.stdout.write(toJson(sortDiagnostics(all), sources, o.emit ? { ir: summaries } : {}));
       else printDiagnostics(all, sources, !o.quiet);
       process.exitCode = fails(all, o.strict) ? EXIT.diagnostics : EXIT.ok;
     });

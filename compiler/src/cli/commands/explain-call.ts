@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CliError, EXIT, formatOption } from '@fms/runtime/cli-kit';
+import { CliError, EXIT, formatOption, JSON_VERSION } from '@fms/runtime/cli-kit';
 import { renderExplanation } from '@fms/runtime/cli-kit';
 import { type CallOpts, callFromOpts, callOptions, clockFromOpts } from '@fms/runtime/cli-kit';
 import { type LoadOptions, type LoadedPack, loadPackBody } from '@fms/runtime';
@@ -41,6 +41,6 @@ export function register(program: Command): void {
     .action((file: string, o: CallOpts & { format: string; registry?: string; locked?: boolean }) => {
       const clock = clockFromOpts(o);
       const x = compileToPack(file, EXIT.diagnostics, frontEndFlags(o), clock ? { clock } : {}).explain(callFromOpts(o));
-      process.stdout.write(o.format === 'json' ? JSON.stringify(x, null, 2) + '\n' : renderExplanation(x));
+      process.stdout.write(o.format === 'json' ? JSON.stringify({ version: JSON_VERSION, ...x }, null, 2) + '\n' : renderExplanation(x));
     });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CliError, EXIT } from '@fms/runtime/cli-kit';
+import { CliError, EXIT, formatOption, JSON_VERSION } from '@fms/runtime/cli-kit';
 import { CATALOGUE, CATALOGUE_BY_CODE } from '../../diagnostics/catalogue';
 import { didYouMean } from '../../util/did-you-mean';
 import { KEYWORD_DOCS } from '../../docs/keywords';
@@ -11,8 +11,13 @@ export function register(program: Command): void {
     .description('explain a diagnostic code (e.g. `fmsc explain FMS2011`) or an FPL word (`fmsc explain budget`); --list prints every code')
     .argument('[code]', 'diagnostic code such as FMS2003, or a word such as `deny!`')
     .option('--list', 'list every code with its title')
-    .action((code: string | undefined, o: { list?: boolean }) => {
+    .addOption(formatOption())
+    .action((code: string | undefined, o: { list?: boolean; format: string }) => {
       if (o.list || !code) {
+        if (o.format === 'json') {
+          process.stdout.write(JSON.stringify({ version: JSON_VERSION, tool: 'fmsc', codes: CATALOGUE.map((c) => ({ code: c.code, severity: c.severity, title: c.title })) }, null, 2) + '\n');
+          return;
+        }
         for (const c of CATALOGUE) process.stdout.write(`${c.code}  ${c.severity.padEnd(7)}  ${c.title}\n`);
         return;
       }
@@ -27,6 +32,10 @@ export function register(program: Command): void {
       if (!entry) {
         const guess = didYouMean(norm, CATALOGUE_BY_CODE.keys(), 1);
         throw new CliError(`unknown diagnostic code \`${code}\`${guess ? `; did you mean \`${guess}\`?` : ''} (\`fmsc explain --list\` lists them)`, EXIT.usage);
+      }
+      if (o.format === 'json') {
+        process.stdout.write(JSON.stringify({ version: JSON_VERSION, tool: 'fmsc', code: entry.code, severity: entry.severity, title: entry.title, explanation: entry.explanation, example: entry.example }, null, 2) + '\n');
+        return;
       }
       const example = entry.example.split('\n').map((l) => `    ${l}`).join('\n');
       process.stdout.write(`${entry.code} (${entry.severity}): ${entry.title}\n\n${entry.explanation}\n\nExample that triggers it:\n\n${example}\n`);

@@ -1,10 +1,10 @@
-import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, EXIT } from '@fms/runtime/cli-kit';
+import { CliError, EXIT, ioErrorMessage, readInputText } from '@fms/runtime/cli-kit';
 import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
 import { renderText } from '../../diagnostics/render';
 import { format } from '../../format/format';
 import { stderrPalette } from '../output';
+import { unifiedDiff } from '../../util/unified-diff';
 
 /** Name used in messages for standard input (`-`). */
 const STDIN_NAME = '<stdin>';
@@ -30,13 +30,14 @@ export function register(program: Command): void {
     .description('format policy files in place (canonical layout); `-` formats stdin to stdout')
     .argument('<files...>', 'policy files (governance.fms, *.fpl), or - for stdin')
     .option('--check', 'do not write; list files that are not formatted and exit 1 if any')
-    .action((files: string[], o: { check?: boolean }) => {
-      process.exitCode = runFmt(files, { check: !!o.check });
+    .option('--diff', 'do not write; print a unified diff of what formatting would change and exit 1 if anything would')
+    .action((files: string[], o: { check?: boolean; diff?: boolean }) => {
+      process.exitCode = runFmt(files, { check: !!o.check, diff: !!o.diff });
     });
 }
 
 /** Runs `fmt` over the arguments; returns the exit code (throws CliError for I/O and usage problems). */
-export function runFmt(files: string[], opts: { check: boolean }): number {
+export function runFmt(files: string[], opts: { check: boolean; diff?: boolean }): number {
   if (files.filter((f) => f === '-').length > 1) throw new CliError('`-` (stdin) may be given only once', EXIT.usage);
   // Read everything first: an unreadable argument changes nothing.
   const inputs = files.map(readInput);
@@ -50,7 +51,12 @@ export function runFmt(files: string[], opts: { check: boolean }): number {
       continue;
     }
     const changed = r.text !== input.text;
-    if (opts.check) {
+    if (opts.diff) {
+      if (changed) {
+        process.stdout.write(unifiedDiff(input.text, r.text, `a/${input.name}`, `b/${input.name}`));
+        code = EXIT.diagnostics;
+      }
+    } else if (opts.check) {
       if (changed) {
         process.stdout.write(`${input.name}: not formatted\n`);
         code = EXIT.diagnostics;
@@ -65,20 +71,7 @@ export function runFmt(files: string[], opts: { check: boolean }): number {
 }
 
 function readInput(arg: string): Input {
-  if (arg === '-') {
-    try {
-      return { arg, name: STDIN_NAME, text: readFileSync(0, 'utf8') };
-    } catch (e) {
-      throw new CliError(`cannot read stdin: ${reason(e)}`, EXIT.usage);
-    }
-  }
-  try {
-    if (statSync(arg).isDirectory()) throw new CliError(`cannot read \`${arg}\`: is a directory`, EXIT.usage);
-    return { arg, name: arg, text: readFileSync(arg, 'utf8') };
-  } catch (e) {
-    if (e instanceof CliError) throw e;
-    throw new CliError(`cannot read \`${arg}\`: ${reason(e)}`, EXIT.usage);
-  }
+  return { arg, name: arg === '-' ? STDIN_NAME : arg, text: readInputText(arg) };
 }
 
 /** Rewrites a file atomically; a failure exits 2 with one line and leaves the file untouched. */
@@ -86,14 +79,6 @@ function writeAtomically(path: string, text: string): void {
   try {
     writeFileAtomic(path, text);
   } catch (e) {
-    throw new CliError(`cannot write \`${path}\`: ${reason(e)}`, EXIT.usage);
+    throw new CliError(ioErrorMessage('write', path, e), EXIT.usage);
   }
-}
-
-function reason(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  if (err && err.code === 'ENOENT') return 'no such file or directory';
-  if (err && err.code === 'EACCES') return 'permission denied';
-  if (err && err.code === 'EISDIR') return 'is a directory';
-  return err instanceof Error ? err.message : String(e);
 }

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, EXIT } from '@fms/runtime/cli-kit';
+import { CliError, EXIT, readInput } from '@fms/runtime/cli-kit';
 import { PACK_MAGIC, decodeContainer } from '@fms/runtime/format';
 import { BODY_HEADER_SIZE, BUILTINS, CMP_NAMES, EFFECT_NAMES, GLOB_NAMES, OP, OPERANDS, OP_NAMES, PATTERN_NAMES, PackError, ROOT_NAMES, SECTION, SECTION_ENTRY_SIZE, STROP_NAMES, WINDOW_NAMES, BUDGET_WINDOW_NAMES, ON_EXCEED_NAMES } from '@fms/runtime/format';
 import type { BodyModel, ConstModel } from '@fms/runtime/format';
@@ -141,11 +140,7 @@ export function register(program: Command): void {
     .description('disassemble a policy pack: sections, agents, rules with source lines, bytecode')
     .action((path: string) => {
       let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(path);
-      } catch (e) {
-        throw new CliError(`cannot read \`${path}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, EXIT.usage);
-      }
+      bytes = readInput(path);
       let body = bytes;
       let note = '';
       try {

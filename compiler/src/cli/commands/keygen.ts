@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CliError, EXIT, formatOption } from '@fms/runtime/cli-kit';
+import { CliError, EXIT, formatOption, JSON_VERSION } from '@fms/runtime/cli-kit';
 import { generateKeyFile, type TrustKeyEntry } from '../../sign/local-key';
 
 /** Prints a public key, its id and a trust entry; shared by keygen and pubkey. */
@@ -10,7 +10,7 @@ export function printPublicKey(
 ): void {
   if (format === 'json') {
     process.stdout.write(
-      JSON.stringify({ ...extra, key_id: out.keyId, algorithm: out.trustEntry.algorithm, public_key: out.trustEntry.public_key, trust_entry: out.trustEntry }) + '\n',
+      JSON.stringify({ version: JSON_VERSION, ...extra, key_id: out.keyId, algorithm: out.trustEntry.algorithm, public_key: out.trustEntry.public_key, trust_entry: out.trustEntry }) + '\n',
     );
     return;
   }

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, EXIT, formatOption } from '@fms/runtime/cli-kit';
+import { CliError, EXIT, formatOption, JSON_VERSION, readInput } from '@fms/runtime/cli-kit';
 import { encodeBase64 } from '@fms/runtime/crypto';
 import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
 import { MAX_PACKAGE_FILE_BYTES, packageSignatureFileText, signPackageStatement, splitPackageRef } from '../../sign/package-statement';
@@ -30,11 +29,7 @@ export function register(program: Command): void {
         throw new CliError(`--ref: ${(e as Error).message}`, EXIT.usage);
       }
       let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(file);
-      } catch (e) {
-        throw new CliError(`cannot read \`${file}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, EXIT.usage);
-      }
+      bytes = readInput(file);
       if (bytes.length > MAX_PACKAGE_FILE_BYTES) throw new CliError(`\`${file}\` is larger than ${MAX_PACKAGE_FILE_BYTES} bytes`, EXIT.usage);
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       const signer = await openSigner(o);
@@ -54,7 +49,7 @@ export function register(program: Command): void {
       }
       const trustLine = `key "${ref.ref.split('/')[0]}" ed25519:${encodeBase64(signer.publicKeySpki.subarray(12))}`;
       if (o.format === 'json')
-        process.stdout.write(JSON.stringify({ signature: out, ref: ref.ref, version: ref.version, sha256, key_id: signer.keyId, trust_line: trustLine }) + '\n');
+        process.stdout.write(JSON.stringify({ version: JSON_VERSION, signature: out, ref: ref.ref, package_version: ref.version, sha256, key_id: signer.keyId, trust_line: trustLine }) + '\n');
       else {
         process.stderr.write(`fmsc: wrote ${out}: ${ref.ref}@${ref.version} sha256 ${sha256.slice(0, 16)}…, signed by ${signer.keyId.slice(0, 23)}…\n`);
         process.stderr.write(`fmsc: stacks pin this key with: trust { ${trustLine} }\n`);

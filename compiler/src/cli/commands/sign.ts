@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, EXIT, formatOption } from '@fms/runtime/cli-kit';
+import { CliError, EXIT, formatOption, JSON_VERSION, readInput } from '@fms/runtime/cli-kit';
 import { PackRefusal } from '@fms/runtime';
 import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
 import { addSignature } from '../../sign/create-pack';
@@ -22,11 +21,7 @@ export function register(program: Command): void {
     .addOption(formatOption())
     .action(async (pack: string, o: { kms?: string; key?: string; out?: string; format: string }) => {
       let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(pack);
-      } catch (e) {
-        throw new CliError(`cannot read pack \`${pack}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, EXIT.usage);
-      }
+      bytes = readInput(pack);
       const signer = await openSigner(o);
       let signed: Uint8Array;
       try {
@@ -44,7 +39,7 @@ export function register(program: Command): void {
         throw new CliError(`cannot write \`${out}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, EXIT.usage);
       }
       if (o.format === 'json')
-        process.stdout.write(JSON.stringify({ pack: out, key_id: signer.keyId, algorithm: signer.algorithm, source: signer.description }) + '\n');
+        process.stdout.write(JSON.stringify({ version: JSON_VERSION, pack: out, key_id: signer.keyId, algorithm: signer.algorithm, source: signer.description }) + '\n');
       else process.stderr.write(`added signature by ${signer.keyId} (${signer.algorithm}, ${signer.description}) to \`${out}\`\n`);
     });
 }

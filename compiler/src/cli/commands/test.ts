@@ -1,7 +1,9 @@
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CliError, EXIT } from '@fms/runtime/cli-kit';
+import { CliError, EXIT, formatOption, ioErrorMessage, JSON_VERSION, readInputText } from '@fms/runtime/cli-kit';
+import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
+import { JsonSyntaxError, lineCol, parseJsonWithSpans, spliceValues, validateFixture, type PositionedJson } from '../fixture-file';
 import type { Call, Decision } from '@fms/runtime';
 import { compileToPack } from './explain-call';
 import { frontEndFlags, lockedOption, noLockedOption, registryOption } from '../load';
@@ -64,6 +66,64 @@ function caseTime(path: string, name: string, t: number | string | undefined): n
   return ms;
 }
 
+/** One case's result, for `--format json|junit`. */
+interface CaseResult {
+  name: string;
+  ok: boolean;
+  expected: { effect: string; code?: string; rule_ref?: string };
+  got: { effect: string; code: string; rule_ref: string | null; human_message: string };
+}
+
+const xml = (s: string): string => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+
+/** JUnit XML (one testsuite per fixture) for CI test reports. */
+function junit(results: Array<{ file: string; cases: CaseResult[] }>): string {
+  const total = results.reduce((n, r) => n + r.cases.length, 0);
+  const failures = results.reduce((n, r) => n + r.cases.filter((c) => !c.ok).length, 0);
+  const out = [`<?xml version="1.0" encoding="UTF-8"?>`, `<testsuites name="fmsc test" tests="${total}" failures="${failures}">`];
+  for (const r of results) {
+    out.push(`  <testsuite name="${xml(r.file)}" tests="${r.cases.length}" failures="${r.cases.filter((c) => !c.ok).length}">`);
+    for (const c of r.cases) {
+      if (c.ok) out.push(`    <testcase classname="${xml(r.file)}" name="${xml(c.name)}"/>`);
+      else {
+        const msg = `expected ${show(c.expected.effect, c.expected.code, c.expected.rule_ref)}, got ${show(c.got.effect, c.got.code, c.got.rule_ref)}`;
+        out.push(`    <testcase classname="${xml(r.file)}" name="${xml(c.name)}">`, `      <failure message="${xml(msg)}">${xml(c.got.human_message)}</failure>`, '    </testcase>');
+      }
+    }
+    out.push('  </testsuite>');
+  }
+  out.push('</testsuites>');
+  return out.join('\n') + '\n';
+}
+
+/**
+ * Reads and validates one fixture file against the fixture schema: bad JSON
+ * and every schema problem are printed as `file:line:col: error: …`, then the
+ * command stops with exit 2.
+ */
+function loadFixture(path: string): { fx: Fixture; text: string; parsed: PositionedJson } {
+  const text = readInputText(path);
+  let parsed: PositionedJson;
+  try {
+    parsed = parseJsonWithSpans(text);
+  } catch (e) {
+    if (!(e instanceof JsonSyntaxError)) throw e;
+    const p = lineCol(text, e.offset);
+    throw new CliError(`${path}:${p.line}:${p.col}: not valid JSON: ${e.message}`, EXIT.usage);
+  }
+  const problems = validateFixture(parsed);
+  if (problems.length > 0) {
+    for (const pr of problems.slice(0, -1)) {
+      const p = lineCol(text, pr.offset);
+      process.stderr.write(`fmsc: ${path}:${p.line}:${p.col}: ${pr.message}\n`);
+    }
+    const last = problems[problems.length - 1];
+    const p = lineCol(text, last.offset);
+    throw new CliError(`${path}:${p.line}:${p.col}: ${last.message}`, EXIT.usage);
+  }
+  return { fx: parsed.value as Fixture, text, parsed };
+}
+
 /** Registers `fmsc test [--update] [FIXTURE…]`. */
 export function register(program: Command): void {
   program
@@ -74,25 +134,27 @@ export function register(program: Command): void {
     .addOption(registryOption())
     .addOption(lockedOption())
     .addOption(noLockedOption())
-    .description('run policy fixtures and report pass/fail')
-    .action((files: string[], o: { update?: boolean; failFast?: boolean; registry?: string; locked?: boolean }) => {
+    .addOption(formatOption().choices(['text', 'json', 'junit']).default('text'))
+    .description('run policy fixtures and report pass/fail (--format json|junit for CI)')
+    .action((files: string[], o: { update?: boolean; failFast?: boolean; registry?: string; locked?: boolean; format: string }) => {
+      const text = o.format === 'text';
+      const say = (s: string): void => {
+        if (text) process.stdout.write(s);
+      };
+      const results: Array<{ file: string; cases: CaseResult[] }> = [];
       const list = files.length > 0 ? files : findFixtures();
       if (list.length === 0) throw new CliError('no *.fmtest.json fixtures found', EXIT.usage);
       let passed = 0;
       let failed = 0;
       for (const path of list) {
-        let fx: Fixture;
-        try {
-          fx = JSON.parse(readFileSync(path, 'utf8')) as Fixture;
-        } catch (e) {
-          throw new CliError(`cannot read fixture \`${path}\`: ${e instanceof Error ? e.message : String(e)}`, EXIT.usage);
-        }
-        if (!fx || typeof fx.agent_id !== 'string' || !Array.isArray(fx.cases)) throw new CliError(`\`${path}\`: a fixture needs agent_id and cases`, EXIT.usage);
+        const { fx, text: fxText, parsed } = loadFixture(path);
+        const updates = new Map<string, unknown>();
+        const caseResults: CaseResult[] = [];
+        results.push({ file: fx.fixture ?? path, cases: caseResults });
         let nowMs = 0;
         const pack = compileToPack(policyPath(path, fx), EXIT.usage, frontEndFlags(o), { clock: { now: () => nowMs } });
-        process.stdout.write(`\n  ${fx.fixture ?? path}\n`);
-        let changed = false;
-        for (const c of fx.cases) {
+        say(`\n  ${fx.fixture ?? path}\n`);
+        for (const [n, c] of fx.cases.entries()) {
           const call: Call = { agent: c.agent_id ?? fx.agent_id, tool: c.tool, args: c.args ?? {} };
           if (c.purpose !== undefined) call.args = { ...call.args, purpose: c.purpose };
           if (c.principal) call.principal = c.principal;
@@ -109,27 +171,33 @@ export function register(program: Command): void {
             e.effect.toLowerCase() === d.effect &&
             (e.code === undefined || e.code === d.code) &&
             (e.rule_ref === undefined || e.rule_ref === d.rule_ref);
+          caseResults.push({ name: c.name, ok, expected: e, got: { effect: d.effect, code: d.code, rule_ref: d.rule_ref ?? null, human_message: d.human_message } });
           if (ok) {
             passed++;
-            process.stdout.write(`    ✓ ${c.name}\n`);
+            say(`    ✓ ${c.name}\n`);
           } else {
             failed++;
-            process.stdout.write(`    ✗ ${c.name}\n        expected: ${show(e.effect ?? '?', e.code, e.rule_ref)}\n        got:      ${show(d.effect, d.code, d.rule_ref)} — ${d.human_message}\n`);
+            say(`    ✗ ${c.name}\n        expected: ${show(e.effect ?? '?', e.code, e.rule_ref)}\n        got:      ${show(d.effect, d.code, d.rule_ref)} — ${d.human_message}\n`);
           }
           if (o.update && !ok) {
             const upper = typeof e.effect === 'string' && e.effect === e.effect.toUpperCase() && e.effect !== '';
-            c.expect = { effect: upper ? d.effect.toUpperCase() : d.effect, code: d.code, ...(d.rule_ref ? { rule_ref: d.rule_ref } : {}) };
-            changed = true;
+            updates.set(`/cases/${n}/expect`, { effect: upper ? d.effect.toUpperCase() : d.effect, code: d.code, ...(d.rule_ref ? { rule_ref: d.rule_ref } : {}) });
           }
           if (!ok && o.failFast && !o.update) break;
         }
-        if (changed) {
-          writeFileSync(path, JSON.stringify(fx, null, 2) + '\n');
-          process.stdout.write(`    (updated ${path})\n`);
+        if (updates.size > 0) {
+          try {
+            writeFileAtomic(path, spliceValues(fxText, parsed.spans, updates));
+          } catch (e) {
+            throw new CliError(ioErrorMessage('write', path, e), EXIT.usage);
+          }
+          say(`    (updated ${updates.size} expect value${updates.size === 1 ? '' : 's'} in ${path})\n`);
         }
         if (failed > 0 && o.failFast && !o.update) break;
       }
-      process.stdout.write(`\n${passed} passed, ${failed} failed${o.update && failed > 0 ? ' (fixtures updated)' : ''}\n`);
+      say(`\n${passed} passed, ${failed} failed${o.update && failed > 0 ? ' (fixtures updated)' : ''}\n`);
+      if (o.format === 'json') process.stdout.write(JSON.stringify({ version: JSON_VERSION, tool: 'fmsc', fixtures: results, summary: { passed, failed } }, null, 2) + '\n');
+      if (o.format === 'junit') process.stdout.write(junit(results));
       if (failed > 0 && !o.update) process.exitCode = EXIT.diagnostics;
     });
 }

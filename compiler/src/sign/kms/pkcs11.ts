@@ -80,6 +80,21 @@ function pkcs11Error(e: unknown, what: string): Error {
 }
 
 /**
+ * The one-line refusal when the optional PKCS#11 add-on cannot be loaded:
+ * `pkcs11js` is an optional dependency built from source at install time, so
+ * an install without a C++ compiler leaves it out; the line says how to enable it.
+ */
+export function pkcs11MissingMessage(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  const how = 'install a C++ toolchain (Debian: apt-get install g++ make python3) and run `npm ci` again (or `npm install pkcs11js@2.1.7`)';
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+    return `pkcs11: PKCS#11 support is not installed (the optional add-on \`pkcs11js\` was not built): ${how}`;
+  }
+  const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+  return `pkcs11: the optional add-on \`pkcs11js\` is installed but does not load (${why}): ${how}`;
+}
+
+/**
  * A signer for a private key inside a PKCS#11 token (RFC 7512 URI). Ed25519
  * keys sign with CKM_EDDSA over the message; P-256 keys with CKM_ECDSA over
  * its SHA-256 digest. The key never leaves the token: only the public key
@@ -95,8 +110,8 @@ export async function pkcs11Signer(uri: string, env: NodeJS.ProcessEnv = process
   try {
     const m = (await import('pkcs11js')) as unknown as { PKCS11?: new () => Pkcs11Api; default?: { PKCS11: new () => Pkcs11Api } };
     mod = m.PKCS11 ? { PKCS11: m.PKCS11 } : (m.default as { PKCS11: new () => Pkcs11Api });
-  } catch {
-    throw new Error('pkcs11: the `pkcs11js` module is not installed');
+  } catch (e) {
+    throw new Error(pkcs11MissingMessage(e));
   }
   const p = new mod.PKCS11();
   try {

@@ -1,13 +1,13 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../common';
+import { CliError, EXIT, readInput } from '../common';
 import { PACK_MAGIC, decodeContainer } from '../../pack/container';
 import { PackError } from '../../pack/format';
 import { PackRefusal } from '../../trust/refusal';
 import { decodeEnvelope } from '../../trust/dsse';
 import { decodeManifest } from '../../trust/manifest';
 import { TrustUsageError, verifyPackFile } from '../../trust/load-pack-file';
-import { nameFlags, nameOptions } from './verify';
+import { nameFlags, nameOptions, refusalMessage } from './verify';
+import { defaultStateDir } from '../../trust/rollback-store';
 import { type LoadOptions, type LoadedPack, loadPackBody } from '../../vm/loaded-pack';
 import type { Clock } from '../../state/store';
 import type { Call } from '../../vm/types';
@@ -28,6 +28,10 @@ export interface CallOpts {
   trust?: string;
   name?: string;
   deployment?: string;
+  /** `--state-dir DIR` (eval/explain of a pack). */
+  stateDir?: string;
+  /** false with `--no-state`. */
+  state?: boolean;
   insecureUnsigned?: boolean;
 }
 
@@ -50,7 +54,19 @@ export function callOptions(c: Command): Command {
 /** Adds the call options and the pack options (trust roots, the development-only escape). */
 export function packCallOptions(c: Command): Command {
   return nameFlags(callOptions(c).option('--trust <file>', 'trust roots (default $FMS_TRUST)'))
+    .option('--state-dir <dir>', 'rollback state directory (default: $FMS_STATE_DIR, else $XDG_STATE_HOME/fms or ~/.local/state/fms)')
+    .option('--no-state', 'do not read or update the rollback high-water mark')
     .option('--insecure-unsigned', 'accept an unsigned pack or raw pack body WITHOUT verification (development only)');
+}
+
+const EFFECTS: ReadonlySet<string> = new Set(['permit', 'defer', 'deny']);
+
+/** `--fail-on deny,defer` as a set of effects; an unknown word is a usage error (exit 2). */
+function failOnEffects(text: string | undefined): ReadonlySet<string> {
+  if (text === undefined) return new Set();
+  const words = text.split(',').map((w) => w.trim().toLowerCase());
+  for (const w of words) if (!EFFECTS.has(w)) throw new CliError(`--fail-on: unknown effect \`${w}\` (use deny, defer or permit, comma-separated)`, EXIT.usage);
+  return new Set(words);
 }
 
 function json(flag: string, text: string | undefined): { [k: string]: unknown } | undefined {
@@ -110,23 +126,20 @@ function loadOpts(o: CallOpts): LoadOptions {
  * printed on stderr.
  */
 export function loadPackForCli(path: string, o: CallOpts): LoadedPack {
+  const stateDir: string | false = o.state === false ? false : (o.stateDir ?? defaultStateDir());
   try {
     if (o.insecureUnsigned) {
       process.stderr.write('fms-run: warning: --insecure-unsigned: the pack is NOT verified against any trust root\n');
       let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(path);
-      } catch (e) {
-        throw new CliError(`cannot read pack \`${path}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, EXIT.usage);
-      }
+      bytes = readInput(path);
       const isContainer = bytes.length >= PACK_MAGIC.length && PACK_MAGIC.every((b, i) => bytes[i] === b);
       unverifiedNameCheck(isContainer ? bytes : null, o);
       return loadPackBody(isContainer ? decodeContainer(bytes).body : bytes, loadOpts(o));
     }
-    const v = verifyPackFile(path, { ...(o.trust ? { trust: o.trust } : {}), ...nameOptions(o) });
+    const v = verifyPackFile(path, { ...(o.trust ? { trust: o.trust } : {}), ...nameOptions(o), stateDir });
     return loadPackBody(v.body, loadOpts(o));
   } catch (e) {
-    if (e instanceof PackRefusal) throw new CliError(`refused \`${path}\`: ${e.message} [${e.code}]`, EXIT.refused);
+    if (e instanceof PackRefusal) throw new CliError(refusalMessage(path, e, stateDir), EXIT.refused);
     if (e instanceof PackError) throw new CliError(`refused \`${path}\`: ${e.message}`, EXIT.refused);
     if (e instanceof TrustUsageError) throw new CliError(e.message, EXIT.usage);
     throw e;
@@ -152,10 +165,13 @@ function unverifiedNameCheck(container: Uint8Array | null, o: CallOpts): void {
 
 /** Registers `fms-run eval PACK --agent A --tool T --args JSON`: prints the decision payload as JSON. */
 export function register(program: Command): void {
-  packCallOptions(program.command('eval').argument('<pack>', 'signed pack (.fmspack)').description('decide one tool call against a pack and print the decision payload')).action(
-    (pack: string, o: CallOpts) => {
+  packCallOptions(program.command('eval').argument('<pack>', 'signed pack (.fmspack)').description('decide one tool call against a pack and print the decision payload'))
+    .option('--fail-on <effects>', 'exit 1 when the decision is one of these effects, comma-separated (deny, defer, permit), e.g. --fail-on deny,defer')
+    .action((pack: string, o: CallOpts & { failOn?: string }) => {
+      const failOn = failOnEffects(o.failOn);
       const p = loadPackForCli(pack, o);
-      process.stdout.write(JSON.stringify(p.decide(callFromOpts(o)), null, 2) + '\n');
-    },
-  );
+      const d = p.decide(callFromOpts(o));
+      process.stdout.write(JSON.stringify(d, null, 2) + '\n');
+      if (failOn.has(d.effect)) process.exitCode = EXIT.diagnostics;
+    });
 }

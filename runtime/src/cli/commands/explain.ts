@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatOption } from '../common';
+import { formatOption, JSON_VERSION } from '../common';
 import type { Explanation } from '../../vm/types';
 import { type CallOpts, callFromOpts, loadPackForCli, packCallOptions } from './eval';
 
@@ -60,6 +60,6 @@ export function register(program: Command): void {
     .addOption(formatOption())
     .action((pack: string, o: CallOpts & { format: string }) => {
       const x = loadPackForCli(pack, o).explain(callFromOpts(o));
-      process.stdout.write(o.format === 'json' ? JSON.stringify(x, null, 2) + '\n' : renderExplanation(x));
+      process.stdout.write(o.format === 'json' ? JSON.stringify({ version: JSON_VERSION, ...x }, null, 2) + '\n' : renderExplanation(x));
     });
 }

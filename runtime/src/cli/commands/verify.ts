@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { CliError, EXIT, formatOption } from '../common';
+import { CliError, EXIT, formatOption, JSON_VERSION } from '../common';
 import { PackRefusal } from '../../trust/refusal';
 import { TrustUsageError, verifyPackFile } from '../../trust/load-pack-file';
-import { defaultStateDir } from '../../trust/rollback-store';
+import { defaultStateDir, rollbackMarkFile } from '../../trust/rollback-store';
 
 interface VerifyOpts {
   trust?: string;
@@ -26,6 +26,20 @@ export function nameFlags(c: Command): Command {
 }
 
 /**
+ * The one-line refusal of a pack at the CLI. A rollback refusal says how to
+ * reset the mark (the file to delete, or `--no-state` / another `--state-dir`).
+ */
+export function refusalMessage(packPath: string, e: PackRefusal, stateDir: string | false): string {
+  let hint = '';
+  if ((e.code === 'rollback' || e.code === 'serial-reuse') && stateDir !== false) {
+    const name = /^pack `([^`]+)`/.exec(e.message)?.[1];
+    const where = name !== undefined ? `delete \`${rollbackMarkFile(stateDir, name)}\`` : `delete its mark in \`${stateDir}/rollback/\``;
+    hint = `; to accept it anyway (e.g. after a test build with a higher serial) reset the mark: ${where}, or pass --no-state or another --state-dir`;
+  }
+  return `refused \`${packPath}\`: ${e.message} [${e.code}]${hint}`;
+}
+
+/**
  * Runs the shared verify command for `fms-run verify` and `fmsc verify`:
  * prints a summary (or JSON with `--format json`) or throws a CliError with
  * exit 3 and a one-line reason.
@@ -36,7 +50,7 @@ export function runVerify(packPath: string, o: VerifyOpts, useStateByDefault: bo
   try {
     v = verifyPackFile(packPath, { ...(o.trust ? { trust: o.trust } : {}), ...nameOptions(o), stateDir });
   } catch (e) {
-    if (e instanceof PackRefusal) throw new CliError(`refused \`${packPath}\`: ${e.message} [${e.code}]`, EXIT.refused);
+    if (e instanceof PackRefusal) throw new CliError(refusalMessage(packPath, e, stateDir), EXIT.refused);
     if (e instanceof TrustUsageError) throw new CliError(e.message, EXIT.usage);
     throw e;
   }
@@ -44,6 +58,7 @@ export function runVerify(packPath: string, o: VerifyOpts, useStateByDefault: bo
   if (o.format === 'json') {
     process.stdout.write(
       JSON.stringify({
+        version: JSON_VERSION,
         ok: true,
         name: m.name,
         serial: m.serial,
