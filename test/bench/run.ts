@@ -268,7 +268,25 @@ function printTable(rows: Row[]): void {
 
 /** The realistic workload (realistic.ts): several agents, every feature, a varied stream; fms and cedar agree on every call. */
 async function realisticTable(engine: Engine, sizes: number[], overhead: number): Promise<void> {
-  const rows = await benchRealistic(engine, sizes, overhead);
+  if (process.env.FMS_BENCH_REALISTIC_CHILD === '1') {
+    console.log('REALISTIC_ROWS ' + JSON.stringify(await benchRealistic(engine, sizes, overhead)));
+    return;
+  }
+  // One child process per size. Each size then starts from a cold JIT, and a
+  // fatal V8 11.3 deoptimizer error (DoComputeBuiltinContinuation, a lazy deopt
+  // of the bench's cedarEffect around a cedar-wasm call) that struck when all
+  // sizes ran in one process cannot take the whole table down.
+  const rows: Row[] = [];
+  for (const size of sizes) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+      encoding: 'utf8',
+      env: { ...process.env, FMS_BENCH_ONLY: 'realistic', FMS_BENCH_SIZES: String(size), FMS_BENCH_REALISTIC_CHILD: '1' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('REALISTIC_ROWS '));
+    if (r.status !== 0 || line === undefined) throw new Error(`realistic bench at ${size} rules failed (exit ${r.status ?? r.signal}): ${(r.stderr ?? '').slice(-2000)}`);
+    rows.push(...(JSON.parse(line.slice('REALISTIC_ROWS '.length)) as Row[]));
+  }
   console.log('\nrealistic workload — several agents; deny!, globs, regexes, defers, budgets, rate limits, session limits, egress, redaction;');
   console.log('16,384 calls: exact hits, glob-only hits, deny! targets, unknown tools and agents, missing fields, defers. fms and cedar agree on every call.');
   console.log('cedar: one preparsed policy set per (agent, tool) slice, only the context those rules read. verify+load: trust roots + signature + body, fresh node.\n');
