@@ -23,26 +23,9 @@ import { MemoryState, ManualClock } from '@fms/runtime';
 import { loadPackBody } from '@fms/runtime';
 import type { Call, Decision } from '@fms/runtime';
 import { compile } from '../../../compiler/src/compile';
-import { genCall as genSourceCall, genPolicy as genSourcePolicy, rng as srcRng } from '../../helpers/fpl-gen';
+import { genCall as genSourceCall, genPolicy as genSourcePolicy, rng } from '../../helpers/fpl-gen';
 import { E, agent, budget, hosts, phase, policy, rateLimit, redact, rule } from '../../helpers/ir-builder';
 
-/** mulberry32: small seeded PRNG. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!,
-    chance: (p: number) => next() < p,
-  };
-}
 type R = ReturnType<typeof rng>;
 
 const TOOLS = ['a/x', 'a/y', 'b/x', 'b/z', 'c', 'cd', 'a/x/y', 'http/get', 'stripe/refund'];
@@ -254,7 +237,7 @@ test(`compiled FPL source: bytecode evaluator and IR interpreter agree (${SOURCE
     const clock = new ManualClock(Date.UTC(2026, 0, 1) + (seed % 86_400) * 1000);
     const vm = loadPackBody(emitPackBody(c.ir), { clock, state: new MemoryState({ approvalId: () => 'apr' }) });
     const ip = new Interpreter(c.ir, { clock, state: new MemoryState({ approvalId: () => 'apr' }) });
-    const r = srcRng(seed ^ 0x5bd1e995);
+    const r = rng(seed ^ 0x5bd1e995);
     const p = { ...gen, agents: c.ir.agents.map((a) => a.id) };
     for (let k = 0; k < SOURCE_CALLS; k++) {
       clock.advance(r.int(4000));
