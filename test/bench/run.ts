@@ -19,6 +19,7 @@ import { build } from 'esbuild';
 
 type Engine = typeof import('./engine');
 import { benchCheckCli, benchRealistic } from './realistic-bench';
+import { measure, medianMs as median, quantile } from './stats';
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Bundles ./engine.ts with esbuild (as the CLIs are shipped) and imports it. */
@@ -67,11 +68,6 @@ async function freshProcessLoadMs(body: Uint8Array, runs: number): Promise<numbe
 
 type Row = Record<string, string>;
 
-function quantile(xs: Float64Array, q: number): number {
-  const s = Float64Array.from(xs).sort();
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-}
-
 function timerOverheadNs(): number {
   const xs = new Float64Array(200_000);
   for (let i = 0; i < xs.length; i++) {
@@ -81,33 +77,6 @@ function timerOverheadNs(): number {
   return quantile(xs, 0.5);
 }
 
-/** Per-call latencies (ns, overhead removed) and throughput (calls/s from a tight loop). */
-function measure<T>(inputs: T[], f: (x: T) => unknown, samples: number, overhead: number): { p50: number; p99: number; perSec: number } {
-  // Warm-up.
-  for (let i = 0; i < Math.min(samples, 20_000); i++) f(inputs[i % inputs.length]!);
-  const xs = new Float64Array(samples);
-  for (let i = 0; i < samples; i++) {
-    const x = inputs[i % inputs.length]!;
-    const t0 = process.hrtime.bigint();
-    f(x);
-    xs[i] = Math.max(0, Number(process.hrtime.bigint() - t0) - overhead);
-  }
-  const loops = samples;
-  const t0 = performance.now();
-  for (let i = 0; i < loops; i++) f(inputs[i % inputs.length]!);
-  const ms = performance.now() - t0;
-  return { p50: quantile(xs, 0.5), p99: quantile(xs, 0.99), perSec: (loops / ms) * 1000 };
-}
-
-function median(f: () => void, runs: number): number {
-  const xs = new Float64Array(runs);
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    f();
-    xs[i] = performance.now() - t0;
-  }
-  return quantile(xs, 0.5);
-}
 
 const us = (ns: number): string => (ns / 1000).toFixed(2);
 const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -136,7 +105,7 @@ async function cedarBench(p: ReturnType<Engine['benchPolicy']>, benchCalls: Engi
   // Sanity: same permit/deny outcome as fms on these calls.
   const ans = cedar.statefulIsAuthorized(calls[0]!);
   if (ans.type !== 'success') throw new Error(`cedar failed: ${JSON.stringify(ans)}`);
-  const m = measure(calls, (c) => cedar.statefulIsAuthorized(c), 5_000, overhead);
+  const m = measure(calls, (c) => cedar.statefulIsAuthorized(c), 5_000, overhead, 20_000);
   return { ...m, preparseMs };
 }
 
@@ -187,9 +156,9 @@ async function main(): Promise<void> {
     // Sanity: the calls exercise permits, denies and defaults.
     const effects = new Set(calls.slice(0, 30).map((c) => `${pack.decide(c).effect}`));
     if (effects.size < 2) throw new Error('benchmark calls do not exercise the policy');
-    const fms = measure(calls, (c) => pack.decide(c), 300_000, overhead);
+    const fms = measure(calls, (c) => pack.decide(c), 300_000, overhead, 20_000);
     const json = calls.map((c) => JSON.stringify(c));
-    const js = measure(json, (s) => decideJson(pack, s), 200_000, overhead);
+    const js = measure(json, (s) => decideJson(pack, s), 200_000, overhead, 20_000);
     const ced = await cedarBench(p, benchCalls, overhead);
     rows.push({
       rules: fmtInt(p.n),
