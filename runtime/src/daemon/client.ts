@@ -10,23 +10,14 @@
  * ```
  */
 import { createConnection, type Socket } from 'node:net';
-import type { Decision } from '../vm/types';
+import type { Call, Decision } from '../vm/types';
 import type { ProtocolErrorCode, RequestId } from './protocol';
 
 export type { ProtocolErrorCode, RequestId } from './protocol';
 
 /** A request as sent (see `runtime/schema/decision-protocol.schema.json`); `id` is filled in when absent. */
-export interface DecisionRequestBody {
+export interface DecisionRequestBody extends Call {
   id?: RequestId;
-  agent: string;
-  tool: string;
-  args?: { [k: string]: unknown };
-  principal?: { [k: string]: unknown };
-  session?: string;
-  model?: string;
-  cost?: number;
-  selectors?: { [k: string]: unknown };
-  delegation?: { by: string; depth?: number };
   /** The approval id of a deferred call, when retrying it after an operator approved it. */
   approval_id?: string;
   /** The tenant whose pack decides (a server started with `--tenant`). */
