@@ -42,15 +42,11 @@ async function signChecked(signer: Signer, message: Uint8Array): Promise<Uint8Ar
   return sig;
 }
 
-/**
- * Builds a signed pack: canonical manifest over the body, DSSE envelope with
- * one signature per signer, container bytes. Deterministic for Ed25519
- * signers and fixed dates (use `SOURCE_DATE_EPOCH` for `createdAt`).
- */
-export async function createSignedPack(input: SignedPackInput): Promise<Uint8Array> {
-  const signers = Array.isArray(input.signer) ? input.signer : [input.signer];
-  if (signers.length === 0) throw new Error('at least one signer is required');
-  if (new Set(signers.map((s) => s.keyId)).size !== signers.length) throw new Error('the same key was given twice');
+/** Input of {@link createUnsignedPack}: everything of a signed pack but the signers. */
+export type UnsignedPackInput = Omit<SignedPackInput, 'signer'>;
+
+/** The canonical manifest payload of a pack (validated). */
+function manifestPayload(input: UnsignedPackInput): Uint8Array {
   const created = input.createdAt;
   const manifest: PackManifest = {
     name: input.name,
@@ -64,10 +60,38 @@ export async function createSignedPack(input: SignedPackInput): Promise<Uint8Arr
     imports: recordedImports(input.imports ?? []),
   };
   validateManifest(manifest);
-  const payload = encodeManifest(manifest);
+  return encodeManifest(manifest);
+}
+
+/**
+ * Builds a signed pack: canonical manifest over the body, DSSE envelope with
+ * one signature per signer, container bytes. Deterministic for Ed25519
+ * signers and fixed dates (use `SOURCE_DATE_EPOCH` for `createdAt`).
+ * Refuses no signer and the same key twice (one signature per key).
+ */
+export async function createSignedPack(input: SignedPackInput): Promise<Uint8Array> {
+  const signers = Array.isArray(input.signer) ? input.signer : [input.signer];
+  if (signers.length === 0) throw new Error('at least one signer is required');
+  const seen = new Set<string>();
+  for (const s of signers) {
+    if (seen.has(s.keyId)) throw new Error(`key \`${s.keyId}\` was given twice (each key signs once)`);
+    seen.add(s.keyId);
+  }
+  if (signers.length > MAX_SIGNATURES) throw new Error(`at most ${MAX_SIGNATURES} signatures fit in a pack, ${signers.length} keys were given`);
+  const payload = manifestPayload(input);
   const message = pae(MANIFEST_PAYLOAD_TYPE, payload);
   const env: DsseEnvelope = { payloadType: MANIFEST_PAYLOAD_TYPE, payload, signatures: [] };
   for (const s of signers) env.signatures.push({ keyid: s.keyId, sig: await signChecked(s, message) });
+  return encodeContainer(encodeEnvelope(env), input.body);
+}
+
+/**
+ * Builds an unsigned pack (`fmsc build --unsigned`): the same manifest and
+ * body as a signed one, an envelope with no signature. Every verifier refuses
+ * it (`unsigned`) until {@link addSignature} (`fmsc sign`) adds one.
+ */
+export function createUnsignedPack(input: UnsignedPackInput): Uint8Array {
+  const env: DsseEnvelope = { payloadType: MANIFEST_PAYLOAD_TYPE, payload: manifestPayload(input), signatures: [] };
   return encodeContainer(encodeEnvelope(env), input.body);
 }
 
@@ -88,7 +112,8 @@ function recordedImports(list: readonly ManifestImport[]): ManifestImport[] {
  */
 export async function addSignature(packBytes: Uint8Array, signer: Signer): Promise<Uint8Array> {
   const c = decodeContainer(packBytes);
-  const env = decodeEnvelope(c.envelope);
+  // An unsigned pack (`fmsc build --unsigned`) is exactly what this is for.
+  const env = decodeEnvelope(c.envelope, MANIFEST_PAYLOAD_TYPE, { allowUnsigned: true });
   decodeManifest(env.payload);
   if (env.signatures.some((s) => s.keyid === signer.keyId)) throw new Error(`pack is already signed by \`${signer.keyId}\``);
   if (env.signatures.length >= MAX_SIGNATURES) throw new Error(`pack already has ${MAX_SIGNATURES} signatures`);
@@ -97,9 +122,32 @@ export async function addSignature(packBytes: Uint8Array, signer: Signer): Promi
   return encodeContainer(encodeEnvelope(env), c.body);
 }
 
-/** Reads the manifest and signer key ids of a pack without verifying anything (for `inspect`). */
-export function readPackUnverified(packBytes: Uint8Array): { manifest: PackManifest; keyIds: string[] } {
+/** What {@link readPackUnverified} returns: nothing of it is verified. */
+export interface UnverifiedPack {
+  manifest: PackManifest;
+  /** Key ids the signatures claim, in envelope order (empty for an unsigned pack). */
+  keyIds: string[];
+  /** The signatures as stored (claimed key id, raw bytes). */
+  signatures: { keyid: string; sig: Uint8Array }[];
+  /** SHA-256 (hex) of the signed manifest bytes. */
+  manifestDigest: string;
+  /** SHA-256 (hex) of the body. */
+  bodyDigest: string;
+}
+
+/**
+ * Reads the manifest and the claimed signatures of a pack without verifying
+ * anything (for `inspect`); the container, envelope and manifest still parse
+ * strictly. An unsigned pack reads with no signatures.
+ */
+export function readPackUnverified(packBytes: Uint8Array): UnverifiedPack {
   const c = decodeContainer(packBytes);
-  const env = decodeEnvelope(c.envelope);
-  return { manifest: decodeManifest(env.payload), keyIds: env.signatures.map((s) => s.keyid) };
+  const env = decodeEnvelope(c.envelope, MANIFEST_PAYLOAD_TYPE, { allowUnsigned: true });
+  return {
+    manifest: decodeManifest(env.payload),
+    keyIds: env.signatures.map((s) => s.keyid),
+    signatures: env.signatures.map((s) => ({ keyid: s.keyid, sig: s.sig })),
+    manifestDigest: createHash('sha256').update(env.payload).digest('hex'),
+    bodyDigest: createHash('sha256').update(c.body).digest('hex'),
+  };
 }

@@ -1,4 +1,4 @@
-import { createPrivateKey, randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
 import { closeSync, fchmodSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -8,6 +8,7 @@ import { encodeBase64 } from '@fms/runtime/crypto';
 import { assertStrongEd25519Key } from '@fms/runtime/crypto';
 import { ed25519Spki, keyIdOf } from '@fms/runtime/crypto';
 import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
+import { readPassphrase } from './passphrase';
 import type { Signer } from './signer';
 
 // The sync API of @noble/ed25519 3.x needs a SHA-512 implementation.
@@ -33,9 +34,20 @@ export function trustEntryFor(signer: Pick<Signer, 'keyId' | 'algorithm' | 'publ
   };
 }
 
-function seedToPem(seed: Uint8Array): string {
+/**
+ * The PKCS#8 PEM of an Ed25519 seed; with a passphrase, an `ENCRYPTED PRIVATE
+ * KEY` (PKCS#8 PBES2: PBKDF2-HMAC-SHA256 + AES-256-CBC, OpenSSL's default,
+ * readable by `openssl pkey -passin`).
+ */
+function seedToPem(seed: Uint8Array, passphrase?: string): string {
   const der = Buffer.concat([PKCS8_ED25519_PREFIX, Buffer.from(seed)]);
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64')}\n-----END PRIVATE KEY-----\n`;
+  try {
+    if (passphrase === undefined) return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64')}\n-----END PRIVATE KEY-----\n`;
+    const key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    return key.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase }) as string;
+  } finally {
+    der.fill(0);
+  }
 }
 
 /** Writes `text` to a new file with mode 0600 (refuses to follow or replace an existing file unless `force`). */
@@ -73,8 +85,21 @@ function signerFromSeed(seed: Uint8Array, description: string): Signer {
   };
 }
 
-/** Reads the 32-byte seed of a PKCS#8 Ed25519 PEM key file, refusing files readable by group or others. */
-function readSeed(keyFile: string): Uint8Array {
+/** Options of {@link localEd25519Signer}. */
+export interface LocalKeyOptions {
+  /** Where `FMS_KEY_PASSWORD` is looked up (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+}
+
+const ENCRYPTED_PEM = '-----BEGIN ENCRYPTED PRIVATE KEY-----';
+
+/**
+ * Reads the 32-byte seed of a PKCS#8 Ed25519 PEM key file, refusing files
+ * readable by group or others. An `ENCRYPTED PRIVATE KEY` is decrypted in
+ * memory with `FMS_KEY_PASSWORD` or a no-echo terminal prompt; a wrong
+ * passphrase is a one-line error that never contains it.
+ */
+function readSeed(keyFile: string, opts: LocalKeyOptions = {}): Uint8Array {
   let fd: number;
   try {
     fd = openSync(keyFile, 'r');
@@ -90,8 +115,22 @@ function readSeed(keyFile: string): Uint8Array {
   } finally {
     closeSync(fd);
   }
+  let key: KeyObject;
+  if (text.includes(ENCRYPTED_PEM)) {
+    const passphrase = readPassphrase(`key file \`${keyFile}\``, opts.env ? { env: opts.env } : {});
+    try {
+      key = createPrivateKey({ key: text, format: 'pem', passphrase });
+    } catch {
+      throw new Error(`cannot decrypt key file \`${keyFile}\`: wrong passphrase (or not an encrypted pkcs#8 key)`);
+    }
+  } else {
+    try {
+      key = createPrivateKey({ key: text, format: 'pem' });
+    } catch {
+      throw new Error(`key file \`${keyFile}\` is not a pkcs#8 ed25519 private key`);
+    }
+  }
   try {
-    const key = createPrivateKey({ key: text, format: 'pem' });
     if (key.asymmetricKeyType !== 'ed25519') throw new Error();
     const d = key.export({ format: 'jwk' }).d;
     if (!d) throw new Error();
@@ -111,12 +150,14 @@ export interface GeneratedKey {
 
 /**
  * Creates a new Ed25519 key as a PKCS#8 PEM file with mode 0600 (refuses to
- * overwrite unless `force`). Returns only public data.
+ * overwrite unless `force`). With `passphrase`, the file is an encrypted
+ * PKCS#8 PEM (`ENCRYPTED PRIVATE KEY`). Returns only public data.
  */
-export function generateKeyFile(keyFile: string, opts: { force?: boolean; comment?: string } = {}): GeneratedKey {
+export function generateKeyFile(keyFile: string, opts: { force?: boolean; comment?: string; passphrase?: string } = {}): GeneratedKey {
+  if (opts.passphrase !== undefined && opts.passphrase.length === 0) throw new Error('the passphrase is empty: choose one, or create the key without --passphrase');
   const seed = new Uint8Array(randomBytes(32));
   try {
-    writeSecretFile(keyFile, seedToPem(seed), opts.force ?? false);
+    writeSecretFile(keyFile, seedToPem(seed, opts.passphrase), opts.force ?? false);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new Error(`\`${keyFile}\` already exists (use --force to replace it)`);
@@ -127,9 +168,13 @@ export function generateKeyFile(keyFile: string, opts: { force?: boolean; commen
   return { keyFile, keyId: s.keyId, publicKeySpki: s.publicKeySpki, trustEntry: trustEntryFor(s, opts.comment) };
 }
 
-/** A signer for a local PKCS#8 Ed25519 key file (created by `fmsc keygen`). */
-export function localEd25519Signer(keyFile: string): Signer {
-  return signerFromSeed(readSeed(keyFile), `key file \`${keyFile}\``);
+/**
+ * A signer for a local PKCS#8 Ed25519 key file (created by `fmsc keygen`),
+ * plain or passphrase-encrypted (`FMS_KEY_PASSWORD`, else a prompt on a
+ * terminal). The decrypted key stays in memory only.
+ */
+export function localEd25519Signer(keyFile: string, opts: LocalKeyOptions = {}): Signer {
+  return signerFromSeed(readSeed(keyFile, opts), `key file \`${keyFile}\``);
 }
 
 /**

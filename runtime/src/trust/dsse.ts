@@ -49,14 +49,29 @@ export function encodeEnvelope(env: DsseEnvelope): Uint8Array {
 
 const KEYID_RE = /^sha256:[0-9a-f]{64}$/;
 
+/** Options of {@link decodeEnvelope}. */
+export interface DecodeEnvelopeOptions {
+  /**
+   * Accept an envelope with no signature (an unsigned pack written by
+   * `fmsc build --unsigned`, read by `fmsc sign` and `fmsc inspect`). Never
+   * set on a verification path: without it, zero signatures is the
+   * `unsigned` refusal.
+   */
+  allowUnsigned?: boolean;
+}
+
+/** The one-line reason an unsigned pack is refused (every verifying command prints it). */
+export const UNSIGNED_PACK_MESSAGE = 'pack is unsigned: sign it with `fmsc sign`';
+
 /**
  * Strictly decodes envelope bytes: valid UTF-8 JSON with exactly the DSSE
- * fields, canonical base64, 1..16 signatures with well-formed key ids, the
+ * fields, canonical base64, 1..16 signatures with well-formed key ids (0
+ * only with `allowUnsigned`), the
  * expected payload type (default: the pack manifest's), and bytes identical to the canonical re-encoding (so no
  * byte of the envelope can change without the parse failing or a signed
  * value changing).
  */
-export function decodeEnvelope(bytes: Uint8Array, payloadType: string = MANIFEST_PAYLOAD_TYPE): DsseEnvelope {
+export function decodeEnvelope(bytes: Uint8Array, payloadType: string = MANIFEST_PAYLOAD_TYPE, opts: DecodeEnvelopeOptions = {}): DsseEnvelope {
   const bad = (why: string): never => {
     throw new PackRefusal('envelope-malformed', `malformed signature envelope: ${why}`);
   };
@@ -78,7 +93,8 @@ export function decodeEnvelope(bytes: Uint8Array, payloadType: string = MANIFEST
   if (v.payloadType !== payloadType)
     throw new PackRefusal('envelope-payload-type', `unexpected payload type \`${v.payloadType.slice(0, 80)}\``);
   const payload = decodeBase64Strict(v.payload) ?? bad('payload is not canonical base64');
-  if (v.signatures.length === 0) throw new PackRefusal('unsigned', 'pack carries no signature');
+  if (v.signatures.length === 0 && opts.allowUnsigned !== true)
+    throw new PackRefusal('unsigned', payloadType === MANIFEST_PAYLOAD_TYPE ? UNSIGNED_PACK_MESSAGE : 'envelope carries no signature');
   if (v.signatures.length > MAX_SIGNATURES) return bad(`more than ${MAX_SIGNATURES} signatures`);
   const signatures: DsseSignature[] = [];
   for (const s of v.signatures as unknown[]) {

@@ -83,7 +83,8 @@ test('imported rules, limits and redactions merge; each decision names its own s
 
 test('fmsc build and inspect: imported rules are listed with their package', () => {
   const { dir, src } = setup(PKG, STACK);
-  const env = { ...process.env, NO_COLOR: '1', FMS_HOME: join(dir, 'home') };
+  // CI: '' on purpose: these builds sign with the development key, which `fmsc build` refuses under CI=true
+  const env = { ...process.env, NO_COLOR: '1', FMS_HOME: join(dir, 'home'), CI: '' };
   const out = join(dir, 'x.fmspack');
   const b = spawnSync(process.execPath, [join(ROOT, 'dist/fmsc.mjs'), 'build', src, '--no-locked', '--registry', join(dir, 'registry'), '-o', out], { encoding: 'utf8', env });
   assert.is(b.status, 0, b.stderr);

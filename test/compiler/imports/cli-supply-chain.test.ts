@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ROOT } from '../../helpers/paths';
@@ -82,7 +82,10 @@ test('stdin and files: an import that exists nowhere is an error in every comman
 test('locked mode (CI=true or --locked): a missing lock, a missing entry or a stale entry is FMS2074 naming the file and the ref', () => {
   const { src, lock } = stack();
   // No lockfile: refused under CI, nothing written.
-  const ci = fmsc(['build', src, '-o', src + '.fmspack'], { ci: true });
+  // A CI build names its key (the development key is refused under CI=true).
+  const key = join(dirname(src), 'release.pem');
+  assert.is(fmsc(['keygen', key]).status, 0);
+  const ci = fmsc(['build', src, '--key', key, '-o', src + '.fmspack'], { ci: true });
   assert.is(ci.status, 1, ci.stderr);
   assert.match(ci.stderr, /error\[FMS2074\]: cannot resolve import `example\.com\/acme\/pay@1\.0\.0`: locked mode: the lockfile `[^`]*governance\.fms\.lock` does not exist/);
   assert.not.ok(existsSync(lock));
@@ -95,7 +98,7 @@ test('locked mode (CI=true or --locked): a missing lock, a missing entry or a st
   assert.match(open.stderr, /governance\.fms\.lock: locked `example\.com\/acme\/pay@1\.0\.0`/);
   const text = readFileSync(lock, 'utf8');
   // Now locked builds pass and leave the lock alone.
-  const ok = fmsc(['build', src, '-o', src + '.fmspack'], { ci: true });
+  const ok = fmsc(['build', src, '--key', key, '-o', src + '.fmspack'], { ci: true });
   assert.is(ok.status, 0, ok.stderr);
   assert.is(readFileSync(lock, 'utf8'), text);
   // A new import that the lock does not list.

@@ -62,7 +62,8 @@ test('env("toString") and other prototype names are unset, never a function', ()
 
 test('fmsc build refuses unset env() even with --allow-unset-env; check accepts it with the flag', () => {
   const s = stack({ 'governance.fms': ADMIN });
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FMS_HOME: join(s.dir, 'home') };
+  // CI: '' on purpose: these builds sign with the development key, which `fmsc build` refuses under CI=true
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FMS_HOME: join(s.dir, 'home'), CI: '' };
   delete env.FMS_TEST_ADMIN_ID;
   const fmsc = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist/fmsc.mjs'), ...args], { encoding: 'utf8', env });
   assert.is(fmsc(['check', '--allow-unset-env', s.src]).status, 0);

@@ -26,7 +26,8 @@ const BASE: PackManifest = {
 
 test('fmsc build records each import in the signed manifest; inspect and both verify --format json show it', () => {
   const s = stack({ 'registry/example.com/acme/pay@1.0.0.fms': PKG, 'governance.fms': 'import "example.com/acme/pay@1.0.0"\n\nagent "bot" {\n  default permit\n}\n' });
-  const env = { ...process.env, NO_COLOR: '1', FMS_HOME: join(s.dir, 'home'), FMS_TRUST: '' };
+  // CI: '' on purpose: these builds sign with the development key, which `fmsc build` refuses under CI=true
+  const env = { ...process.env, NO_COLOR: '1', FMS_HOME: join(s.dir, 'home'), FMS_TRUST: '', CI: '' };
   const out = join(s.dir, 'x.fmspack');
   const cli = (bin: string, args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist', bin), ...args], { encoding: 'utf8', env });
   const b = cli('fmsc.mjs', ['build', s.src, '--registry', s.registry, '--no-locked', '-o', out]);

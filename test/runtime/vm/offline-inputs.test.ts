@@ -15,7 +15,8 @@ import { ROOT } from '../../helpers/paths';
 const FMSC = join(ROOT, 'dist/fmsc.mjs');
 const RUN = join(ROOT, 'dist/fms-run.mjs');
 const tmp = mkdtempSync(join(tmpdir(), 'fms-offline-'));
-const env = { ...process.env, NO_COLOR: '1', FMS_HOME: join(tmp, 'home'), FMS_STATE_DIR: join(tmp, 'state'), FORCE_COLOR: '' };
+// CI: '' on purpose: these builds sign with the development key, which `fmsc build` refuses under CI=true
+const env = { ...process.env, NO_COLOR: '1', FMS_HOME: join(tmp, 'home'), FMS_STATE_DIR: join(tmp, 'state'), FORCE_COLOR: '', CI: '' };
 
 function run(bin: string, args: string[]) {
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run build\` first (npm test does)`);
