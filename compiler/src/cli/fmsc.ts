@@ -14,9 +14,10 @@ import { register as pubkey } from './commands/pubkey';
 import { register as signPackage } from './commands/sign-package';
 import { register as init } from './commands/init';
 import { register as completion } from './commands/completion';
+import { register as trust } from './commands/trust';
 
 const program = new Command('fmsc')
   .description('Compile governance.fms (FPL) into signed policy packs')
   .version(versionLine('0.1.0'));
-for (const r of [check, build, sign, verify, fmt, testCmd, explain, explainCall, inspect, keygen, pubkey, signPackage, init, completion]) r(program);
+for (const r of [check, build, sign, verify, fmt, testCmd, explain, explainCall, inspect, keygen, pubkey, signPackage, init, completion, trust]) r(program);
 await runProgram(program, process.argv, 'fmsc');

@@ -19,6 +19,8 @@ function entries(program: Command): Entry[] {
       if (o.short) flags.push(o.short);
       if (o.long && o.argChoices) choices.set(o.long, o.argChoices);
     }
+    // A command with subcommands (`fmsc trust init|add|…`) completes their names too.
+    for (const sub of c.commands) flags.push(sub.name());
     flags.push('--help');
     return { name: c.name(), description: c.description().split('\n')[0], flags, choices };
   });
