@@ -11,3 +11,12 @@ export { EXIT, CliError, formatOption, runProgram, versionLine, JSON_VERSION, EX
 export { runVerify, nameFlags, nameOptions } from './commands/verify';
 export { renderExplanation } from './commands/explain';
 export { callOptions, callFromOpts, clockFromOpts, type CallOpts } from './commands/eval';
+/**
+ * For `fmsc verify` (release provenance): verify a pack file the way every
+ * CLI does (flags, `FMS_TRUST`, `FMS_PACK_NAME`, `FMS_DEPLOYMENT`), the
+ * one-line refusal text, and the scope that governs a pack name, so it can
+ * report each signature against the pinned keys without a second verifier.
+ */
+export { verifyPackFile, TrustUsageError } from '../trust/load-pack-file';
+export { refusalMessage } from './commands/verify';
+export { scopeFor } from '../trust/trust-roots';

@@ -2,7 +2,7 @@ import { ioErrorMessage } from '../util/io-error';
 import { readFileSync } from 'node:fs';
 import { PackRefusal } from './refusal';
 import { defaultStateDir, FileRollbackStore, type RollbackStore } from './rollback-store';
-import { loadTrustRoots } from './trust-roots';
+import { loadTrustRoots, type TrustRoots } from './trust-roots';
 import { verifyPack, type VerifiedPack } from './verify';
 
 /** A usage or I/O problem before verification could start (exit code 2). */
@@ -41,11 +41,13 @@ export interface VerifyPackFileOptions {
  * commands (`fms-run verify|eval|serve|exec`, `fmsc verify`). The expected
  * pack name comes from `name` (`--name`), else `FMS_PACK_NAME`; the
  * deployment from `deployment` (`--deployment`), else `FMS_DEPLOYMENT`.
+ * Returns the verified pack, the trust file's path and the trust roots it
+ * was verified against (for provenance reports).
  *
  * @throws TrustUsageError (exit 2) for missing flags or unreadable files,
  *   PackRefusal (exit 3) for every verification failure
  */
-export function verifyPackFile(packPath: string, opts: VerifyPackFileOptions = {}): VerifiedPack & { trustPath: string } {
+export function verifyPackFile(packPath: string, opts: VerifyPackFileOptions = {}): VerifiedPack & { trustPath: string; trust: TrustRoots } {
   const env = opts.env ?? process.env;
   const trustPath = resolveTrustPath(opts.trust, env);
   let trust;
@@ -72,5 +74,5 @@ export function verifyPackFile(packPath: string, opts: VerifyPackFileOptions = {
     ...(expectedName !== undefined ? { expectedName } : {}),
     ...(deployment !== undefined ? { deployment } : {}),
   });
-  return { ...v, trustPath };
+  return { ...v, trustPath, trust };
 }

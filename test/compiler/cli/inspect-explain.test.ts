@@ -71,7 +71,8 @@ test('fmsc inspect lists the container, the sections, the agent, rules with sour
   assert.is(r.stderr, '');
   const out = r.stdout;
   assert.not.match(out, /\x1b\[/);
-  assert.match(out, /^container v1, envelope \d+ bytes \(signature not checked by inspect; use `fmsc verify`\)\n/);
+  assert.match(out, /^container v1, envelope \d+ bytes\npack `support-bot` serial \d+: created /);
+  assert.match(out, /^signatures \(1\): NOT verified by inspect \(no trust file\); check them with `fmsc verify --trust FILE`\n {2}sha256:[0-9a-f]{64} {2}unverified$/m);
   assert.match(out, /^body: \d+ bytes, file governance\.fms, produced by fmsc /m);
   assert.match(out, /^sections:\n {2}0x01 META /m);
   for (const name of ['META', 'STRINGS', 'CONSTS', 'PATHS', 'REGEXES', 'AGENTS', 'RULES', 'BYTECODE', 'RULE_MAP', 'RATE_LIMITS', 'BUDGETS', 'HOST_LISTS', 'REDACTIONS']) {

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { CliError, EXIT, readInput } from '@fms/runtime/cli-kit';
+import { CliError, EXIT, formatOption, JSON_VERSION, readInput } from '@fms/runtime/cli-kit';
 import { PACK_MAGIC, decodeContainer } from '@fms/runtime/format';
 import { BODY_HEADER_SIZE, BUILTINS, CMP_NAMES, EFFECT_NAMES, GLOB_NAMES, OP, OPERANDS, OP_NAMES, PATTERN_NAMES, PackError, ROOT_NAMES, SECTION, SECTION_ENTRY_SIZE, STROP_NAMES, WINDOW_NAMES, BUDGET_WINDOW_NAMES, ON_EXCEED_NAMES } from '@fms/runtime/format';
 import type { BodyModel, ConstModel } from '@fms/runtime/format';
 import { loadPackBody } from '@fms/runtime';
 import { readPackUnverified } from '../../sign/create-pack';
+import { manifestJson } from './verify';
 import { readFenceSections } from '@fms/runtime/os';
 import { describeFence } from '@fms/runtime/os';
 
@@ -132,26 +133,76 @@ export function inspectBody(body: Uint8Array): string {
   return out.join('\n') + '\n';
 }
 
-/** Registers `fmsc inspect PACK`: sections, agents, rules with their source lines, bytecode listing. */
+/** The manifest and claimed signatures of a container, as `inspect` shows them (nothing verified). */
+function provenance(bytes: Uint8Array): { text: string; json: Record<string, unknown> } {
+  const c = decodeContainer(bytes);
+  const u = readPackUnverified(bytes);
+  const m = u.manifest;
+  const lines = [
+    `container v${c.version}, envelope ${c.envelope.length} bytes`,
+    `pack \`${m.name}\` serial ${m.serial}: created ${m.created_at}, valid ${m.not_before} .. ${m.expires_at}`,
+    `  body sha256:${m.body.sha256} (${m.body.size} bytes${u.bodyDigest === m.body.sha256 ? '' : `; the body in the file hashes to sha256:${u.bodyDigest}`})`,
+    `  source sha256:${m.source_sha256}, compiler ${m.compiler.name} ${m.compiler.version}, manifest sha256:${u.manifestDigest}`,
+  ];
+  if (u.keyIds.length === 0) lines.push('signatures: none: the pack is unsigned (sign it with `fmsc sign`); every verifier refuses it');
+  else {
+    lines.push(`signatures (${u.keyIds.length}): NOT verified by inspect (no trust file); check them with \`fmsc verify --trust FILE\``);
+    for (const id of u.keyIds) lines.push(`  ${id}  unverified`);
+  }
+  const imports = m.imports;
+  lines.push(imports === undefined ? 'imports: not recorded (pack made before manifests listed them)' : `imports: ${imports.length}`);
+  for (const i of imports ?? []) lines.push(`  import ${i.ref} sha256:${i.sha256}`);
+  return {
+    text: lines.join('\n') + '\n',
+    json: {
+      container_version: c.version,
+      manifest: manifestJson(m),
+      manifest_digest: `sha256:${u.manifestDigest}`,
+      body_digest: `sha256:${u.bodyDigest}`,
+      signed: u.keyIds.length > 0,
+      verified: false,
+      signatures: u.keyIds.map((id) => ({ key_id: id, algorithm: null, status: 'unverified' })),
+    },
+  };
+}
+
+/** Agents and rule counts of a loaded body, for `--format json`. */
+function bodySummary(body: Uint8Array): Record<string, unknown> {
+  const m = loadPackBody(body).model;
+  return {
+    bytes: body.length,
+    producer: m.producer,
+    file: m.file,
+    agents: m.agents.map((a) => ({ id: a.id, rules: a.ruleCount })),
+  };
+}
+
+/**
+ * Registers `fmsc inspect PACK`: the manifest and the (unverified) signatures
+ * of a container, then sections, agents, rules with their source lines and the
+ * bytecode listing; `--format json` gives the manifest, signatures and a body
+ * summary.
+ */
 export function register(program: Command): void {
   program
     .command('inspect')
     .argument('<pack>', 'a .fmspack file (signed container) or a raw pack body')
-    .description('disassemble a policy pack: sections, agents, rules with source lines, bytecode')
-    .action((path: string) => {
+    .description('disassemble a policy pack: manifest, signatures (unverified), sections, agents, rules with source lines, bytecode')
+    .addOption(formatOption())
+    .action((path: string, o: { format: string }) => {
       let bytes: Uint8Array;
       bytes = readInput(path);
-      let body = bytes;
-      let note = '';
       try {
-        if (bytes.length >= PACK_MAGIC.length && PACK_MAGIC.every((b, i) => bytes[i] === b)) {
-          const c = decodeContainer(bytes);
-          body = c.body;
-          note = `container v${c.version}, envelope ${c.envelope.length} bytes (signature not checked by inspect; use \`fmsc verify\`)\n`;
-          const imports = readPackUnverified(bytes).manifest.imports;
-          note += imports === undefined ? 'imports: not recorded (pack made before manifests listed them)\n' : `imports: ${imports.length}\n` + imports.map((i) => `  import ${i.ref} sha256:${i.sha256}\n`).join('');
+        const isContainer = bytes.length >= PACK_MAGIC.length && PACK_MAGIC.every((b, i) => bytes[i] === b);
+        const prov = isContainer ? provenance(bytes) : null;
+        const body = isContainer ? decodeContainer(bytes).body : bytes;
+        if (o.format === 'json') {
+          const doc = { version: JSON_VERSION, tool: 'fmsc', ok: true, file: path, kind: isContainer ? 'container' : 'body', ...(prov ? prov.json : { manifest: null, signed: false, verified: false, signatures: [] }), body: bodySummary(body) };
+          process.stdout.write(JSON.stringify(doc) + '\n');
+          return;
         }
-        process.stdout.write(note + inspectBody(body));
+        const listing = inspectBody(body);
+        process.stdout.write((prov ? prov.text : '') + listing);
       } catch (e) {
         if (e instanceof PackError || (e instanceof Error && e.name === 'PackRefusal')) throw new CliError(`refused \`${path}\`: ${e.message}`, EXIT.refused);
         throw e;
