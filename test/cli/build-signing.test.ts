@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readPackUnverified } from '../../compiler/src/sign/create-pack';
+import { readPackUnverified } from '@fms/compiler/sign';
 import { errLines, EXAMPLE, FMS_RUN, FMSC, run, scratch, show } from './cli-env';
 
 const dir = scratch('fms-build-signing-');
