@@ -45,6 +45,14 @@ export function isCi(env: NodeJS.ProcessEnv = process.env): boolean {
   return v !== undefined && v !== '' && v.toLowerCase() !== 'false' && v !== '0';
 }
 
+/**
+ * A key URI as messages show it: a PKCS#11 `pin-value` (RFC 7512) is
+ * replaced by `***`, so a PIN typed into a URI never reaches stderr or logs.
+ */
+export function displayKeyUri(uri: string): string {
+  return uri.replace(/(pin-value=)[^&;?]*/gi, '$1***').slice(0, 300);
+}
+
 /** The one-line refusal of the development key under CI. */
 export const CI_NEEDS_KEY = 'CI=true: name a signing key with --key FILE or --kms URI (the development key is for local use only)';
 
@@ -74,7 +82,7 @@ async function openBuildSigners(o: BuildOpts): Promise<{ signers: Signer[]; noti
   };
   const routes: [string, () => Promise<Signer> | Signer][] = [
     ...o.key.map((k): [string, () => Signer] => [`--key ${k}`, () => localEd25519Signer(k)]),
-    ...o.kms.map((u): [string, () => Promise<Signer>] => [`--kms ${u}`, () => kmsSigner(u)]),
+    ...o.kms.map((u): [string, () => Promise<Signer>] => [`--kms ${displayKeyUri(u)}`, () => kmsSigner(u)]),
   ];
   for (const [route, open] of routes) {
     let s: Signer;

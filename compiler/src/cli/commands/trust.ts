@@ -6,6 +6,7 @@ import { parsePublicKey } from '@fms/runtime/crypto';
 import { isValidPackName } from '@fms/runtime/format';
 import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
 import { kmsSigner } from '../../sign/kms-signer';
+import { displayKeyUri } from './build';
 import { localEd25519Signer, trustEntryFor, type TrustKeyEntry } from '../../sign/local-key';
 
 /** Largest trust file `fmsc trust` reads (a real one is a few KiB). */
@@ -138,7 +139,7 @@ async function entryFor(o: { key?: string; kms?: string; comment?: string }): Pr
     try {
       s = await kmsSigner(o.kms);
     } catch (e) {
-      fail(`cannot read the public key of \`${o.kms}\`: ${(e as Error).message}`);
+      fail(`cannot read the public key of \`${displayKeyUri(o.kms)}\`: ${(e as Error).message}`);
     }
     try {
       return { entry: trustEntryFor(s, o.comment), source: s.description };
