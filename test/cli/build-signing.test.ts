@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPackUnverified } from '@fms/compiler/sign';
-import { errLines, EXAMPLE, FMS_RUN, FMSC, run, scratch, show } from './cli-env';
+import { baseEnv, errLines, EXAMPLE, FMS_RUN, FMSC, run, scratch, show } from './cli-env';
 
 const dir = scratch('fms-build-signing-');
 const CI_LINE = 'fmsc: CI=true: name a signing key with --key FILE or --kms URI (the development key is for local use only)';
@@ -207,6 +207,40 @@ test('encrypted keys are standard PKCS#8: openssl reads them with the passphrase
   assert.match(ok.stdout, /BEGIN PUBLIC KEY/);
   const bad = spawnSync('openssl', ['pkey', '-in', join(dir, 'ossl.pem'), '-passin', 'pass:nope', '-pubout'], { encoding: 'utf8' });
   assert.is.not(bad.status, 0);
+});
+
+test('on a terminal (a pty from script(1)) keygen --passphrase asks twice with echo off, and build asks once; nothing echoes the passphrase', () => {
+  if (spawnSync('script', ['--version']).error) {
+    process.stderr.write('SKIPPED build-signing tty prompt: script(1) not on PATH (util-linux)\n');
+    return;
+  }
+  const pw = 'tty-secret-42';
+  // The answers arrive after the prompt has turned echo off (the sleeps), as a person types them.
+  const tty = (cmd: string, answers: string[]): ReturnType<typeof spawnSync> =>
+    spawnSync('bash', ['-c', `(${answers.map((a) => `sleep 1.5; printf '%s\\n' '${a}'`).join('; ')}) | script -qec '${cmd.replace(/'/g, `'\\''`)}' /dev/null`], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: baseEnv(dir),
+      timeout: 60_000,
+    });
+  const g = tty(`node ${FMSC} keygen tty.pem --passphrase`, [pw, pw]);
+  assert.is(g.status, 0, String(g.stdout) + String(g.stderr));
+  assert.match(String(g.stdout), /passphrase for the new key `tty\.pem`: /);
+  assert.match(String(g.stdout), /repeat the passphrase for the new key `tty\.pem`: /);
+  assert.not.ok(String(g.stdout).includes(pw), 'the passphrase was not echoed');
+  assert.match(readFileSync(join(dir, 'tty.pem'), 'utf8'), /ENCRYPTED PRIVATE KEY/);
+  const mismatch = tty(`node ${FMSC} keygen tty2.pem --passphrase; echo "rc=$?"`, [pw, pw + 'x']);
+  assert.match(String(mismatch.stdout), /the passphrases do not match/);
+  assert.match(String(mismatch.stdout), /rc=2/);
+  assert.not.ok(existsSync(join(dir, 'tty2.pem')));
+  const b = tty(`node ${FMSC} build ${EXAMPLE} --key tty.pem -o tty.fmspack; echo "rc=$?"`, [pw]);
+  assert.match(String(b.stdout), /passphrase for key file `tty\.pem`: /);
+  assert.match(String(b.stdout), /rc=0/);
+  assert.not.ok(String(b.stdout).includes(pw));
+  const w = tty(`node ${FMSC} build ${EXAMPLE} --key tty.pem -o tty-w.fmspack; echo "rc=$?"`, ['not-it']);
+  assert.match(String(w.stdout), /cannot decrypt key file `tty\.pem`: wrong passphrase/);
+  assert.match(String(w.stdout), /rc=2/);
+  assert.not.ok(String(w.stdout).includes('not-it'));
 });
 
 test.run();

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createSignedPack, addSignature, readPackUnverified } from '../../../compiler/src/sign/create-pack';
-import { decodeContainer } from '@fms/runtime/format';
-import { verifyPack } from '@fms/runtime';
+import { createSignedPack, createUnsignedPack, addSignature, readPackUnverified } from '../../../compiler/src/sign/create-pack';
+import { decodeContainer, decodeEnvelope, MANIFEST_PAYLOAD_TYPE, UNSIGNED_PACK_MESSAGE } from '@fms/runtime/format';
+import { PackRefusal, verifyPack } from '@fms/runtime';
 import { ed25519Key, makePack, NOW, p256Key, SOURCE_SHA, tempDir, trustFor } from '../../runtime/trust/fixtures';
 
 const dir = tempDir();
@@ -55,6 +55,42 @@ test('invalid input is rejected before signing', async () => {
 test('a signer whose signature does not match its public key is caught at signing time', async () => {
   const liar = { ...A, sign: async (m: Uint8Array) => B.sign(m) };
   await makePack(liar).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /does not verify with its own public key/));
+});
+
+test('unsigned packs (`fmsc build --unsigned`): same manifest as a signed one, refused by verifyPack until addSignature', async () => {
+  const base = { body: new Uint8Array([1, 2, 3]), name: 'acme/payments', serial: 7, createdAt: NOW, sourceSha256: SOURCE_SHA };
+  const unsigned = createUnsignedPack(base);
+  const signed = await createSignedPack({ ...base, signer: A });
+  const u = readPackUnverified(unsigned);
+  assert.equal(u.keyIds, []);
+  assert.equal(u.manifest, readPackUnverified(signed).manifest);
+  // Verification paths never accept zero signatures: the `unsigned` refusal, one line naming the fix.
+  const trust = trustFor([A]);
+  try {
+    verifyPack(unsigned, { trust, now: NOW });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, PackRefusal);
+    assert.is((e as PackRefusal).code, 'unsigned');
+    assert.is((e as PackRefusal).message, UNSIGNED_PACK_MESSAGE);
+  }
+  assert.throws(() => decodeEnvelope(decodeContainer(unsigned).envelope), (e: Error) => e instanceof PackRefusal && e.code === 'unsigned');
+  assert.is(decodeEnvelope(decodeContainer(unsigned).envelope, MANIFEST_PAYLOAD_TYPE, { allowUnsigned: true }).signatures.length, 0);
+  // Signing it later gives exactly the signed pack (Ed25519 is deterministic).
+  const later = await addSignature(unsigned, A);
+  assert.ok(Buffer.from(later).equals(Buffer.from(signed)));
+  assert.is(verifyPack(later, { trust, now: NOW }).signers.length, 1);
+  await addSignature(later, A).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /already signed/));
+});
+
+test('each key signs once: the duplicate error names the key; more than 16 signers is refused before signing', async () => {
+  const base = { body: new Uint8Array(1), name: 'a', serial: 1, createdAt: NOW, sourceSha256: SOURCE_SHA };
+  await createSignedPack({ ...base, signer: [A, B, A] }).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.is(e.message, `key \`${A.keyId}\` was given twice (each key signs once)`),
+  );
+  const many = Array.from({ length: 17 }, (_, i) => ({ ...A, keyId: `sha256:${i.toString(16).padStart(64, '0')}` }));
+  await createSignedPack({ ...base, signer: many }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /at most 16 signatures/));
 });
 
 test.run();

@@ -60,4 +60,34 @@ test('dev key: created once under FMS_HOME (0600), with a matching trust file; t
   assert.equal(v.signers, [a.keyId]);
 });
 
+test('encrypted keys: PKCS#8 ENCRYPTED PRIVATE KEY, decrypted in memory with FMS_KEY_PASSWORD; a wrong or missing passphrase never appears in the error', async () => {
+  const dir = tempDir();
+  const f = join(dir, 'enc.pem');
+  const pw = 's3cret-passphrase';
+  const g = generateKeyFile(f, { passphrase: pw });
+  const pem = readFileSync(f, 'utf8');
+  assert.match(pem, /^-----BEGIN ENCRYPTED PRIVATE KEY-----\n/);
+  assert.is(statSync(f).mode & 0o777, 0o600);
+  // openssl (node:crypto) reads it with the passphrase and derives the same key id
+  const priv = createPrivateKey({ key: pem, format: 'pem', passphrase: pw });
+  assert.equal(Buffer.from(g.publicKeySpki), createPublicKey(priv).export({ format: 'der', type: 'spki' }));
+  const s = localEd25519Signer(f, { env: { FMS_KEY_PASSWORD: pw } });
+  assert.is(s.keyId, g.keyId);
+  const msg = new TextEncoder().encode('m');
+  assert.ok(nodeVerify(null, msg, createPublicKey(priv), await s.sign(msg)));
+  for (const wrong of ['', 'S3cret-passphrase', pw + ' ', '__proto__']) {
+    assert.throws(
+      () => localEd25519Signer(f, { env: { FMS_KEY_PASSWORD: wrong } }),
+      (e: Error) => /^cannot decrypt key file `[^`]+`: wrong passphrase/.test(e.message) && (wrong === '' || !e.message.includes(wrong)) && !e.message.includes('\n'),
+    );
+  }
+  // No passphrase and no terminal (the test's stdin is not a TTY)
+  assert.throws(() => localEd25519Signer(f, { env: {} }), /needs a passphrase: set FMS_KEY_PASSWORD or run on a terminal/);
+  assert.throws(() => generateKeyFile(join(dir, 'e2.pem'), { passphrase: '' }), /the passphrase is empty/);
+  // A plain key ignores FMS_KEY_PASSWORD.
+  const plain = join(dir, 'plain.pem');
+  const gp = generateKeyFile(plain);
+  assert.is(localEd25519Signer(plain, { env: { FMS_KEY_PASSWORD: 'unused' } }).keyId, gp.keyId);
+});
+
 test.run();
