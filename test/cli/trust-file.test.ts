@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseTrustRoots } from '@fms/runtime';
 import { errLines, EXAMPLE, FMS_RUN, FMSC, run, scratch, show } from './cli-env';
@@ -140,6 +141,12 @@ test('hostile trust files are refused with one line and never rewritten: directo
   writeFileSync(ctor, '{"version":1,"keys":[],"scopes":[],"constructor":{"prototype":{"polluted":true}}}');
   const nul = join(dir, 'null.json');
   writeFileSync(nul, 'null');
+  const fifo = join(dir, 'fifo.json');
+  spawnSync('mkfifo', [fifo]);
+  const deep = join(dir, 'deep.json');
+  writeFileSync(deep, `{"version":1,"keys":[],"scopes":[],"comment":${'['.repeat(300_000)}${']'.repeat(300_000)}}`);
+  const bom = join(dir, 'bom.json');
+  writeFileSync(bom, '\ufeff{"version":1,"keys":[],"scopes":[]}');
   const cases: [string, RegExp][] = [
     [link, /is a symlink: edit the file it points to/],
     [asDir, /is not a regular file/],
@@ -149,11 +156,14 @@ test('hostile trust files are refused with one line and never rewritten: directo
     [proto, /unknown field `__proto__`/],
     [ctor, /unknown field `constructor`/],
     [nul, /the trust file must be an object/],
+    ...(existsSync(fifo) ? [[fifo, /is not a regular file/] as [string, RegExp]] : []),
+    [deep, /`comment` must be a string/],
+    [bom, /is not valid JSON/],
     [join(dir, 'missing.json'), /cannot read trust file `[^`]*missing\.json`: no such file \(create it with `fmsc trust init`\)/],
   ];
   for (const [file, want] of cases) {
     const before = existsSync(file) && statSync(file).isFile() ? readFileSync(file) : null;
-    for (const args of [['add', file, '--key', 'a.pem'], ['show', file], ['revoke', file, ids.a!], ['set', file, '--scope', '*', '--threshold', '1']]) {
+    for (const args of file === link ? [['add', file, '--key', 'a.pem'], ['show', file], ['revoke', file, ids.a!], ['set', file, '--scope', '*', '--threshold', '1']] : [['add', file, '--key', 'a.pem'], ['show', file]]) {
       const r = run(FMSC, ['trust', ...args], dir);
       assert.is(r.status, 2, `${args.join(' ')}\n${show(r)}`);
       assert.is(errLines(r).length, 1, show(r));

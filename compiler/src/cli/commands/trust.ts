@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, EXIT, EXIT_CODES_HELP, formatOption, ioErrorMessage, JSON_VERSION } from '@fms/runtime/cli-kit';
 import { parseTrustRoots, PackRefusal } from '@fms/runtime';
@@ -56,13 +56,17 @@ export function readTrustFile(path: string): TrustJson {
   if (!st.isFile()) fail(`trust file \`${path}\` is not a regular file`);
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // No symlink, no blocking on a FIFO swapped in after the lstat: the descriptor is checked again below.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') fail(`trust file \`${path}\` is a symlink: edit the file it points to, so the link is not replaced by a copy`);
     fail(ioErrorMessage('read', path, e, 'trust file'));
   }
   let text: string;
   try {
-    const size = fstatSync(fd).size;
+    const fst = fstatSync(fd);
+    if (!fst.isFile()) fail(`trust file \`${path}\` is not a regular file`);
+    const size = fst.size;
     if (size > MAX_TRUST_FILE_BYTES) fail(`trust file \`${path}\` is larger than ${MAX_TRUST_FILE_BYTES} bytes: refusing to read it`);
     const buf = Buffer.alloc(size + 1);
     let n = 0;
@@ -89,7 +93,15 @@ export function readTrustFile(path: string): TrustJson {
     throw e;
   }
   // INVARIANT: parseTrustRoots accepted it, so version is 1 and keys/scopes are well-formed arrays.
-  return json as TrustJson;
+  const t = json as TrustJson;
+  // The runtime ignores comments; this tool prints and rewrites them, so they must be plain strings.
+  const comments: [string, unknown][] = [
+    ['comment', t.comment],
+    ...t.keys.map((k, i): [string, unknown] => [`keys[${i}].comment`, k.comment]),
+    ...t.scopes.map((x, i): [string, unknown] => [`scopes[${i}].comment`, x.comment]),
+  ];
+  for (const [where, v] of comments) if (v !== undefined && typeof v !== 'string') fail(`\`${path}\`: \`${where}\` must be a string; fix it by hand first`);
+  return t;
 }
 
 /** Validates `trust` with the runtime's parser and writes it atomically with mode 0644; never writes a file fms-run would refuse. */
