@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { CliError, EXIT, formatOption } from '@fms/runtime/cli-kit';
-import { kmsSigner } from '../../sign/kms-signer';
-import { localEd25519Signer, trustEntryFor } from '../../sign/local-key';
-import type { Signer } from '../../sign/signer';
+import { kmsSigner, localEd25519Signer, trustEntryFor, type Signer } from '../../sign/index';
 import { printPublicKey } from './keygen';
 
 /** Opens the signer named by `--kms` or `--key` (exactly one), mapping failures to exit 2. */

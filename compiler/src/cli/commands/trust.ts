@@ -5,9 +5,8 @@ import { parseTrustRoots, PackRefusal } from '@fms/runtime';
 import { parsePublicKey } from '@fms/runtime/crypto';
 import { isValidPackName } from '@fms/runtime/format';
 import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
-import { kmsSigner } from '../../sign/kms-signer';
 import { displayKeyUri } from './build';
-import { localEd25519Signer, trustEntryFor, type TrustKeyEntry } from '../../sign/local-key';
+import { kmsSigner, localEd25519Signer, trustEntryFor, type TrustKeyEntry } from '../../sign/index';
 
 /** Largest trust file `fmsc trust` reads (a real one is a few KiB). */
 export const MAX_TRUST_FILE_BYTES = 1 << 20;
