@@ -1,5 +1,5 @@
 import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
-import { closeSync, fchmodSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ed from '@noble/ed25519';
@@ -93,6 +93,9 @@ export interface LocalKeyOptions {
 
 const ENCRYPTED_PEM = '-----BEGIN ENCRYPTED PRIVATE KEY-----';
 
+/** A PEM key file is a few hundred bytes; anything much larger is not one (and is not read into memory). */
+const MAX_KEY_FILE_BYTES = 64 * 1024;
+
 /**
  * Reads the 32-byte seed of a PKCS#8 Ed25519 PEM key file, refusing files
  * readable by group or others. An `ENCRYPTED PRIVATE KEY` is decrypted in
@@ -102,13 +105,16 @@ const ENCRYPTED_PEM = '-----BEGIN ENCRYPTED PRIVATE KEY-----';
 function readSeed(keyFile: string, opts: LocalKeyOptions = {}): Uint8Array {
   let fd: number;
   try {
-    fd = openSync(keyFile, 'r');
+    // O_NONBLOCK: a FIFO named as a key file must not hang the command; it is refused below.
+    fd = openSync(keyFile, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     throw new Error(`cannot read key file \`${keyFile}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
   }
   let text: string;
   try {
     const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error(`key file \`${keyFile}\` is not a regular file`);
+    if (st.size > MAX_KEY_FILE_BYTES) throw new Error(`key file \`${keyFile}\` is larger than ${MAX_KEY_FILE_BYTES} bytes: not a key file`);
     if (process.platform !== 'win32' && (st.mode & 0o077) !== 0)
       throw new Error(`key file \`${keyFile}\` is accessible by other users (mode ${(st.mode & 0o777).toString(8)}); run \`chmod 600\` on it`);
     text = readFileSync(fd, 'utf8');

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { devKeySigner, fmsHome, generateKeyFile, localEd25519Signer } from '../../../compiler/src/sign/local-key';
 import { loadTrustRoots, verifyPack } from '@fms/runtime';
 import { makePack, NOW, tempDir } from '../../runtime/trust/fixtures';
@@ -84,6 +85,13 @@ test('encrypted keys: PKCS#8 ENCRYPTED PRIVATE KEY, decrypted in memory with FMS
   // No passphrase and no terminal (the test's stdin is not a TTY)
   assert.throws(() => localEd25519Signer(f, { env: {} }), /needs a passphrase: set FMS_KEY_PASSWORD or run on a terminal/);
   assert.throws(() => generateKeyFile(join(dir, 'e2.pem'), { passphrase: '' }), /the passphrase is empty/);
+  // Not key files: a directory, a FIFO (must not hang), something huge.
+  assert.throws(() => localEd25519Signer(dir), /is not a regular file/);
+  const big = join(dir, 'big.pem');
+  writeFileSync(big, Buffer.alloc(100_000), { mode: 0o600 });
+  assert.throws(() => localEd25519Signer(big), /is larger than 65536 bytes/);
+  const fifo = join(dir, 'fifo.pem');
+  if (spawnSync('mkfifo', ['-m', '600', fifo]).status === 0) assert.throws(() => localEd25519Signer(fifo), /is not a regular file/);
   // A plain key ignores FMS_KEY_PASSWORD.
   const plain = join(dir, 'plain.pem');
   const gp = generateKeyFile(plain);
