@@ -139,6 +139,8 @@ test('hostile trust files are refused with one line and never rewritten: directo
   writeFileSync(proto, '{"version":1,"keys":[],"scopes":[],"__proto__":{"polluted":true}}');
   const ctor = join(dir, 'ctor.json');
   writeFileSync(ctor, '{"version":1,"keys":[],"scopes":[],"constructor":{"prototype":{"polluted":true}}}');
+  const protoId = join(dir, 'proto-id.json');
+  writeFileSync(protoId, JSON.stringify({ version: 1, keys: [{ id: '__proto__', algorithm: 'ed25519', public_key: 'x' }], scopes: [{ prefix: '*', keys: ['__proto__'], threshold: 1 }] }));
   const nul = join(dir, 'null.json');
   writeFileSync(nul, 'null');
   const fifo = join(dir, 'fifo.json');
@@ -156,6 +158,7 @@ test('hostile trust files are refused with one line and never rewritten: directo
     [proto, /unknown field `__proto__`/],
     [ctor, /unknown field `constructor`/],
     [nul, /the trust file must be an object/],
+    [protoId, /keys\[0\]\.id must be `sha256:<64 hex>`/],
     ...(existsSync(fifo) ? [[fifo, /is not a regular file/] as [string, RegExp]] : []),
     [deep, /`comment` must be a string/],
     [bom, /is not valid JSON/],
@@ -173,6 +176,22 @@ test('hostile trust files are refused with one line and never rewritten: directo
   }
   assert.ok(statSync(link).isFile() && readFileSync(link, 'utf8') === readFileSync(target, 'utf8'));
   assert.is(({} as Record<string, unknown>).polluted, undefined);
+});
+
+test('show keeps and prints the name bindings it does not manage (expected_name, deployments with prototype-like ids)', () => {
+  const t = join(dir, 'bound.json');
+  assert.is(run(FMSC, ['trust', 'init', t], dir).status, 0);
+  const j = JSON.parse(readFileSync(t, 'utf8'));
+  writeFileSync(t, JSON.stringify({ ...j, expected_name: 'acme/payments', deployments: { constructor: { expected_name: 'acme/payments' }, prod: { expected_name: 'acme/payments', comment: 'x' } } }));
+  assert.is(run(FMSC, ['trust', 'add', t, '--key', 'a.pem'], dir).status, 0);
+  const after = JSON.parse(readFileSync(t, 'utf8'));
+  // (compared as text: uvu's deep equality reads an own `constructor` key as the object's constructor)
+  assert.is(JSON.stringify(after.deployments), JSON.stringify({ constructor: { expected_name: 'acme/payments' }, prod: { expected_name: 'acme/payments', comment: 'x' } }));
+  assert.is(after.expected_name, 'acme/payments');
+  const r = run(FMSC, ['trust', 'show', t], dir);
+  assert.is(r.status, 0, show(r));
+  assert.match(r.stdout, /^expected_name: acme\/payments$/m);
+  assert.match(r.stdout, /^deployments \(2\):\n {2}constructor → acme\/payments\n {2}prod → acme\/payments$/m);
 });
 
 test('hostile arguments: key ids that are prototype names, wrong forms, scopes, unknown flags, no key source, a key that is a directory', () => {
