@@ -32,6 +32,8 @@ for (const where of ['proj', 'nested/deeper/proj']) {
     const t = spawnSync(process.execPath, [FMSC, 'test'], { cwd: proj, env, encoding: 'utf8' });
     assert.is(t.status, 0, t.stdout + t.stderr);
     assert.match(t.stdout, /6 passed, 0 failed/);
+    const f = spawnSync(process.execPath, [FMSC, 'fmt', '--check', 'governance.fms'], { cwd: proj, env, encoding: 'utf8' });
+    assert.is(f.status, 0, `the starter policy is in fmt layout: ${f.stdout}${f.stderr}`);
   });
 }
 

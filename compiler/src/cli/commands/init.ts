@@ -6,7 +6,7 @@ import { CliError, EXIT, ioErrorMessage } from '@fms/runtime/cli-kit';
 import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
 import { devKeySigner } from '../../sign/index';
 
-/** The starter policy `fmsc init` writes: it checks clean and its fixture passes. */
+/** The starter policy `fmsc init` writes: it checks clean (also --strict), is in `fmsc fmt` layout, and its fixture passes. */
 export const STARTER_POLICY = `# Your first policy. Check it, test it, build it:
 #   fmsc check governance.fms
 #   fmsc test
@@ -21,9 +21,9 @@ agent "assistant" {
 
     permit docs/search
     permit tickets/refund if amount <= $50
-    defer  tickets/refund if amount <= $500
-      reason: "refunds over $50 need a person"
-    deny   tickets/refund reason: "refunds over $500 are handled by the finance team"
+    defer tickets/refund if amount <= $500 reason: "refunds over $50 need a person"
+    # anything larger goes to the finance team
+    deny tickets/refund reason: "refunds over $500 are handled by the finance team"
   }
 }
 `;
