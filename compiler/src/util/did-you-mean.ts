@@ -63,8 +63,9 @@ function differentOnPurpose(a: string, b: string): boolean {
 /**
  * Is dotted name `a` likely a misspelling of `b` (not just a near miss worth a
  * hint)? Exactly one segment differs, both spellings of it have at least 4
- * characters, and they differ in case only, or by one edit (two from 8
- * characters on); digits-only and plural differences do not count.
+ * characters, and they differ in case only, or by one edit (two when both
+ * have 8 to 32 characters; a swap of two letters is one edit); digits-only
+ * and plural differences do not count.
  */
 export function typoSuspect(a: string, b: string): boolean {
   if (a === b) return false;
@@ -83,5 +84,5 @@ export function typoSuspect(a: string, b: string): boolean {
   const len = Math.min(x.length, y.length);
   if (len < 4) return false;
   if (x.toLowerCase() === y.toLowerCase()) return true;
-  return editDistance(x, y, 2) <= (len >= 8 ? 2 : 1);
+  return editDistance(x, y, 2) <= (len >= 8 && Math.max(x.length, y.length) <= 32 ? 2 : 1);
 }

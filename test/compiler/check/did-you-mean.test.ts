@@ -57,6 +57,13 @@ test('prototype names are ordinary argument names', () => {
   assert.equal(d.map((x) => at(src, x)), ['args.constructr']);
 });
 
+test('hostile names: very long paths are skipped, dotted prototype segments are plain names', () => {
+  const long = 'x'.repeat(5000);
+  const src = agent(`  rules {\n    permit a if args.${long} == 1 and args.${long}y == 1 and args.${long} == 2\n    permit b if args.a.__proto__.toString == 1 and args.a.__proto__.toStrnig == 2 and args.a.__proto__.toString == 3\n  }`);
+  const d = diags(src).filter((x) => x.code === 'FMS2100');
+  assert.equal(d.map((x) => x.suggestion), ['args.a.__proto__.toString']);
+});
+
 test('a redact path is a candidate: a condition on a misspelt redacted argument warns', () => {
   const src = agent('  redact pay args: ["card_number"]\n  rules {\n    deny pay if args.card_numbr != nil\n  }');
   const d = diags(src).filter((x) => x.code === 'FMS2100');
