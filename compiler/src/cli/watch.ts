@@ -1,4 +1,4 @@
-import { unwatchFile, watchFile, type Stats } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CliError, EXIT } from '@fms/runtime/cli-kit';
 import type { Policy } from '../ir/types';
@@ -16,7 +16,7 @@ export interface Pass {
 
 /** How long a burst of changes (an editor's save: write, rename, chmod) is gathered before a re-run. */
 export const WATCH_DEBOUNCE_MS = 150;
-/** How often watched files are polled: polling sees atomic renames and files created later, which inotify watches on the old inode miss. */
+/** How often watched files are polled (stat): polling sees atomic renames and files created later, which inotify watches on the old inode miss. */
 export const WATCH_POLL_MS = 200;
 
 /**
@@ -36,27 +36,35 @@ export function dependencyFiles(source: string, ir: Policy | undefined, registry
   return out;
 }
 
+/** What a file looks like to the watch: its identity, size and times, or `missing`. */
+function signature(file: string): string {
+  try {
+    const s = statSync(file);
+    return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+  } catch {
+    return 'missing';
+  }
+}
+
 /**
  * `--watch`: runs `pass` now and again whenever one of the files it names
  * changes (debounced), printing one status line on stderr after each pass
- * (`fmsc: [watch] 2 errors, 1 warning; watching 3 files (Ctrl-C stops)`).
- * A pass that throws prints its one line (as the command would) and keeps
- * watching the files of the last good pass. Resolves on SIGINT or SIGTERM, with exit code 0, after
- * unwatching everything.
+ * (`fmsc: [watch] 2 errors, 1 warning (exit 1); watching 3 files (Ctrl-C stops)`).
+ * Files are compared with what they were just BEFORE the pass that read them,
+ * so an edit made while a pass runs, or before the first poll, is never
+ * missed. A pass that throws prints its one line (as the command would) and
+ * keeps watching the files of the last good pass. Resolves on SIGINT or
+ * SIGTERM, with exit code 0.
  */
 export function watchLoop(name: string, initial: readonly string[], pass: () => Pass): Promise<void> {
   return new Promise((resolve) => {
     // Before a first good pass, the arguments themselves (a missing file is watched until it appears).
-    let watched = new Set<string>();
-    const first = new Set(initial);
+    let watched = new Map<string, string>();
     let timer: NodeJS.Timeout | undefined;
-    const onChange = (cur: Stats, prev: Stats): void => {
-      if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size && cur.ino === prev.ino && cur.nlink === prev.nlink) return;
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(run, WATCH_DEBOUNCE_MS);
-    };
     const run = (): void => {
       timer = undefined;
+      const before = new Map<string, string>();
+      for (const f of watched.size ? watched.keys() : initial) before.set(f, signature(f));
       let result: Pass;
       try {
         result = pass();
@@ -64,19 +72,27 @@ export function watchLoop(name: string, initial: readonly string[], pass: () => 
         // One line, as the command would print it, and keep watching (the next save may fix it).
         const code = e instanceof CliError ? e.exitCode : EXIT.usage;
         process.stderr.write(`${name}: ${e instanceof Error ? e.message : String(e)}\n`);
-        result = { exitCode: code, files: [...(watched.size ? watched : first)], summary: '' };
+        result = { exitCode: code, files: [...before.keys()], summary: '' };
       }
-      const next = new Set(result.files);
-      for (const f of watched) if (!next.has(f)) unwatchFile(f, onChange);
-      for (const f of next) if (!watched.has(f)) watchFile(f, { interval: WATCH_POLL_MS, persistent: true }, onChange);
+      const next = new Map<string, string>();
+      for (const f of result.files) next.set(f, before.get(f) ?? signature(f));
       watched = next;
-      const shown = [...next].filter((f) => !f.endsWith('.sig') && !f.endsWith('.lock')).map((f) => relative(process.cwd(), f) || f);
+      const shown = [...next.keys()].filter((f) => !f.endsWith('.sig') && !f.endsWith('.lock')).map((f) => relative(process.cwd(), f) || f);
       const state = result.exitCode === EXIT.ok ? 'ok' : `exit ${result.exitCode}`;
       process.stderr.write(`${name}: [watch] ${result.summary || 'clean'} (${state}); watching ${shown.length} file${shown.length === 1 ? '' : 's'} (Ctrl-C stops)\n`);
     };
+    const poll = setInterval(() => {
+      if (timer) return;
+      for (const [f, sig] of watched) {
+        if (signature(f) !== sig) {
+          timer = setTimeout(run, WATCH_DEBOUNCE_MS);
+          return;
+        }
+      }
+    }, WATCH_POLL_MS);
     const stop = (): void => {
       if (timer) clearTimeout(timer);
-      for (const f of watched) unwatchFile(f, onChange);
+      clearInterval(poll);
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       process.stderr.write(`${name}: [watch] stopped\n`);
