@@ -1,7 +1,7 @@
 import type { DiagnosticSink } from '../diagnostics/diagnostic';
 import type { EnforcementSpec, SourceLoc, Span, Value } from '../ir/types';
 import type { BlockNode, FieldNode, ValueNode } from '../syntax/ast';
-import { didYouMean } from '../util/did-you-mean';
+import { didYouMean, didYouMeanHelp } from '../util/did-you-mean';
 import { KNOWN_SYSCALLS } from '@fms/runtime/os';
 import { MAX_FENCE_PATHS } from '@fms/runtime/os';
 
@@ -142,7 +142,8 @@ export function lowerEnforcement(
     if (ISOLATIONS.has(iso)) isolation = iso as EnforcementSpec['isolation'];
     else {
       const n = nodes.get('isolation')!;
-      err('FMS2094', `isolation \`${iso}\` is not supported by this toolchain`, n.values[0]?.span ?? n.key.span, 'this toolchain fences an agent as a process (seccomp + Landlock); write `isolation = "process"` or leave it out, and run micro-VMs such as Firecracker outside fms');
+      const guess = didYouMean(iso, ISOLATIONS);
+      err('FMS2094', `isolation \`${iso}\` is not supported by this toolchain`, n.values[0]?.span ?? n.key.span, `${guess ? `${didYouMeanHelp(guess)} ` : ''}this toolchain fences an agent as a process (seccomp + Landlock); write \`isolation = "process"\` or leave it out, and run micro-VMs such as Firecracker outside fms`);
     }
   }
 

@@ -1,6 +1,7 @@
 import type { DiagnosticSink } from '../diagnostics/diagnostic';
 import type { Span } from '../ir/types';
 import type { BlockNode, Document, FieldNode, Item } from '../syntax/ast';
+import { SCHEMAS } from '../ir/schema';
 
 /**
  * Constructs the checker accepts but this toolchain does not enforce (issue 9,
@@ -99,6 +100,8 @@ function agentBody(sink: DiagnosticSink, agent: BlockNode): void {
 function runtimeBlock(sink: DiagnosticSink, b: BlockNode): void {
   for (const x of b.items) {
     if (x.kind !== 'field' || RUNTIME_ENFORCED.has(x.key.text)) continue;
+    // An unknown field already has FMS2002 (with its did-you-mean): no second diagnostic.
+    if (!Object.hasOwn(SCHEMAS.runtime!.fields, x.key.text)) continue;
     const v = x.values.length === 1 ? x.values[0] : undefined;
     if (x.key.text === 'mode' && v?.kind === 'string' && v.value === 'enforce') continue;
     const why =

@@ -1,4 +1,5 @@
 import type { Span } from '../ir/types';
+import { suggestionIn } from '../util/did-you-mean';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -22,6 +23,12 @@ export interface Diagnostic {
   span: Span;
   related?: Related[];
   help?: string;
+  /**
+   * The word a did-you-mean proposes for the text under `span` (set by the
+   * sink from `help`'s `did you mean \`X\`?`). A quick fix replaces the
+   * spanned text with it, keeping the quotes when the spanned text is quoted.
+   */
+  suggestion?: string;
 }
 
 /** Collects diagnostics; the single `accept` entry point of every phase. */
@@ -30,7 +37,10 @@ export class DiagnosticSink {
   constructor(readonly file: string) {}
 
   accept(d: Omit<Diagnostic, 'file'> & { file?: string }): void {
-    this.items.push({ ...d, file: d.file ?? this.file });
+    const item: Diagnostic = { ...d, file: d.file ?? this.file };
+    const guess = item.suggestion ?? suggestionIn(item.help);
+    if (guess !== undefined) item.suggestion = guess;
+    this.items.push(item);
   }
 
   get errorCount(): number {

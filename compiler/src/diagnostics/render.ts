@@ -77,6 +77,8 @@ export interface JsonDiagnostic {
   range: { start: { line: number; col: number }; end: { line: number; col: number } };
   related?: { message: string; file: string; range: { start: { line: number; col: number } } }[];
   help?: string;
+  /** The word a did-you-mean proposes for the spanned text (see `Diagnostic.suggestion`). */
+  suggestion?: string;
 }
 
 /** The versioned JSON report of `--format json`. */
@@ -93,6 +95,7 @@ export function toJson(diags: Diagnostic[], sources: Sources, extra: Record<stri
       });
     }
     if (d.help) j.help = d.help;
+    if (d.suggestion !== undefined) j.suggestion = d.suggestion;
     return j;
   });
   const errors = diags.filter((d) => d.severity === 'error').length;

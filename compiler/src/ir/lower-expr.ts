@@ -2,7 +2,7 @@ import { RE2JS } from 're2js';
 import { safeRegExpSource } from '@fms/runtime';
 import type { DiagnosticSink } from '../diagnostics/diagnostic';
 import type { ExprNode, ValueNode } from '../syntax/ast';
-import { didYouMean } from '../util/did-you-mean';
+import { didYouMean, didYouMeanHelp, typoSuspect } from '../util/did-you-mean';
 import { durationSeconds, parseDurationString, sizeBytes } from './schema';
 import { table } from '../util/table';
 import type { BuiltinFn, Expr, Span, Value, ValueType, VarRoot } from './types';
@@ -216,6 +216,11 @@ export class ExprLowerer {
     }
     // A bare name reads args.<name>.
     const guess = didYouMean(path, [...KNOWN_NAMES, ...Object.keys(this.scope.vars), ...this.scope.selectors], 1);
+    if (guess !== undefined && typoSuspect(path, guess)) {
+      // A likely misspelling of a name the condition knows: the condition would read a different argument.
+      this.err('FMS2100', `\`${path}\` looks like a misspelling of \`${guess}\`: it is read as \`args.${path}\``, span, `${didYouMeanHelp(guess)} Write \`args.${path}\` if that argument is meant`, 'warning');
+      return { k: 'var', root: 'args', path: parts, type: 'any', span };
+    }
     this.err(
       'FMS2019',
       `\`${path}\` is read as \`args.${path}\``,

@@ -1,11 +1,12 @@
 import { DiagnosticSink, LineIndex, type Diagnostic } from '../diagnostics/diagnostic';
 import type { BlockNode, Document, FieldNode, Item, RuleNode, ValueNode } from '../syntax/ast';
 import { parse } from '../syntax/parse';
-import { didYouMean } from '../util/did-you-mean';
+import { didYouMean, didYouMeanHelp } from '../util/did-you-mean';
 import { checkNotEnforced } from '../check/not-enforced';
 import { dict, own } from '../util/table';
 import { checkLimits } from '../check/limits';
 import { checkRules } from '../check/rules';
+import { checkArgTypos } from '../check/arg-typos';
 import { decodeBase64Strict } from '@fms/runtime/crypto';
 import { ed25519KeyWeakness } from '@fms/runtime/crypto';
 import { canonicalHostPattern } from '@fms/runtime/format';
@@ -149,6 +150,7 @@ class Lowerer {
       resolveImports(this.ir, this.opts.resolveImport, this.sink, { lowerArtifact, stackFlatRules: () => this.flatRulesForImportedAgent(flatRules) });
     }
     checkRules(this.ir, this.sink);
+    checkArgTypos(this.ir, this.sink);
     checkNotEnforced(this.doc, this.sink);
     checkLimits(this.ir, this.sink);
     return this.ir;
@@ -361,7 +363,11 @@ class Lowerer {
         if (typeof v !== 'number') bad('a number');
         return v;
       case 'money':
-        if (typeof v !== 'number') bad('an amount such as `$500`');
+        if (typeof v !== 'number') {
+          // `10usd`, `10 dollars`: the amount FPL spells is `$10`.
+          const n = node.kind === 'number' ? node.value : typeof v === 'string' ? /^\s*\$?([0-9]+(?:\.[0-9]+)?)\s*(?:usd|dollars?|\$)?\s*$/i.exec(v)?.[1] : undefined;
+          bad('an amount such as `$500`', n !== undefined ? `${didYouMeanHelp(`$${n}`)} amounts are written with \`$\` before the number, in USD` : undefined);
+        }
         else if (v < 0) bad('an amount of zero or more');
         return v;
       case 'bool':
@@ -386,7 +392,7 @@ class Lowerer {
           const s = parseDurationString(v);
           if (s !== undefined) return s;
         }
-        bad('a duration such as `30s`, `5m` or `24h`', typeof v === 'string' ? durationHelp(v) : undefined);
+        bad('a duration such as `30s`, `5m` or `24h`', typeof v === 'string' ? durationHelp(v) : node.kind === 'number' && node.unit ? durationHelp(node.raw) : undefined);
         return v;
       }
       case 'string':
@@ -702,15 +708,24 @@ class Lowerer {
       case 'delegate': {
         const c = this.config(b, 'delegate');
         const targets: string[] = [];
-        if (b.label) targets.push(b.label.text);
-        if (typeof c.fields.target_agent === 'string') targets.push(c.fields.target_agent);
-        targets.push(...strings(c.fields.to));
+        // Each target with the span of its name (the label, `target_agent`'s value, each `to` entry).
+        const named: { name: string; span: Span }[] = [];
+        if (b.label) named.push({ name: b.label.text, span: b.label.span });
+        if (typeof c.fields.target_agent === 'string') named.push({ name: c.fields.target_agent, span: this.fieldSpan(b, 'target_agent') });
+        const toField = b.items.find((x): x is FieldNode => x.kind === 'field' && x.key.text === 'to');
+        const toNodes = toField ? (toField.values.length === 1 && toField.values[0]!.kind === 'list' ? toField.values[0]!.items : toField.values) : [];
+        const toNames = strings(c.fields.to);
+        toNames.forEach((t, i) => {
+          const node = toNodes.find((n, j) => j >= i && literalValue(n) === t);
+          named.push({ name: t, span: node?.span ?? this.fieldSpan(b, 'to') });
+        });
+        for (const n of named) targets.push(n.name);
         const d: Delegation = { targets, fields: c.fields, loc: c.loc };
         this.delegationLimits(d, b);
-        for (const t of targets) {
+        for (const { name: t, span } of named) {
           if (!agentIds.has(t)) {
             const guess = didYouMean(t, agentIds);
-            this.warn('FMS2010', `agent \`${a.id}\` delegates to \`${t}\`, which is not declared in this stack`, b.label?.span ?? b.keyword.span, guess ? `did you mean \`${guess}\`?` : 'delegation works only to agents the runtime knows; declare it or load the stack that does');
+            this.warn('FMS2010', `agent \`${a.id}\` delegates to \`${t}\`, which is not declared in this stack`, span, guess ? `did you mean \`${guess}\`?` : 'delegation works only to agents the runtime knows; declare it or load the stack that does');
           }
         }
         a.delegations.push(d);
@@ -1026,19 +1041,29 @@ class Lowerer {
 }
 
 /** How messages name a statement: field `x`, block `x`, a rule, `rate_limit`, ... */
-/** Help for a duration written the long way (`"10mins"`, `"2 hours"`): the unit FPL spells. */
+/** Long spellings of the duration units FPL writes as one letter. */
+const LONG_UNITS: ReadonlyMap<string, string> = new Map([
+  ['msec', 'ms'], ['msecs', 'ms'], ['millisecond', 'ms'], ['milliseconds', 'ms'],
+  ['sec', 's'], ['secs', 's'], ['second', 's'], ['seconds', 's'],
+  ['min', 'm'], ['mins', 'm'], ['minute', 'm'], ['minutes', 'm'],
+  ['hr', 'h'], ['hrs', 'h'], ['hour', 'h'], ['hours', 'h'],
+  ['day', 'd'], ['days', 'd'], ['week', 'w'], ['weeks', 'w'],
+]);
+
+/**
+ * Help for a duration written the long way or misspelt (`"10mins"`, `"2 hours"`,
+ * `5minn`): the spelling FPL reads, as a did-you-mean when one is clear (a
+ * quick fix keeps the quotes of a quoted value).
+ */
 function durationHelp(v: string): string {
   const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]+)\s*$/.exec(v);
-  const units: ReadonlyMap<string, string> = new Map([
-    ['msec', 'ms'], ['msecs', 'ms'], ['millisecond', 'ms'], ['milliseconds', 'ms'],
-    ['sec', 's'], ['secs', 's'], ['second', 's'], ['seconds', 's'],
-    ['min', 'm'], ['mins', 'm'], ['minute', 'm'], ['minutes', 'm'],
-    ['hr', 'h'], ['hrs', 'h'], ['hour', 'h'], ['hours', 'h'],
-    ['day', 'd'], ['days', 'd'], ['week', 'w'], ['weeks', 'w'],
-  ]);
-  const unit = m ? units.get(m[2].toLowerCase()) : undefined;
   const base = 'units are `ms`, `s`, `m`, `h`, `d` and `w`, right after the number';
-  return m && unit ? `write \`${m[1]}${unit}\`; ${base}` : base;
+  if (!m) return base;
+  const word = m[2]!.toLowerCase();
+  const unit = LONG_UNITS.get(word) ?? LONG_UNITS.get(didYouMean(word, LONG_UNITS.keys(), word.length >= 5 ? 2 : 1) ?? '');
+  if (!unit) return base;
+  const fixed = `${m[1]}${unit}`;
+  return `${didYouMeanHelp(fixed)} ${base}`;
 }
 
 function describeItem(it: Item): string {

@@ -1,9 +1,14 @@
 import type { Policy } from './types';
 
-/** A small, stable view of the IR for tools (`fmsc check --format json --emit ir`). */
+/**
+ * A small, stable view of the IR for tools (`fmsc check --format json --emit
+ * ir`). Its keys are snake_case like every JSON output of the toolchain (the
+ * IR's TypeScript fields are camelCase: converted here, at the JSON boundary).
+ * It has no table keyed by a user's word, so every key is one of these.
+ */
 export function irSummary(ir: Policy) {
   return {
-    irVersion: ir.irVersion,
+    ir_version: ir.irVersion,
     imports: ir.imports.map((i) => ({ ref: i.ref, sha256: i.sha256 ?? null })),
     agents: ir.agents.map((a) => ({
       id: a.id,
@@ -13,10 +18,10 @@ export function irSummary(ir: Policy) {
       mandatory: a.rules.filter((r) => r.mandatory).length,
       phases: a.phases.map((p) => p.id),
       budgets: a.budgets.map((b) => b.id),
-      rateLimits: a.rateLimits.length,
+      rate_limits: a.rateLimits.length,
       redactions: a.redactions.length,
       egress: !!a.egress,
-      modelPolicy: !!a.modelPolicy,
+      model_policy: !!a.modelPolicy,
     })),
   };
 }

@@ -50,8 +50,9 @@ test('a lookbehind or lookahead pattern is named as such; `ttl = "10mins"` gets 
   assert.match(re('a(?=b)')?.message ?? '', /lookahead/);
   assert.match(re('(?<name>a)(?<name>b)')?.message ?? 'x', /^invalid regular expression: (?!lookbehind)/);
   const ttl = (v: string) => compile(`agent "a" {\n  default deny\n  delegate "b" {\n    ttl = "${v}"\n  }\n}\nagent "b" { default deny }\n`, 'p.fms', { env: {} }).diagnostics.find((d) => d.code === 'FMS2027');
-  assert.is(ttl('10mins')?.help, 'write `10m`; units are `ms`, `s`, `m`, `h`, `d` and `w`, right after the number');
-  assert.match(ttl('2 Hours')?.help ?? '', /^write `2h`/);
+  assert.is(ttl('10mins')?.help, 'did you mean `10m`? units are `ms`, `s`, `m`, `h`, `d` and `w`, right after the number');
+  assert.is(ttl('10mins')?.suggestion, '10m');
+  assert.match(ttl('2 Hours')?.help ?? '', /^did you mean `2h`\?/);
   assert.match(ttl('10 toString')?.help ?? '', /^units are/);
   assert.is(ttl('10m'), undefined);
 });

@@ -1,11 +1,12 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { CliError, EXIT, ioErrorMessage } from '@fms/runtime/cli-kit';
 import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
 import { devKeySigner } from '../../sign/index';
 
-/** The starter policy `fmsc init` writes: it checks clean and its fixture passes. */
+/** The starter policy `fmsc init` writes: it checks clean (also --strict), is in `fmsc fmt` layout, and its fixture passes. */
 export const STARTER_POLICY = `# Your first policy. Check it, test it, build it:
 #   fmsc check governance.fms
 #   fmsc test
@@ -20,31 +21,53 @@ agent "assistant" {
 
     permit docs/search
     permit tickets/refund if amount <= $50
-    defer  tickets/refund if amount <= $500
-      reason: "refunds over $50 need a person"
-    deny   tickets/refund reason: "refunds over $500 are handled by the finance team"
+    defer tickets/refund if amount <= $500 reason: "refunds over $50 need a person"
+    # anything larger goes to the finance team
+    deny tickets/refund reason: "refunds over $500 are handled by the finance team"
   }
 }
 `;
 
-/** The starter fixture (`fmsc test` finds `*.fmtest.json` files). */
-export const STARTER_FIXTURE =
-  JSON.stringify(
-    {
-      policy: 'governance.fms',
-      agent_id: 'assistant',
-      cases: [
-        { name: 'search is allowed', tool: 'docs/search', expect: { effect: 'permit' } },
-        { name: 'small refunds go through', tool: 'tickets/refund', args: { amount: 20 }, expect: { effect: 'permit' } },
-        { name: 'larger refunds wait for a person', tool: 'tickets/refund', args: { amount: 200 }, expect: { effect: 'defer' } },
-        { name: 'huge refunds are denied', tool: 'tickets/refund', args: { amount: 5000 }, expect: { effect: 'deny' } },
-        { name: 'shell is never allowed', tool: 'shell/exec', expect: { effect: 'deny' } },
-        { name: 'anything else is denied by default', tool: 'email/send', expect: { effect: 'deny' } },
-      ],
-    },
-    null,
-    2,
-  ) + '\n';
+/** The starter fixture's cases (`fmsc test` finds `*.fmtest.json` files). */
+const STARTER_CASES = [
+  { name: 'search is allowed', tool: 'docs/search', expect: { effect: 'permit' } },
+  { name: 'small refunds go through', tool: 'tickets/refund', args: { amount: 20 }, expect: { effect: 'permit' } },
+  { name: 'larger refunds wait for a person', tool: 'tickets/refund', args: { amount: 200 }, expect: { effect: 'defer' } },
+  { name: 'huge refunds are denied', tool: 'tickets/refund', args: { amount: 5000 }, expect: { effect: 'deny' } },
+  { name: 'shell is never allowed', tool: 'shell/exec', expect: { effect: 'deny' } },
+  { name: 'anything else is denied by default', tool: 'email/send', expect: { effect: 'deny' } },
+];
+
+/**
+ * The starter fixture. `schema` is the `$schema` reference (the fixture
+ * schema this toolchain ships, for editor completion and checks); without one
+ * the key is left out.
+ */
+export function starterFixture(schema: string | undefined): string {
+  return JSON.stringify({ ...(schema ? { $schema: schema } : {}), policy: 'governance.fms', agent_id: 'assistant', cases: STARTER_CASES }, null, 2) + '\n';
+}
+
+/**
+ * The fixture schema shipped with this toolchain (`schemas/fmtest.schema.json`
+ * of the repository): found by walking up from this module (the bundle in
+ * `dist/`, or the source under `compiler/src/`).
+ */
+export function shippedFixtureSchema(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const f = join(dir, 'schemas', 'fmtest.schema.json');
+    if (existsSync(f)) return f;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return undefined;
+}
+
+/** The `$schema` value for a fixture in `projectDir`: the shipped schema's path relative to it, with `/`. */
+export function schemaRef(projectDir: string, schema: string | undefined): string | undefined {
+  return schema === undefined ? undefined : relative(projectDir, schema).split(sep).join('/');
+}
 
 const GITIGNORE = '# built policy packs (rebuild with `fmsc build`); commit governance.fms.lock\n*.fmspack\n';
 
@@ -63,7 +86,7 @@ export function register(program: Command): void {
       const root = resolve(dir);
       const files: Array<[string, () => string]> = [
         ['governance.fms', () => STARTER_POLICY],
-        ['governance.fmtest.json', () => STARTER_FIXTURE],
+        ['governance.fmtest.json', () => starterFixture(schemaRef(root, shippedFixtureSchema()))],
         ['trust.json', () => {
           const dev = devKeySigner();
           return readFileSync(dev.trustPath, 'utf8');

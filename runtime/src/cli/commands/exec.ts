@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../common';
+import { CliError, EXIT, formatOption, JSON_VERSION } from '../common';
 import { loadPackForCli } from './eval';
 import { nameFlags } from './verify';
 import { describeFence } from '../../os/describe';
@@ -25,6 +25,8 @@ interface ExecOpts {
   serve?: boolean;
   log?: string;
   logKey?: string;
+  /** `json`: exec's own refusals and errors (and `--dry-run`) as one JSON document on stdout; the command's output stays the command's. */
+  format: string;
 }
 
 /** Where the `fms-exec` loader is: $FMS_EXEC, next to the bundle (dist/), or dist/ from the sources. */
@@ -53,6 +55,10 @@ function fenceOf(packPath: string, o: ExecOpts): AgentFence {
  * verifies the pack, takes the agent's fence, and starts `fms-exec` with the
  * profile on an inherited pipe (fd 3; the pack is never re-read from disk).
  * Exits with the command's status (128 + signal when it was killed).
+ * With `--format json`, exec's own refusals and errors are a JSON document on
+ * stdout (`{"version": 1, "tool": "fms-run", "ok": false, "error": …}`, via
+ * `runProgram`) besides their line on stderr, and `--dry-run` prints the fence
+ * as JSON; once the command runs, stdout is the command's alone.
  */
 export function register(program: Command): void {
   nameFlags(program.command('exec'))
@@ -66,11 +72,15 @@ export function register(program: Command): void {
     .option('--no-serve', 'do not start the decision server (no FMS_SOCKET)')
     .option('--log <file>', 'decision log of the server (as `fms-run serve --log`)')
     .option('--log-key <uri>', 'checkpoint key of the decision log (file:PATH)')
+    .addOption(formatOption())
     .action(async (packPath: string, cmd: string[], o: ExecOpts) => {
       const arch = hostArch();
       const f = fenceOf(packPath, o);
       if (o.dryRun) {
-        process.stdout.write(describeFence(f, arch ? [arch] : ['x86_64', 'aarch64']) + '\n');
+        const text = describeFence(f, arch ? [arch] : ['x86_64', 'aarch64']);
+        if (o.format === 'json') {
+          process.stdout.write(JSON.stringify({ version: JSON_VERSION, tool: 'fms-run', ok: true, dry_run: true, agent: f.agent, profile: f.profile, isolation: f.isolation, fence: text.split('\n') }, null, 2) + '\n');
+        } else process.stdout.write(text + '\n');
         return;
       }
       if (!arch) throw new CliError(`no kernel fence for ${process.platform}/${process.arch}: only Linux on x86_64 and aarch64`, EXIT.refused);
