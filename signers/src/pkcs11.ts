@@ -1,6 +1,6 @@
 import { ed25519Spki, p256Spki } from '@fms/runtime/crypto';
 import { keyIdOf } from '@fms/runtime/crypto';
-import { ecdsaDigestSigner, type Signer } from '../signer';
+import { ecdsaDigestSigner, type Signer } from './signer';
 import { parsePkcs11Uri, resolvePin } from './pkcs11-uri';
 
 // PKCS#11 constants (v3.0) used here, spelled out so the module does not depend on the binding's constant table.
