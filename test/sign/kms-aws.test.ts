@@ -6,13 +6,12 @@
 // environment. NO REAL AWS ACCOUNT IS USED.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAwsKmsUri } from '@fms/signers';
 import { keyIdOf } from '@fms/runtime/crypto';
 import { AWS_TEST_CREDS, sigv4Check, startAwsKmsDouble, type AwsDouble } from '../helpers/kms-doubles/aws';
-import { freshPack, isolatedEnv, oneLineError, opensslVerifies, runDist, scratch, trustFileFor } from './kms-common';
+import { closedPort, freshPack, isolatedEnv, oneLineError, opensslVerifies, runDist, scratch, trustFileFor } from './kms-common';
 
 let d: AwsDouble;
 test.before(async () => {
@@ -148,14 +147,5 @@ test('refusals are one line and fail closed: wrong secret, no credentials, unrea
   const v = await runDist('fms-run', ['verify', pack, '--trust', trustFileFor(dir, d.keys.get('alias/fms-release')!.spki), '--no-state'], isolatedEnv({}));
   assert.ok(v.code !== 0);
 });
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((ok) => s.close(() => ok()));
-  return port;
-}
 
 test.run();

@@ -5,6 +5,7 @@
 // files and variables the test sets up. No real cloud account is used.
 import { spawn, execFileSync } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
+import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,3 +99,13 @@ export function oneLineError(r: RunResult): string {
   if (lines.length !== 1) throw new Error(`expected a one-line error, got ${lines.length} lines:\n${r.stderr}`);
   return lines[0]!;
 }
+
+/** A loopback port nothing listens on. */
+export async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((ok) => s.close(() => ok()));
+  return port;
+}
+

@@ -18,6 +18,8 @@ export interface DoubleRequest {
 export interface DoubleAnswer {
   status: number;
   json: unknown;
+  /** Extra response headers. */
+  headers?: Record<string, string>;
 }
 
 export interface RunningDouble {
@@ -47,7 +49,7 @@ export async function startDouble(handle: (r: DoubleRequest) => DoubleAnswer): P
         a = { status: 500, json: { message: (e as Error).message } };
       }
       const body = JSON.stringify(a.json);
-      res.writeHead(a.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.writeHead(a.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...a.headers });
       res.end(body);
     });
   });

@@ -6,6 +6,8 @@ export const VAULT_TEST_TOKEN = 'hvs.fms-test-token-not-real';
 
 export interface VaultDouble extends RunningDouble {
   keys: Map<string, { type: 'ed25519' | 'ecdsa-p256'; key: DoubleKey }>;
+  /** When set, every request must carry this `X-Vault-Namespace` (Vault Enterprise namespaces). */
+  namespace: string | undefined;
 }
 
 export async function startVaultDouble(mount = 'transit'): Promise<VaultDouble> {
@@ -14,8 +16,10 @@ export async function startVaultDouble(mount = 'transit'): Promise<VaultDouble> 
     ['fms-p256', { type: 'ecdsa-p256', key: newP256() }],
   ]);
   const err = (status: number, msg: string) => ({ status, json: { errors: [msg] } });
+  const d = { namespace: undefined } as VaultDouble;
   const running = await startDouble((r) => {
     if (r.headers['x-vault-token'] !== VAULT_TEST_TOKEN) return err(403, 'permission denied');
+    if (d.namespace !== undefined && r.headers['x-vault-namespace'] !== d.namespace) return err(403, 'permission denied (namespace)');
     const m = new RegExp(`^/v1/${mount}/(keys|sign)/([^/]+)(/sha2-256)?$`).exec(r.url.pathname);
     const k = m && keys.get(m[2]!);
     if (!m || !k) return err(404, 'not found');
@@ -39,5 +43,5 @@ export async function startVaultDouble(mount = 'transit'): Promise<VaultDouble> 
     }
     return err(405, 'unsupported operation');
   });
-  return Object.assign(running, { keys });
+  return Object.assign(d, running, { keys });
 }
