@@ -85,6 +85,7 @@ export async function awsKmsSigner(uri: string, env: NodeJS.ProcessEnv = process
         return r.Signature;
       },
       () => client.destroy(),
+      'der', // KMS Sign: a DER-encoded signature as defined by ANSI X9.62-2005
     );
   } catch (e) {
     client.destroy();

@@ -96,5 +96,5 @@ export async function azureKmsSigner(uri: string, env: NodeJS.ProcessEnv = proce
     }
     if (!(r.result instanceof Uint8Array) || r.result.length !== 64) throw new Error('azurekms: sign answer is not a 64-byte ES256 signature');
     return r.result;
-  });
+  }, undefined, 'raw'); // ES256 (JWA): r||s
 }

@@ -91,5 +91,5 @@ export async function gcpKmsSigner(uri: string, env: NodeJS.ProcessEnv = process
     const sig = decodeBase64Loose(field(r, 'signature'));
     if (r.signatureCrc32c === undefined || String(r.signatureCrc32c) !== String(crc32c(sig))) throw new Error('gcpkms: signature failed its crc32c check');
     return sig;
-  });
+  }, undefined, 'der'); // asymmetricSign: DER-encoded for EC keys
 }

@@ -11,7 +11,7 @@
  */
 import type { Signer } from './signer';
 
-export { ecdsaDigestSigner, type Signer } from './signer';
+export { ecdsaDigestSigner, ed25519Signer, type Signer } from './signer';
 export { parsePkcs11Uri, resolvePin, type Pkcs11Uri } from './pkcs11-uri';
 export { parseAwsKmsUri, type AwsKmsUri } from './aws';
 export { parseAzureKmsUri, type AzureKmsUri } from './azure';

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { decodeBase64Loose, encodeBase64 } from '@fms/runtime/crypto';
-import { ed25519Spki, keyIdOf, parsePublicKey } from '@fms/runtime/crypto';
-import { ecdsaDigestSigner, type Signer } from './signer';
+import { ed25519Spki, parsePublicKey } from '@fms/runtime/crypto';
+import { ecdsaDigestSigner, ed25519Signer, type Signer } from './signer';
 import { requestJson, str } from './http';
 
 /**
@@ -45,18 +45,13 @@ export async function vaultSigner(uri: string, env: NodeJS.ProcessEnv = process.
     return decodeBase64Loose(mm[2] as string);
   };
   if (type === 'ed25519') {
-    const spki = ed25519Spki(decodeBase64Loose(pk));
-    return {
-      algorithm: 'ed25519',
-      publicKeySpki: spki,
-      keyId: keyIdOf(spki),
-      description,
-      sign: (message) => sign('', { input: encodeBase64(message) }),
-    };
+    return ed25519Signer(ed25519Spki(decodeBase64Loose(pk)), description, (message) => sign('', { input: encodeBase64(message) }));
   }
   if (type === 'ecdsa-p256')
     return ecdsaDigestSigner(parsePublicKey(pk).spki, description, (digest) =>
       sign('/sha2-256', { input: encodeBase64(digest), prehashed: true, marshaling_algorithm: 'asn1' }),
+      undefined,
+      'der', // marshaling_algorithm asn1
     );
   throw new Error(`hashivault: key type \`${type}\` is not supported (ed25519 or ecdsa-p256)`);
 }
