@@ -21,7 +21,8 @@
  * 4. What an entry pulls in (its relative-import closure) uses only the
  *    package's `dependencies` and peers; the main entry `.` only its
  *    `dependencies` (the runtime library never loads commander or chevrotain),
- *    and its `optionalDependencies` through a dynamic `import()` only.
+ *    and its `optionalDependencies` and optional peers through a dynamic
+ *    `import()` only.
  *
  * Run `node --import tsx test/helpers/import-graph.ts [--fix] [ROOT]`: prints
  * one line per violation with the fix to make; `--fix` rewrites a relative
@@ -458,8 +459,8 @@ export function checkImports(root: string = resolve(dirname(fileURLToPath(import
           if (s.startsWith('.') || s.startsWith('/') || s.startsWith('node:') || BUILTINS.has(s) || BUILTINS.has(s.split('/')[0]!)) continue;
           const n = packageName(s);
           if (allowed.has(n)) continue;
-          // An optional dependency (a native add-on such as pkcs11js) loaded on demand, never when the entry loads.
-          if (imp.dynamic && p.optionalDeps.has(n)) continue;
+          // An optional dependency or optional peer (pkcs11js, @fms/signers) loaded on demand, never when the entry loads.
+          if (imp.dynamic && (p.optionalDeps.has(n) || p.optionalPeers.has(n))) continue;
           const entryName = sub === '.' ? p.name : `${p.name}/${sub.slice(2)}`;
           violations.push({
             file: toPosix(relative(root, f)),
