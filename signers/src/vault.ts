@@ -30,7 +30,7 @@ export async function vaultSigner(uri: string, env: NodeJS.ProcessEnv = process.
   const data = k.data as Record<string, unknown> | undefined;
   const type = str('hashivault', data, 'type');
   const version = data?.latest_version;
-  if (typeof version !== 'number') throw new Error('hashivault: answer lacks `latest_version`');
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) throw new Error('hashivault: answer lacks a valid `latest_version`');
   const pk = str('hashivault', (data?.keys as Record<string, unknown> | undefined)?.[String(version)], 'public_key');
   const description = `vault transit key \`${name}\` v${version}`;
   const sign = async (path: string, body: Record<string, unknown>): Promise<Uint8Array> => {

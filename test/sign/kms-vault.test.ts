@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSigner } from '@fms/signers';
 import { startVaultDouble, VAULT_TEST_TOKEN, type VaultDouble } from '../helpers/kms-doubles/vault';
+import { newP256, signDigestDer, type DoubleAnswer, type DoubleRequest } from '../helpers/kms-doubles/server';
 import { signAndVerify } from './kms-sign-and-verify';
 import { closedPort, freshPack, isolatedEnv, oneLineError, opensslVerifies, runDist, scratch, trustFileFor } from './kms-common';
 
@@ -116,6 +117,42 @@ test('refusals are one line, name no token: no token anywhere, unreadable or emp
     () => assert.unreachable(),
     (e: Error) => assert.is(e.message, `hashivault read key: request to \`http://127.0.0.1:${port}\` failed: ECONNREFUSED`),
   );
+});
+
+test('hostile answers fail closed: decoy and prototype fields, wrong types, another key, another version, a huge body', async () => {
+  const env = { VAULT_ADDR: d.url, VAULT_TOKEN: VAULT_TEST_TOKEN };
+  const other = newP256();
+  const keyAnswer = (data: unknown): DoubleAnswer => ({ status: 200, json: { data } });
+  const pem = d.keys.get('fms-p256')!.key.pem;
+  const cases: [string, (r: DoubleRequest, real: () => DoubleAnswer) => DoubleAnswer | undefined, RegExp][] = [
+    ['version as a string', (r) => (r.method === 'GET' ? keyAnswer({ type: 'ecdsa-p256', latest_version: '1', keys: { '1': { public_key: pem } } }) : undefined), /valid `latest_version`/],
+    ['version 0', (r) => (r.method === 'GET' ? keyAnswer({ type: 'ecdsa-p256', latest_version: 0, keys: { '0': { public_key: pem } } }) : undefined), /valid `latest_version`/],
+    ['key under __proto__', (r) => (r.method === 'GET' ? { status: 200, json: JSON.parse(`{"data":{"type":"ecdsa-p256","latest_version":1,"keys":{"__proto__":{"public_key":${JSON.stringify(pem)}}}}}`) } : undefined), /lacks `public_key`/],
+    ['type inherited (toString)', (r) => (r.method === 'GET' ? keyAnswer({ latest_version: 1, keys: { '1': { public_key: pem } } }) : undefined), /lacks `type`/],
+    ['rsa key type', (r) => (r.method === 'GET' ? keyAnswer({ type: 'rsa-2048', latest_version: 1, keys: { '1': { public_key: pem } } }) : undefined), /key type `rsa-2048` is not supported/],
+    ['data is an array', (r) => (r.method === 'GET' ? keyAnswer([1, 2]) : undefined), /lacks `type`/],
+    ['signature by another key', (r) => (r.method === 'POST' ? { status: 200, json: { data: { signature: `vault:v1:${signDigestDer(other, Buffer.alloc(32, 1)).toString('base64')}` } } } : undefined), /does not verify with the key's public key/],
+    ['signature of another version', (r, real) => (r.method === 'POST' ? { status: 200, json: { data: { signature: String(((real().json as { data: { signature: string } }).data.signature)).replace('vault:v1:', 'vault:v2:') } } } : undefined), /not from the expected key version/],
+    ['signature not DER', (r) => (r.method === 'POST' ? { status: 200, json: { data: { signature: `vault:v1:${Buffer.alloc(70, 9).toString('base64')}` } } } : undefined), /not DER ECDSA/],
+    ['a 2 MiB answer', () => ({ status: 200, json: { data: 'x'.repeat(2 * 1024 * 1024) } }), /answer larger than 1048576 bytes/],
+    ['a json string, not an object', () => ({ status: 200, json: 'a string' }), /answer is not a json object/],
+  ];
+  for (const [what, override, want] of cases) {
+    d.override = override;
+    try {
+      await openSigner('hashivault://fms-p256', env)
+        .then((s) => s.sign(new TextEncoder().encode('m')))
+        .then(
+          () => assert.unreachable(what),
+          (e: Error) => {
+            assert.match(e.message, want, `${what}: ${e.message}`);
+            assert.not.match(e.message, /\n/);
+          },
+        );
+    } finally {
+      d.override = undefined;
+    }
+  }
 });
 
 test.run();
