@@ -187,10 +187,6 @@ test('self-test: a symlink loop in the tree is not followed', () => {
   }
 });
 
-test.after(() => rmSync(root, { recursive: true, force: true }));
-
-test.run();
-
 test('self-test: the runtime may load @fms/signers only with a dynamic import, as an optional peer (OPTIONAL_UPWARD)', () => {
   const runtimePkg = (meta: boolean): string =>
     json({
@@ -224,3 +220,7 @@ test('self-test: the runtime may load @fms/signers only with a dynamic import, a
     only(vs, 'entry-dependency', /'@fms\/signers' loads signers\/src\/native\.ts, which imports 'native-addon'/);
   });
 });
+
+test.after(() => rmSync(root, { recursive: true, force: true }));
+
+test.run();
