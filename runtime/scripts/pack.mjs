@@ -81,7 +81,8 @@ await build({
   target: 'node20',
   // commander is CommonJS: the ESM bundle needs `require` for its node: imports.
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __fmsCreateRequire } from 'node:module';\nconst require = __fmsCreateRequire(import.meta.url);" },
-  external: Object.keys(src.dependencies ?? {}),
+  // @fms/signers (PKCS#11 and cloud KMS log keys) is an optional peer the CLI imports dynamically: never bundled.
+  external: [...Object.keys(src.dependencies ?? {}), '@fms/signers'],
   legalComments: 'none',
   logLevel: 'warning',
 });

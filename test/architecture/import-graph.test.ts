@@ -103,7 +103,7 @@ test('self-test: a name the entry does not export is not "fixed" into a broken i
 
 test('self-test: the runtime never imports the compiler, by package or by path', () => {
   withFiles({ 'runtime/src/x.ts': "import { compile } from '@fms/compiler';\nvoid compile;\n" }, (vs) => {
-    only(vs, 'direction', /@fms\/runtime must not import @fms\/compiler \(direction: vscode-extension → lsp → compiler → runtime\)/);
+    only(vs, 'direction', /@fms\/runtime must not import @fms\/compiler \(direction: vscode-extension → lsp → compiler → signers → runtime\)/);
   });
   withFiles({ 'runtime/src/x.ts': "import type { X } from '../../compiler/src/index';\nexport type Y = X;\n" }, (vs) => {
     only(vs, 'relative-cross-part', /must not depend on @fms\/compiler at all/);
@@ -185,6 +185,40 @@ test('self-test: a symlink loop in the tree is not followed', () => {
   } finally {
     rmSync(join(root, 'test/loop'));
   }
+});
+
+test('self-test: the runtime may load @fms/signers only with a dynamic import, as an optional peer (OPTIONAL_UPWARD)', () => {
+  const runtimePkg = (meta: boolean): string =>
+    json({
+      name: '@fms/runtime',
+      exports: { '.': './src/index.ts', './format': './src/pack/index.ts', './cli-kit': './src/cli/kit.ts' },
+      dependencies: { re2js: '2.10.0' },
+      peerDependencies: { commander: '14.0.3', '@fms/signers': '0.1.0' },
+      ...(meta ? { peerDependenciesMeta: { '@fms/signers': { optional: true } } } : {}),
+    });
+  const base = {
+    'package.json': json({ name: 'fms', private: true, workspaces: ['runtime', 'signers', 'compiler', 'lsp'], devDependencies: { uvu: '0.5.6' } }),
+    'signers/package.json': json({ name: '@fms/signers', exports: { '.': './src/index.ts' }, dependencies: { '@fms/runtime': '0.1.0' }, optionalDependencies: { 'native-addon': '1.0.0' } }),
+    'signers/src/index.ts': "export const openSigner = (): Promise<unknown> => import('./native');\n",
+    'signers/src/native.ts': "export const m = (): Promise<unknown> => import('native-addon');\n",
+  };
+  const dynamicUse = "export const load = (): Promise<unknown> => import('@fms/signers');\n";
+  // allowed: dynamic, optional peer, even from a module the main entry loads
+  withFiles({ ...base, 'runtime/package.json': runtimePkg(true), 'runtime/src/daemon-signer.ts': dynamicUse, 'runtime/src/index.ts': "export { decide } from './decide';\nexport { load } from './daemon-signer';\n" }, (vs) => assert.equal(vs, [], formatViolations(vs)));
+  // a static import (value or type) is a direction violation
+  for (const text of ["import { openSigner } from '@fms/signers';\nvoid openSigner;\n", "export { openSigner } from '@fms/signers';\n"]) {
+    withFiles({ ...base, 'runtime/package.json': runtimePkg(true), 'runtime/src/x.ts': text }, (vs) => {
+      only(vs, 'direction', /@fms\/runtime may load @fms\/signers only with a dynamic import\('@fms\/signers'\) and only as an optional peer dependency/);
+    });
+  }
+  // a dynamic import without the optional marker is not enough
+  withFiles({ ...base, 'runtime/package.json': runtimePkg(false), 'runtime/src/x.ts': dynamicUse }, (vs) => void only(vs, 'direction', /only as an optional peer dependency/));
+  // the exception is exactly one edge: the runtime may not load the compiler that way
+  withFiles({ ...base, 'runtime/package.json': runtimePkg(true), 'runtime/src/x.ts': "export const c = (): Promise<unknown> => import('@fms/compiler');\n" }, (vs) => void only(vs, 'direction', /must not import @fms\/compiler/));
+  // an optional dependency: dynamic from the main entry is fine, static is not
+  withFiles({ ...base, 'runtime/package.json': runtimePkg(true), 'signers/src/native.ts': "import 'native-addon';\nexport const m = 1;\n" }, (vs) => {
+    only(vs, 'entry-dependency', /'@fms\/signers' loads signers\/src\/native\.ts, which imports 'native-addon'/);
+  });
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));

@@ -1,7 +1,8 @@
 /**
  * The architecture check (DESIGN §2, STYLE habit 11): parts are npm workspace
  * packages and import each other only through a package name and an entry
- * their `package.json` exports, in the direction `lsp → compiler → runtime`.
+ * their `package.json` exports, in the direction `lsp → compiler → signers → runtime`
+ * (the one exception, {@link OPTIONAL_UPWARD}: the runtime's dynamic, optional load of `@fms/signers`).
  *
  * Rules, checked over every import (static, `export … from`, `import type`,
  * dynamic `import('…')`, `require('…')`, `typeof import('…')`) of every
@@ -19,7 +20,9 @@
  *    build scripts outside `src/` may also use the root's dev tools).
  * 4. What an entry pulls in (its relative-import closure) uses only the
  *    package's `dependencies` and peers; the main entry `.` only its
- *    `dependencies` (the runtime library never loads commander or chevrotain).
+ *    `dependencies` (the runtime library never loads commander or chevrotain),
+ *    and its `optionalDependencies` and optional peers through a dynamic
+ *    `import()` only.
  *
  * Run `node --import tsx test/helpers/import-graph.ts [--fix] [ROOT]`: prints
  * one line per violation with the fix to make; `--fix` rewrites a relative
@@ -32,7 +35,15 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 /** The parts, lowest first: a part may import only parts before it. */
-export const LAYERS = ['runtime', 'compiler', 'lsp', 'vscode-extension'] as const;
+export const LAYERS = ['runtime', 'signers', 'compiler', 'lsp', 'vscode-extension'] as const;
+
+/**
+ * The one sanctioned upward edge: `importer>imported`. The runtime may load
+ * `@fms/signers` (PKCS#11 and cloud KMS log-checkpoint keys) only with a
+ * dynamic `import()` and only as an OPTIONAL peer dependency, so the
+ * embeddable runtime never loads it, nor any SDK, unless such a key is used.
+ */
+export const OPTIONAL_UPWARD = new Set(['@fms/runtime>@fms/signers']);
 
 const SCRIPT_EXT = /\.(?:[cm]?ts|tsx|[cm]?js)$/;
 const SKIP_DIRS = new Set(['node_modules', 'dist', '.git']);
@@ -57,6 +68,10 @@ interface Pkg {
   entries: Map<string, string>;
   deps: Set<string>;
   peers: Set<string>;
+  /** Peers marked optional in `peerDependenciesMeta`. */
+  optionalPeers: Set<string>;
+  /** `optionalDependencies` (an entry may load them with a dynamic import). */
+  optionalDeps: Set<string>;
   dev: Set<string>;
 }
 
@@ -67,6 +82,8 @@ interface ImportRef {
   end: number;
   /** Imported names; null = the whole module (namespace, side effect, dynamic, export *). */
   names: string[] | null;
+  /** A dynamic `import('…')` (loaded on demand, not when the importer loads). */
+  dynamic?: boolean;
 }
 
 type Area = { kind: 'part'; part: string } | { kind: 'test'; of: string | null } | { kind: 'other' };
@@ -88,6 +105,17 @@ function exportTarget(v: unknown): string | null {
     for (const k of ['import', 'default', 'node']) if (Object.hasOwn(o, k)) return exportTarget(o[k]);
   }
   return null;
+}
+
+function optionalPeersOf(j: Record<string, unknown>): Set<string> {
+  const meta = j.peerDependenciesMeta;
+  const out = new Set<string>();
+  if (!meta || typeof meta !== 'object') return out;
+  for (const name of keysOf(j.peerDependencies)) {
+    const m = Object.hasOwn(meta, name) ? (meta as Record<string, unknown>)[name] : undefined;
+    if (m && typeof m === 'object' && (m as { optional?: unknown }).optional === true) out.add(name);
+  }
+  return out;
 }
 
 function toPosix(p: string): string {
@@ -128,9 +156,9 @@ function loadPackages(root: string): { pkgs: Map<string, Pkg>; rootPkg: Pkg; pro
         else problems.push(`${name}: export '${k}' must be one explicit file (no patterns), so that every entry is public on purpose`);
       }
     }
-    pkgs.set(name, { name, dir, layer, entries, deps: keysOf(j.dependencies), peers: new Set([...keysOf(j.peerDependencies), ...keysOf(j.optionalDependencies)]), dev: keysOf(j.devDependencies) });
+    pkgs.set(name, { name, dir, layer, entries, deps: keysOf(j.dependencies), peers: new Set([...keysOf(j.peerDependencies), ...keysOf(j.optionalDependencies)]), optionalPeers: optionalPeersOf(j), optionalDeps: keysOf(j.optionalDependencies), dev: keysOf(j.devDependencies) });
   }
-  const rootPkg: Pkg = { name: typeof rootJson.name === 'string' ? rootJson.name : 'root', dir: root, layer: LAYERS.length, entries: new Map(), deps: keysOf(rootJson.dependencies), peers: keysOf(rootJson.optionalDependencies), dev: keysOf(rootJson.devDependencies) };
+  const rootPkg: Pkg = { name: typeof rootJson.name === 'string' ? rootJson.name : 'root', dir: root, layer: LAYERS.length, entries: new Map(), deps: keysOf(rootJson.dependencies), peers: keysOf(rootJson.optionalDependencies), optionalPeers: new Set(), optionalDeps: keysOf(rootJson.optionalDependencies), dev: keysOf(rootJson.devDependencies) };
   return { pkgs, rootPkg, problems };
 }
 
@@ -154,10 +182,10 @@ function walk(dir: string, out: string[]): void {
 export function importsOf(file: string, text: string): ImportRef[] {
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, file.endsWith('x') ? ts.ScriptKind.TSX : undefined);
   const out: ImportRef[] = [];
-  const add = (lit: ts.Node, names: string[] | null): void => {
+  const add = (lit: ts.Node, names: string[] | null, dynamic = false): void => {
     if (!ts.isStringLiteralLike(lit)) return;
     const start = lit.getStart(sf) + 1;
-    out.push({ specifier: lit.text, line: sf.getLineAndCharacterOfPosition(start).line + 1, start, end: start + lit.text.length, names });
+    out.push({ specifier: lit.text, line: sf.getLineAndCharacterOfPosition(start).line + 1, start, end: start + lit.text.length, names, ...(dynamic ? { dynamic } : {}) });
   };
   const visit = (n: ts.Node): void => {
     if (ts.isImportDeclaration(n)) {
@@ -177,7 +205,7 @@ export function importsOf(file: string, text: string): ImportRef[] {
     } else if (ts.isImportEqualsDeclaration(n) && ts.isExternalModuleReference(n.moduleReference)) {
       add(n.moduleReference.expression, null);
     } else if (ts.isCallExpression(n) && n.arguments.length >= 1 && (n.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(n.expression) && n.expression.text === 'require'))) {
-      add(n.arguments[0]!, null);
+      add(n.arguments[0]!, null, n.expression.kind === ts.SyntaxKind.ImportKeyword);
     } else if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument)) {
       add(n.argument.literal, null);
     }
@@ -367,6 +395,15 @@ export function checkImports(root: string = resolve(dirname(fileURLToPath(import
             v('self-import', `'${spec}' is ${name} itself: inside a part, import its own modules by relative path`);
             continue;
           }
+          if (mine && target.layer >= mine.layer && OPTIONAL_UPWARD.has(`${mine.name}>${name}`)) {
+            const optionalPeer = mine.optionalPeers.has(name) && !mine.deps.has(name);
+            if (imp.dynamic && optionalPeer) {
+              if (!target.entries.has(sub)) v('not-an-entry', `'${spec}' is not an entry of ${name}`);
+              continue;
+            }
+            v('direction', `${mine.name} may load ${name} only with a dynamic import('${name}') and only as an optional peer dependency (peerDependenciesMeta optional), never statically`);
+            continue;
+          }
           if (mine && target.layer >= mine.layer) {
             v('direction', `${mine.name} must not import ${name} (direction: ${[...LAYERS].reverse().join(' → ')}); move what both need down into ${mine.name} or below`);
             continue;
@@ -422,6 +459,8 @@ export function checkImports(root: string = resolve(dirname(fileURLToPath(import
           if (s.startsWith('.') || s.startsWith('/') || s.startsWith('node:') || BUILTINS.has(s) || BUILTINS.has(s.split('/')[0]!)) continue;
           const n = packageName(s);
           if (allowed.has(n)) continue;
+          // An optional dependency or optional peer (pkcs11js, @fms/signers) loaded on demand, never when the entry loads.
+          if (imp.dynamic && (p.optionalDeps.has(n) || p.optionalPeers.has(n))) continue;
           const entryName = sub === '.' ? p.name : `${p.name}/${sub.slice(2)}`;
           violations.push({
             file: toPosix(relative(root, f)),

@@ -10,5 +10,5 @@ export type { DecisionRequest, RequestError, ProtocolErrorCode, RequestId } from
 export { DecisionLog, DecisionLogError, CHECKPOINT_PAYLOAD_TYPE, GENESIS_HASH, LOG_FORMAT, lineHash, rotatedFiles, type DecisionLogOptions, type FsyncPolicy } from './decision-log';
 export { verifyLog, type LogVerifyResult } from './log-verify';
 export { ApprovalTable, callFingerprint, DEFAULT_APPROVAL_TTL_MS, MAX_APPROVALS, type Approval, type ApprovalStatus } from './approvals';
-export { signerFromUri, fileSigner, SignerError, type Signer } from './signer';
+export { signerFromUri, openSigner, fileSigner, SignerError, STORE_SCHEMES, type Signer, type SignersLoader } from './signer';
 export { DecisionClient, adminRequest, type DecisionRequestBody, type DecisionResponse } from './client';

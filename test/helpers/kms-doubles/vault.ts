@@ -1,11 +1,15 @@
 // HashiCorp Vault transit double: `GET /v1/transit/keys/:name`,
 // `POST /v1/transit/sign/:name[/sha2-256]`. No real Vault server is used.
-import { newEd25519, newP256, signDigestDer, signEd25519, startDouble, type DoubleKey, type RunningDouble } from './server';
+import { newEd25519, newP256, signDigestDer, signEd25519, startDouble, type DoubleAnswer, type DoubleKey, type DoubleRequest, type RunningDouble } from './server';
 
 export const VAULT_TEST_TOKEN = 'hvs.fms-test-token-not-real';
 
 export interface VaultDouble extends RunningDouble {
   keys: Map<string, { type: 'ed25519' | 'ecdsa-p256'; key: DoubleKey }>;
+  /** When set, every request must carry this `X-Vault-Namespace` (Vault Enterprise namespaces). */
+  namespace: string | undefined;
+  /** A hostile answer instead of the real one (when it returns one). */
+  override: ((r: DoubleRequest, real: () => DoubleAnswer) => DoubleAnswer | undefined) | undefined;
 }
 
 export async function startVaultDouble(mount = 'transit'): Promise<VaultDouble> {
@@ -14,8 +18,11 @@ export async function startVaultDouble(mount = 'transit'): Promise<VaultDouble> 
     ['fms-p256', { type: 'ecdsa-p256', key: newP256() }],
   ]);
   const err = (status: number, msg: string) => ({ status, json: { errors: [msg] } });
-  const running = await startDouble((r) => {
+  const d = { namespace: undefined, override: undefined } as VaultDouble;
+  const running = await startDouble((r) => d.override?.(r, () => real(r)) ?? real(r));
+  function real(r: DoubleRequest): DoubleAnswer {
     if (r.headers['x-vault-token'] !== VAULT_TEST_TOKEN) return err(403, 'permission denied');
+    if (d.namespace !== undefined && r.headers['x-vault-namespace'] !== d.namespace) return err(403, 'permission denied (namespace)');
     const m = new RegExp(`^/v1/${mount}/(keys|sign)/([^/]+)(/sha2-256)?$`).exec(r.url.pathname);
     const k = m && keys.get(m[2]!);
     if (!m || !k) return err(404, 'not found');
@@ -38,6 +45,6 @@ export async function startVaultDouble(mount = 'transit'): Promise<VaultDouble> 
       return { status: 200, json: { data: { signature: `vault:v1:${sig.toString('base64')}`, key_version: 1 } } };
     }
     return err(405, 'unsupported operation');
-  });
-  return Object.assign(running, { keys });
+  }
+  return Object.assign(d, running, { keys });
 }

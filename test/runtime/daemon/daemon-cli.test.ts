@@ -159,8 +159,8 @@ test('fms-run serve refuses a bad first pack (exit 3), an unavailable log key (e
   assert.match(r.stderr, 'threshold');
   await s.writePack();
   for (const [uri, want] of [
-    ['pkcs11:token=a;object=b', 'not available in fms-run yet'],
-    ['awskms:///alias/x', 'not available in fms-run yet'],
+    ['pkcs11:token=a;object=b', 'pkcs11 uri needs `module-path=`'],
+    ['awskms://nokey', 'awskms uri must be'],
     ['ftp://x', 'unknown log key'],
     [`file:${join(s.dir, 'nope.pem')}`, 'cannot read log key'],
   ] as const) {

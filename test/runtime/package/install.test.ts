@@ -185,6 +185,12 @@ export const used: unknown[] = [effect, decodeContainer, keyIdOf, PackRefusal, n
   assert.is((JSON.parse(ev.stdout) as { effect: string }).effect, 'defer');
   const noTrust = run(bin, ['verify', 'pack.fmspack', '--trust', join(work, 'nope.json')], consumer, env);
   assert.is.not(noTrust.status, 0, 'no trust file: refused');
+  // 7. key-store log keys need the optional peer @fms/signers, which is neither installed nor bundled: one line, exit 2
+  const kms = run(bin, ['serve', 'pack.fmspack', '--trust', 'trust.json', '--socket', join(work, 'd.sock'), '--log', join(work, 'd.log'), '--log-key', 'pkcs11:token=t;object=o'], consumer, env);
+  assert.is(kms.status, 2, kms.stderr);
+  assert.match(kms.stderr, /^fms-run: log key `pkcs11:` needs the optional package `@fms\/signers`, which is not installed/);
+  assert.is(kms.stderr.trim().split('\n').length, 1, kms.stderr);
+  assert.not.ok(existsSync(join(consumer, 'node_modules/@fms/signers')), 'the optional peer is not installed');
 });
 
 test.after(() => rmSync(work, { recursive: true, force: true }));

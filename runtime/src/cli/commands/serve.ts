@@ -10,7 +10,7 @@ import { loadPackBody } from '../../vm/loaded-pack';
 import { MemoryState } from '../../state/store';
 import { DecisionServer, DaemonError, TENANT_NAME_RE, type ServedPack, type TenantOptions } from '../../daemon/server';
 import { DecisionLog, DecisionLogError, type FsyncPolicy } from '../../daemon/decision-log';
-import { signerFromUri, SignerError, type Signer } from '../../daemon/signer';
+import { openSigner, SignerError, type Signer } from '../../daemon/signer';
 
 /** Options of `fms-run serve` (also what `fms-run exec` passes to {@link startDaemon}). */
 export interface ServeOpts {
@@ -114,7 +114,7 @@ export async function startDaemon(packPath: string | undefined, o: ServeOpts, re
   try {
     if (o.logKey !== undefined) {
       if (o.log === undefined) throw new CliError('--log-key needs --log FILE', EXIT.usage);
-      signer = signerFromUri(o.logKey);
+      signer = await openSigner(o.logKey);
     }
     if (tenants.size === 0) {
       units.loader = loaderFor(packPath!);
@@ -126,6 +126,7 @@ export async function startDaemon(packPath: string | undefined, o: ServeOpts, re
     if (o.log !== undefined && !signer) report('warning: the decision log has no --log-key: it is hash-chained but carries no signed checkpoints');
   } catch (e) {
     for (const l of logs) await l.close();
+    await signer?.close?.();
     if (e instanceof SignerError || e instanceof DecisionLogError) throw new CliError(e.message, EXIT.usage);
     throw e;
   }
@@ -138,10 +139,23 @@ export async function startDaemon(packPath: string | undefined, o: ServeOpts, re
     ...(maxLine !== undefined ? { maxLineBytes: maxLine } : {}),
     report,
   });
+  if (signer?.close) {
+    // The key store session (PKCS#11, an SDK client) outlives the logs: released after their final checkpoint.
+    const closeServer = server.close.bind(server);
+    const s = signer;
+    server.close = async (graceMs?: number): Promise<void> => {
+      try {
+        await closeServer(graceMs);
+      } finally {
+        await s.close?.();
+      }
+    };
+  }
   try {
     await server.listen();
   } catch (e) {
     for (const l of logs) await l.close();
+    await signer?.close?.();
     if (e instanceof DaemonError) throw new CliError(e.message, EXIT.usage);
     throw e;
   }
@@ -164,7 +178,7 @@ export function daemonOptions(c: Command): Command {
     .option('--socket-group <group>', 'a group (name or gid) that may also connect to the decision socket (mode 0660)')
     .option('--admin-socket <path>', 'admin socket for approvals and reload, always mode 0600 (default: SOCKET.admin)')
     .option('--log <file>', 'hash-chained decision log (JSON lines; redacted arguments)')
-    .option('--log-key <uri>', 'key that signs log checkpoints: file:PATH (an Ed25519 key from `fmsc keygen`); pkcs11: and cloud KMS keys are not available in fms-run yet')
+    .option('--log-key <uri>', 'key that signs log checkpoints: file:PATH (an Ed25519 key from `fmsc keygen`), pkcs11:…, awskms://…, gcpkms://…, azurekms://…, hashivault://… (key stores need the package @fms/signers)')
     .option('--checkpoint-every <n>', 'a signed checkpoint every N records (default 1000)')
     .option('--checkpoint-seconds <t>', 'a signed checkpoint every T seconds with new records (default 60; 0 = off)')
     .option('--log-max-bytes <n>', 'rotate the log at this size, keeping the chain (default 67108864)')

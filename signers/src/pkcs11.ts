@@ -1,6 +1,5 @@
 import { ed25519Spki, p256Spki } from '@fms/runtime/crypto';
-import { keyIdOf } from '@fms/runtime/crypto';
-import { ecdsaDigestSigner, type Signer } from '../signer';
+import { ecdsaDigestSigner, ed25519Signer, type Signer } from './signer';
 import { parsePkcs11Uri, resolvePin } from './pkcs11-uri';
 
 // PKCS#11 constants (v3.0) used here, spelled out so the module does not depend on the binding's constant table.
@@ -197,21 +196,11 @@ export async function pkcs11Signer(uri: string, env: NodeJS.ProcessEnv = process
     };
     if (keyType === CKK_EC_EDWARDS) {
       if (!params.equals(OID_ED25519) && !params.equals(NAME_ED25519)) throw new Error('pkcs11: only the ed25519 edwards curve is supported');
-      const spki = ed25519Spki(point);
-      return {
-        algorithm: 'ed25519',
-        publicKeySpki: spki,
-        keyId: keyIdOf(spki),
-        description,
-        async sign(message) {
-          return signRaw(CKM_EDDSA, message);
-        },
-        close,
-      };
+      return ed25519Signer(ed25519Spki(point), description, async (message) => signRaw(CKM_EDDSA, message), close);
     }
     if (keyType === CKK_EC) {
       if (!params.equals(OID_P256)) throw new Error('pkcs11: only the p-256 curve is supported for ecdsa');
-      return ecdsaDigestSigner(p256Spki(point), description, async (digest) => signRaw(CKM_ECDSA, digest), close);
+      return ecdsaDigestSigner(p256Spki(point), description, async (digest) => signRaw(CKM_ECDSA, digest), close, 'raw'); // CKM_ECDSA: r||s
     }
     throw new Error(`pkcs11: unsupported key type 0x${keyType.toString(16)} (ed25519 or p-256 expected)`);
   } catch (e) {

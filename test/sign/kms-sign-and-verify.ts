@@ -2,13 +2,13 @@
 // no real cloud account is used anywhere in these tests).
 import * as assert from 'uvu/assert';
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
-import { addSignature } from '../../../../compiler/src/sign/create-pack';
-import type { Signer } from '../../../../compiler/src/sign/signer';
+import { addSignature } from '@fms/compiler/sign';
+import type { Signer } from '@fms/signers';
 import { decodeContainer } from '@fms/runtime/format';
 import { decodeEnvelope, MANIFEST_PAYLOAD_TYPE, pae } from '@fms/runtime/format';
 import { isCanonicalLowS } from '@fms/runtime/crypto';
 import { verifyPack } from '@fms/runtime';
-import { ed25519Key, makePack, NOW, tempDir, trustFor } from '../../../runtime/trust/fixtures';
+import { ed25519Key, makePack, NOW, tempDir, trustFor } from '../runtime/trust/fixtures';
 
 /**
  * Adds a signature by `kms` to a pack, checks the runtime accepts it with a

@@ -5,17 +5,15 @@ import { execFileSync } from 'node:child_process';
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createSoftHsm, generateTokenKeys, requireSoftHsmOrSkip, type SoftHsm } from '../../../helpers/softhsm';
-import { kmsSigner } from '../../../../compiler/src/sign/kms-signer';
-import { parsePkcs11Uri, resolvePin } from '../../../../compiler/src/sign/kms/pkcs11-uri';
-import { addSignature } from '../../../../compiler/src/sign/create-pack';
-import type { Signer } from '../../../../compiler/src/sign/signer';
+import { createSoftHsm, generateTokenKeys, requireSoftHsmOrSkip, type SoftHsm } from '../helpers/softhsm';
+import { addSignature, kmsSigner, type Signer } from '@fms/compiler/sign';
+import { parsePkcs11Uri, resolvePin } from '@fms/signers';
 import { decodeContainer } from '@fms/runtime/format';
 import { decodeEnvelope, MANIFEST_PAYLOAD_TYPE, pae } from '@fms/runtime/format';
 import { isCanonicalLowS } from '@fms/runtime/crypto';
 import { PackRefusal, verifyPack } from '@fms/runtime';
-import { ed25519Key, makePack, NOW, tempDir, trustFor, trustJson } from '../../../runtime/trust/fixtures';
-import { runCli } from '../cli';
+import { ed25519Key, makePack, NOW, tempDir, trustFor, trustJson } from '../runtime/trust/fixtures';
+import { runCli } from '../compiler/sign/cli';
 
 test('rfc 7512 uri parsing: path and query attributes, percent-encoding, id bytes', () => {
   const u = parsePkcs11Uri('pkcs11:token=My%20Token;object=sig%2Fkey;id=%01%ff;x-vendor=1?module-path=/usr/lib/x.so&pin-value=1234');
