@@ -13,7 +13,7 @@ export const KMS_SCHEMES = [...SIGNER_SCHEMES, 'file:'] as const;
  */
 export async function kmsSigner(uri: string, env: NodeJS.ProcessEnv = process.env): Promise<Signer> {
   if (isSignerUri(uri)) return openSigner(uri, env);
-  if (uri.startsWith('file:')) return localEd25519Signer(decodeURIComponent(uri.slice('file:'.length).replace(/^\/\/(?=\/)/, '')));
+  if (uri.startsWith('file:')) return localEd25519Signer(decodeURIComponent(uri.slice('file:'.length).replace(/^\/\/(?=\/)/, '')), { env });
   const scheme = /^[a-z0-9+.-]{1,32}:/i.exec(uri)?.[0] ?? uri.slice(0, 20);
   throw new Error(`unsupported key uri scheme \`${scheme}\` (expected one of ${KMS_SCHEMES.join(' ')})`);
 }
