@@ -60,6 +60,8 @@ function readOptions(raw: unknown): ServerOptions {
 export function startServer(connection: Connection): void {
   const documents = new TextDocuments(TextDocument);
   const cache = new Map<string, Analysis>();
+  /** The last analysis of each open document, of whatever version: the next one re-uses its unchanged parts. */
+  const last = new Map<string, Analysis>();
   const timers = new Map<string, NodeJS.Timeout>();
   let options: ServerOptions = {};
   let pull = false;
@@ -83,7 +85,7 @@ export function startServer(connection: Connection): void {
     if (hit && hit.doc.version === doc.version && hit.doc === doc) return hit;
     let a: Analysis;
     try {
-      a = analyze(doc, compileOptions(doc.uri));
+      a = analyze(doc, compileOptions(doc.uri), last.get(doc.uri));
     } catch (e) {
       // The front end must never throw; if it does, say so on the document instead of crashing the server.
       const message = e instanceof Error ? e.message : String(e);
@@ -100,6 +102,7 @@ export function startServer(connection: Connection): void {
       };
     }
     cache.set(doc.uri, a);
+    last.set(doc.uri, a);
     return a;
   };
 
@@ -205,6 +208,7 @@ export function startServer(connection: Connection): void {
     if (t) clearTimeout(t);
     timers.delete(e.document.uri);
     cache.delete(e.document.uri);
+    last.delete(e.document.uri);
     if (!pull) void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
 

@@ -58,7 +58,8 @@ export async function benchLsp(): Promise<{ name: string; value: string }[]> {
   const text = generatePolicy(5_000);
   const lines = text.split('\n').length;
   const t0 = process.hrtime.bigint();
-  const c = startClient(['--stdio'], { ...process.env, FMS_REGISTRY: '/nonexistent-fms-registry' });
+  const nodeArgs = process.env.FMS_LSP_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const c = startClient(['--stdio'], { ...process.env, FMS_REGISTRY: '/nonexistent-fms-registry' }, nodeArgs);
   try {
     await c.conn.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: CAPS, initializationOptions: { debounceMs: 0 } });
     await c.conn.sendNotification(InitializedNotification.type, {});

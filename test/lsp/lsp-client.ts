@@ -27,9 +27,9 @@ export interface Client {
   stderr: () => string;
 }
 
-/** Spawns the bundled server on stdio and connects (not yet initialised). */
-export function startClient(args: string[] = ['--stdio'], env: NodeJS.ProcessEnv = process.env): Client {
-  const proc = spawn(process.execPath, [SERVER, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
+/** Spawns the bundled server on stdio and connects (not yet initialised); `nodeArgs` go to node before the script (e.g. `--cpu-prof`). */
+export function startClient(args: string[] = ['--stdio'], env: NodeJS.ProcessEnv = process.env, nodeArgs: string[] = []): Client {
+  const proc = spawn(process.execPath, [...nodeArgs, SERVER, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
   let err = '';
   proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   const conn = createProtocolConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
