@@ -28,7 +28,9 @@ export function compile(text: string, file = 'governance.fms', opts: CompileOpti
  * document (the language server, on every edit): the top-level items an edit
  * did not touch are not parsed again ({@link reparse}); lowering and every
  * check run on the whole, as always. The result equals
- * `compile(text, file, opts)`. `prev` is used only when its parse was clean.
+ * `compile(text, file, opts)`. `prev` is used only when its parse was clean,
+ * and is taken over: its AST's nodes become the new AST's (use only the new
+ * result afterwards; the old IR and diagnostics keep their locations).
  */
 export function compileIncremental(prev: { text: string; result: CompileResult } | undefined, text: string, file = 'governance.fms', opts: CompileOptions = {}): CompileResult {
   const parsed = prev?.result.ir ? reparse({ text: prev.text, ast: prev.result.ast }, text, file) : undefined;

@@ -27,9 +27,15 @@ export interface Client {
   stderr: () => string;
 }
 
-/** Spawns the bundled server on stdio and connects (not yet initialised); `nodeArgs` go to node before the script (e.g. `--cpu-prof`). */
-export function startClient(args: string[] = ['--stdio'], env: NodeJS.ProcessEnv = process.env, nodeArgs: string[] = []): Client {
-  const proc = spawn(process.execPath, [...nodeArgs, SERVER, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
+/** How to spawn the server: node options before the script (e.g. `--cpu-prof`), another server bundle (A/B benchmarks). */
+export interface SpawnOptions {
+  nodeArgs?: string[];
+  server?: string;
+}
+
+/** Spawns the bundled server on stdio and connects (not yet initialised). */
+export function startClient(args: string[] = ['--stdio'], env: NodeJS.ProcessEnv = process.env, spawnOpts: SpawnOptions = {}): Client {
+  const proc = spawn(process.execPath, [...(spawnOpts.nodeArgs ?? []), spawnOpts.server ?? SERVER, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
   let err = '';
   proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   const conn = createProtocolConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));

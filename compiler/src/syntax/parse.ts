@@ -139,7 +139,10 @@ export interface CleanParse {
 /**
  * Re-parses `text` re-using `prev` (the clean parse of an earlier version of
  * the same document): only the top-level items the change touches are lexed
- * and parsed again; the others are re-used (shifted). The result equals
+ * and parsed again; the others are re-used, moved in place. `prev.ast` is
+ * taken over when the result is defined (its nodes become the new AST's:
+ * keep no other use of it; its span objects are replaced, not changed, so an
+ * IR built from it keeps its locations). The result equals
  * `parse(text, file)` exactly (AST and diagnostics); where that cannot be
  * guaranteed cheaply it returns `undefined` and the caller parses in full.
  *
@@ -208,13 +211,14 @@ export function reparse(prev: CleanParse, text: string, file = 'governance.fms')
   const last = mid[mid.length - 1];
   if (next < items.length && last && !(last.kind === 'block' && last.close)) return undefined;
   markBlankLines(text, mid, start);
-  const tail = items.slice(next).map((it) => (delta === 0 ? it : shifted(it, delta)));
-  if (tail.length) {
-    // The first re-used item follows a new neighbour: its blank-line mark is recomputed (on a copy).
-    const t0 = delta === 0 ? { ...tail[0]! } : tail[0]!;
+  // Only now, with the region parsed cleanly, is `prev` changed: its unchanged items move by `delta`.
+  const tail = items.slice(next);
+  if (delta !== 0) for (const it of tail) shiftSpans(it, delta);
+  const t0 = tail[0];
+  if (t0) {
+    // The first re-used item follows a new neighbour: its blank-line mark is recomputed.
     const prevEnd = last ? last.span.end : start;
     t0.blankBefore = /\n[ \t\r]*\n/.test(text.slice(prevEnd, t0.span.start));
-    tail[0] = t0;
   }
   const comments = prev.ast.comments.filter((c) => c.span.start < start);
   for (const t of lexed.groups.comments ?? []) comments.push({ text: t.image, span: { start: t.startOffset + start, end: t.startOffset + start + t.image.length } });
@@ -223,16 +227,24 @@ export function reparse(prev: CleanParse, text: string, file = 'governance.fms')
   return { ast, diagnostics: [] };
 }
 
-/** A deep copy of an AST node with every span moved by `delta` (spans are the objects holding exactly `start` and `end`). */
-function shifted<T>(node: T, delta: number): T {
-  if (Array.isArray(node)) return node.map((x) => shifted(x, delta)) as T;
-  if (node === null || typeof node !== 'object') return node;
-  const o = node as Record<string, unknown>;
-  const keys = Object.keys(o);
-  if (keys.length === 2 && typeof o.start === 'number' && typeof o.end === 'number') return { start: o.start + delta, end: o.end + delta } as T;
-  const out: Record<string, unknown> = {};
-  for (const k of keys) out[k] = shifted(o[k], delta);
-  return out as T;
+/**
+ * Moves every span under an AST node by `delta`, in place. A span is an object
+ * with numeric `start` and `end` (no AST node has those keys); it is replaced
+ * by a new object, never changed, so a span object shared with something else
+ * (an IR `loc` of the previous compile, another node) keeps its value and none
+ * is moved twice. Iterative: the AST is as deep as MAX_NESTING allows.
+ */
+function shiftSpans(root: object, delta: number): void {
+  const stack: object[] = [root];
+  while (stack.length) {
+    const o = stack.pop() as Record<string, unknown>;
+    for (const k in o) {
+      const v = o[k] as Record<string, unknown> | null;
+      if (v === null || typeof v !== 'object') continue;
+      if (typeof v.start === 'number' && typeof v.end === 'number') o[k] = { start: v.start + delta, end: v.end + delta };
+      else stack.push(v);
+    }
+  }
 }
 
 /** Sets `blankBefore` on items that follow an empty line (comments between are allowed). */
