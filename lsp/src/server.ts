@@ -56,8 +56,12 @@ function readOptions(raw: unknown): ServerOptions {
   return o;
 }
 
-/** Starts the server on `connection` (any transport) and begins listening. */
-export function startServer(connection: Connection): void {
+/**
+ * Starts the server on `connection` (any transport) and begins listening.
+ * `defaults` are settings the client's `initializationOptions` override (the
+ * executable passes the link to `docs/diagnostics.md` beside it).
+ */
+export function startServer(connection: Connection, defaults: ServerOptions = {}): void {
   const documents = new TextDocuments(TextDocument);
   const cache = new Map<string, Analysis>();
   /** The last analysis of each open document, of whatever version: the next one re-uses its unchanged parts. */
@@ -168,7 +172,7 @@ export function startServer(connection: Connection): void {
   };
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
-    options = readOptions(params.initializationOptions);
+    options = { ...defaults, ...readOptions(params.initializationOptions) };
     pull = !!params.capabilities.textDocument?.diagnostic;
     inlayRefresh = !!params.capabilities.workspace?.inlayHint?.refreshSupport;
     return {

@@ -3,6 +3,8 @@
  * client. Needs `npm run build` (npm test builds first).
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -24,6 +26,7 @@ import {
   type TextEdit,
 } from 'vscode-languageserver-protocol/node';
 import { CAPS, SERVER, startClient } from './lsp-client';
+import { ROOT } from '../helpers/paths';
 
 const URI = 'file:///nonexistent-fms-test/governance.fms';
 const BROKEN = 'agent "bot" {\n  default deny\n  rules {\n    permit stripe/refund if amount < $100\n    permit ticket/read\n  }\n  defualt deny\n}\n';
@@ -47,6 +50,8 @@ test('initialize, open, edit, diagnostics appear and clear, features, shutdown a
     const typo = d1.diagnostics.find((d) => d.code === 'FMS2002');
     assert.ok(typo, JSON.stringify(d1.diagnostics));
     assert.equal(typo!.range.start, { line: 6, character: 2 });
+    // Each diagnostic links to its entry of docs/diagnostics.md beside the server (codeDescription).
+    assert.is(typo!.codeDescription?.href, `${pathToFileURL(join(ROOT, 'docs/diagnostics.md')).href}#FMS2002`);
 
     // Incremental edit: fix the typo (replace "defualt" with "model"+value) → diagnostics clear.
     const cleared = c.diagnostics(URI, (p) => p.version === 2);
