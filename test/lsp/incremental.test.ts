@@ -164,6 +164,11 @@ const BOUNDARY_CASES: [string, string][] = [
   // Everything deleted, and the whole text replaced.
   ['agent "a" {\n}\n', ''],
   ['', 'agent "a" {\n}\n'],
+  // Nesting past the bound typed inside one block (FMS1020: nothing else is checked), then removed.
+  ['agent "a" {\n}\nagent "b" {\n  rules { permit x if a }\n}\nagent "c" {\n}\n', `agent "a" {\n}\nagent "b" {\n  rules { permit x if ${'('.repeat(70)}a${')'.repeat(70)} }\n}\nagent "c" {\n}\n`],
+  [`agent "a" {\n}\nagent "b" {\n  rules { permit x if ${'not '.repeat(70)}a }\n}\n`, 'agent "a" {\n}\nagent "b" {\n  rules { permit x if a }\n}\n'],
+  // Hostile names as agents, vars and tools.
+  ['agent "toString" {\n}\nagent "__proto__" {\n  var constructor = 1\n}\n', 'agent "toString" {\n  rules { permit __proto__/x if constructor > 1 }\n}\nagent "__proto__" {\n  var constructor = 1\n}\n'],
   // Surrogates, a lone one typed into a string.
   ['agent "a" {\n  model "\ud83d\ude00"\n}\nagent "b" {\n}\n', 'agent "a" {\n  model "\ud83d"\n}\nagent "b" {\n}\n'],
 ];
@@ -177,6 +182,18 @@ test('edits at the boundaries of the re-parsed region', () => {
     const back = compileIncremental({ text: after, result: inc }, before, 'governance.fms', OPTS);
     assert.is(json(back), json(first), JSON.stringify([after, before]));
   }
+});
+
+test('a large paste into a large policy, and its removal', () => {
+  const base = generatePolicy(3000);
+  const at = base.indexOf('agent "agent-10"');
+  const paste = generatePolicy(3000).replace(/agent "agent-/g, 'agent "pasted-');
+  const big = base.slice(0, at) + paste + '\n' + base.slice(at);
+  const first = compile(base, 'governance.fms', OPTS);
+  const inc = compileIncremental({ text: base, result: first }, big, 'governance.fms', OPTS);
+  assert.is(json(inc), json(compile(big, 'governance.fms', OPTS)));
+  const back = compileIncremental({ text: big, result: inc }, base, 'governance.fms', OPTS);
+  assert.is(json(back), json(compile(base, 'governance.fms', OPTS)));
 });
 
 test('generated policies with several items on a line', () => {
