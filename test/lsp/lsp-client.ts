@@ -25,6 +25,8 @@ export interface Client {
   diagnostics(uri: string, pred?: (p: PublishDiagnosticsParams) => boolean, timeoutMs?: number): Promise<PublishDiagnosticsParams>;
   exited: Promise<number | null>;
   stderr: () => string;
+  /** Every diagnostics notification received so far for `uri`, in order. */
+  published(uri: string): PublishDiagnosticsParams[];
 }
 
 /** How to spawn the server: node options before the script (e.g. `--cpu-prof`), another server bundle (A/B benchmarks). */
@@ -58,6 +60,7 @@ export function startClient(args: string[] = ['--stdio'], env: NodeJS.ProcessEnv
     proc,
     exited,
     stderr: () => err,
+    published: (uri) => seen.filter((p) => p.uri === uri),
     diagnostics(uri, pred = () => true, timeoutMs = 5000) {
       return new Promise((resolve, reject) => {
         const t = setTimeout(() => reject(new Error(`no matching diagnostics for ${uri} within ${timeoutMs} ms; seen ${JSON.stringify(seen.map((s) => s.diagnostics.map((d) => d.code)))}`)), timeoutMs);

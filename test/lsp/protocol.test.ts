@@ -101,6 +101,33 @@ test('initialize, open, edit, diagnostics appear and clear, features, shutdown a
   }
 });
 
+test('opening a document analyses and publishes it once', async () => {
+  const c = startClient(['--stdio'], { ...process.env, FMS_REGISTRY: '/nonexistent-fms-registry' });
+  try {
+    await c.conn.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: CAPS, initializationOptions: { debounceMs: 20 } });
+    await c.conn.sendNotification(InitializedNotification.type, {});
+    const first = c.diagnostics(URI);
+    await c.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: URI, languageId: 'fpl', version: 1, text: BROKEN } });
+    await first;
+    // TextDocuments also fires its change event on open; that must not compile and publish the same version again.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.is(c.published(URI).length, 1, JSON.stringify(c.published(URI).map((p) => p.version)));
+    // An edit is still analysed.
+    const next = c.diagnostics(URI, (p) => p.version === 2);
+    await c.conn.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri: URI, version: 2 },
+      contentChanges: [{ range: { start: { line: 6, character: 2 }, end: { line: 6, character: 14 } }, text: 'model "gpt-4o"' }],
+    });
+    assert.equal((await next).diagnostics, []);
+    await c.conn.sendRequest(ShutdownRequest.type);
+    await c.conn.sendNotification(ExitNotification.type);
+    assert.is(await c.exited, 0);
+  } finally {
+    c.conn.dispose();
+    c.proc.kill();
+  }
+});
+
 test('pull diagnostics when the client supports them', async () => {
   const c = startClient();
   try {

@@ -155,6 +155,9 @@ export interface CleanParse {
  * block (so its last item does not depend on the tokens after it), and `prev`
  * was clean, so the unchanged items parse as they did. Anything else — an
  * error anywhere, a region that ends open — is the full parse's job.
+ *
+ * @param file kept for symmetry with `parse`: a defined result never carries
+ * a diagnostic (any problem sends the caller to the full parse, which names it).
  */
 export function reparse(prev: CleanParse, text: string, file = 'governance.fms'): ParseResult | undefined {
   void file;
