@@ -7,7 +7,11 @@
  * bytes (format from `@fms/runtime/format`). Signing is `@fms/compiler/sign`.
  */
 export { compile, type CompileOptions, type CompileResult } from './compile';
+/** Incremental `compile()` for editors: re-parses only the top-level items an edit touched; same result as `compile()`. */
+export { compileIncremental } from './compile';
 export { parse, type ParseResult } from './syntax/parse';
+/** Re-parse of an edited text re-using the clean parse of its previous version (what `compileIncremental` runs); same result as `parse`, or `undefined` when only a full parse can tell. */
+export { reparse, type CleanParse } from './syntax/parse';
 export type * from './syntax/ast';
 export { format, type FormatResult } from './format/format';
 export { DiagnosticSink, LineIndex, type Diagnostic, type Related, type Severity } from './diagnostics/diagnostic';

@@ -2,7 +2,7 @@
  * One analysed document: the compiler's own `compile()` result plus the name
  * index the navigation handlers share. Nothing here parses FPL its own way.
  */
-import { compile, type CompileOptions, type CompileResult, type Document, type Item, type BlockNode, type ExprNode, type Span, type ValueNode } from '@fms/compiler';
+import { compile, compileIncremental, type CompileOptions, type CompileResult, type Document, type Item, type BlockNode, type ExprNode, type Span, type ValueNode } from '@fms/compiler';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { Range, type Position } from 'vscode-languageserver/node';
 
@@ -29,12 +29,26 @@ export interface Analysis {
   symbols: NameSymbol[];
 }
 
-/** Compiles `doc` with the compiler's front end and indexes its names. Never throws on any text. */
-export function analyze(doc: TextDocument, opts: CompileOptions = {}): Analysis {
+/**
+ * Compiles `doc` with the compiler's front end; its names are indexed on first
+ * use (diagnostics do not need them). With `prev`, the analysis of an earlier
+ * version of the same document, only the top-level items the edit touched are
+ * parsed again (`compileIncremental`: same result as `compile`). Never throws
+ * on any text.
+ */
+export function analyze(doc: TextDocument, opts: CompileOptions = {}, prev?: Analysis): Analysis {
   const text = doc.getText();
   const file = fileOf(doc.uri);
-  const result = compile(text, file, opts);
-  return { doc, text, result, symbols: indexNames(result.ast) };
+  const result = prev ? compileIncremental({ text: prev.text, result: prev.result }, text, file, opts) : compile(text, file, opts);
+  let symbols: NameSymbol[] | undefined;
+  return {
+    doc,
+    text,
+    result,
+    get symbols(): NameSymbol[] {
+      return (symbols ??= indexNames(result.ast));
+    },
+  };
 }
 
 /** The file name diagnostics carry for a document URI (its path for `file:` URIs). */

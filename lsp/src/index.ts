@@ -5,6 +5,7 @@
 export { startServer, type ServerOptions } from './server';
 export { analyze, toRange, type Analysis, type NameSymbol } from './analysis';
 export { toLspDiagnostics, explainText, type DiagnosticOptions } from './handlers/diagnostics';
+export { diagnosticsMarkdown, diagnosticAnchor, localExplainUrl, DIAGNOSTICS_DOC } from './diagnostics-doc';
 export { hover } from './handlers/hover';
 export { completion } from './handlers/completion';
 export { definition, references, prepareRename, rename, RenameError } from './handlers/definition';

@@ -5,6 +5,7 @@
  */
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { startServer } from './server';
+import { localExplainUrl } from './diagnostics-doc';
 
 const TRANSPORTS = /^--(stdio|node-ipc|socket(=.*)?|pipe(=.*)?)$/;
 const args = process.argv.slice(2);
@@ -18,4 +19,6 @@ if (args.includes('--help') || args.includes('-h')) {
 }
 if (!args.some((a) => TRANSPORTS.test(a))) process.argv.push('--stdio');
 
-startServer(createConnection(ProposedFeatures.all));
+// Each diagnostic links to its entry in docs/diagnostics.md beside this script, when it is there.
+const explainUrl = localExplainUrl();
+startServer(createConnection(ProposedFeatures.all), explainUrl ? { explainUrl } : {});

@@ -56,10 +56,22 @@ function readOptions(raw: unknown): ServerOptions {
   return o;
 }
 
-/** Starts the server on `connection` (any transport) and begins listening. */
-export function startServer(connection: Connection): void {
+/**
+ * Starts the server on `connection` (any transport) and begins listening.
+ * `defaults` are settings the client's `initializationOptions` override (the
+ * executable passes the link to `docs/diagnostics.md` beside it).
+ */
+export function startServer(connection: Connection, defaults: ServerOptions = {}): void {
   const documents = new TextDocuments(TextDocument);
   const cache = new Map<string, Analysis>();
+  /**
+   * The version each cached analysis was made for. `TextDocuments` updates a
+   * document object in place, so `analysis.doc.version` is always the current
+   * version and cannot tell a stale analysis; this can.
+   */
+  const analyzedVersion = new Map<string, number>();
+  /** The last analysis of each open document, of whatever version: the next one re-uses its unchanged parts. */
+  const last = new Map<string, Analysis>();
   const timers = new Map<string, NodeJS.Timeout>();
   let options: ServerOptions = {};
   let pull = false;
@@ -80,10 +92,10 @@ export function startServer(connection: Connection): void {
   /** The analysis of the document's current version (compiled at most once per version). */
   const analysisOf = (doc: TextDocument): Analysis => {
     const hit = cache.get(doc.uri);
-    if (hit && hit.doc.version === doc.version && hit.doc === doc) return hit;
+    if (hit && hit.doc === doc && analyzedVersion.get(doc.uri) === doc.version && hit.text === doc.getText()) return hit;
     let a: Analysis;
     try {
-      a = analyze(doc, compileOptions(doc.uri));
+      a = analyze(doc, compileOptions(doc.uri), last.get(doc.uri));
     } catch (e) {
       // The front end must never throw; if it does, say so on the document instead of crashing the server.
       const message = e instanceof Error ? e.message : String(e);
@@ -100,6 +112,8 @@ export function startServer(connection: Connection): void {
       };
     }
     cache.set(doc.uri, a);
+    analyzedVersion.set(doc.uri, doc.version);
+    last.set(doc.uri, a);
     return a;
   };
 
@@ -165,7 +179,7 @@ export function startServer(connection: Connection): void {
   };
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
-    options = readOptions(params.initializationOptions);
+    options = { ...defaults, ...readOptions(params.initializationOptions) };
     pull = !!params.capabilities.textDocument?.diagnostic;
     inlayRefresh = !!params.capabilities.workspace?.inlayHint?.refreshSupport;
     return {
@@ -197,6 +211,9 @@ export function startServer(connection: Connection): void {
     if (!pull) schedule(e.document, 0);
   });
   documents.onDidChangeContent((e) => {
+    // `TextDocuments` fires this on open too, right after onDidOpen analysed and published this very version.
+    const hit = cache.get(e.document.uri);
+    if (hit && analyzedVersion.get(e.document.uri) === e.document.version && hit.text === e.document.getText()) return;
     cache.delete(e.document.uri);
     if (!pull) schedule(e.document, options.debounceMs ?? 150);
   });
@@ -205,6 +222,8 @@ export function startServer(connection: Connection): void {
     if (t) clearTimeout(t);
     timers.delete(e.document.uri);
     cache.delete(e.document.uri);
+    analyzedVersion.delete(e.document.uri);
+    last.delete(e.document.uri);
     if (!pull) void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
 

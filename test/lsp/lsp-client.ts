@@ -25,11 +25,19 @@ export interface Client {
   diagnostics(uri: string, pred?: (p: PublishDiagnosticsParams) => boolean, timeoutMs?: number): Promise<PublishDiagnosticsParams>;
   exited: Promise<number | null>;
   stderr: () => string;
+  /** Every diagnostics notification received so far for `uri`, in order. */
+  published(uri: string): PublishDiagnosticsParams[];
+}
+
+/** How to spawn the server: node options before the script (e.g. `--cpu-prof`), another server bundle (A/B benchmarks). */
+export interface SpawnOptions {
+  nodeArgs?: string[];
+  server?: string;
 }
 
 /** Spawns the bundled server on stdio and connects (not yet initialised). */
-export function startClient(args: string[] = ['--stdio'], env: NodeJS.ProcessEnv = process.env): Client {
-  const proc = spawn(process.execPath, [SERVER, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
+export function startClient(args: string[] = ['--stdio'], env: NodeJS.ProcessEnv = process.env, spawnOpts: SpawnOptions = {}): Client {
+  const proc = spawn(process.execPath, [...(spawnOpts.nodeArgs ?? []), spawnOpts.server ?? SERVER, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
   let err = '';
   proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   const conn = createProtocolConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
@@ -52,6 +60,7 @@ export function startClient(args: string[] = ['--stdio'], env: NodeJS.ProcessEnv
     proc,
     exited,
     stderr: () => err,
+    published: (uri) => seen.filter((p) => p.uri === uri),
     diagnostics(uri, pred = () => true, timeoutMs = 5000) {
       return new Promise((resolve, reject) => {
         const t = setTimeout(() => reject(new Error(`no matching diagnostics for ${uri} within ${timeoutMs} ms; seen ${JSON.stringify(seen.map((s) => s.diagnostics.map((d) => d.code)))}`)), timeoutMs);

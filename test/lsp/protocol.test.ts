@@ -3,6 +3,8 @@
  * client. Needs `npm run build` (npm test builds first).
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -24,6 +26,7 @@ import {
   type TextEdit,
 } from 'vscode-languageserver-protocol/node';
 import { CAPS, SERVER, startClient } from './lsp-client';
+import { ROOT } from '../helpers/paths';
 
 const URI = 'file:///nonexistent-fms-test/governance.fms';
 const BROKEN = 'agent "bot" {\n  default deny\n  rules {\n    permit stripe/refund if amount < $100\n    permit ticket/read\n  }\n  defualt deny\n}\n';
@@ -47,6 +50,8 @@ test('initialize, open, edit, diagnostics appear and clear, features, shutdown a
     const typo = d1.diagnostics.find((d) => d.code === 'FMS2002');
     assert.ok(typo, JSON.stringify(d1.diagnostics));
     assert.equal(typo!.range.start, { line: 6, character: 2 });
+    // Each diagnostic links to its entry of docs/diagnostics.md beside the server (codeDescription).
+    assert.is(typo!.codeDescription?.href, `${pathToFileURL(join(ROOT, 'docs/diagnostics.md')).href}#FMS2002`);
 
     // Incremental edit: fix the typo (replace "defualt" with "model"+value) → diagnostics clear.
     const cleared = c.diagnostics(URI, (p) => p.version === 2);
@@ -90,6 +95,33 @@ test('initialize, open, edit, diagnostics appear and clear, features, shutdown a
     await c.conn.sendRequest(ShutdownRequest.type);
     await c.conn.sendNotification(ExitNotification.type);
     assert.is(await c.exited, 0, `clean exit (stderr: ${c.stderr()})`);
+  } finally {
+    c.conn.dispose();
+    c.proc.kill();
+  }
+});
+
+test('opening a document analyses and publishes it once', async () => {
+  const c = startClient(['--stdio'], { ...process.env, FMS_REGISTRY: '/nonexistent-fms-registry' });
+  try {
+    await c.conn.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: CAPS, initializationOptions: { debounceMs: 20 } });
+    await c.conn.sendNotification(InitializedNotification.type, {});
+    const first = c.diagnostics(URI);
+    await c.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: URI, languageId: 'fpl', version: 1, text: BROKEN } });
+    await first;
+    // TextDocuments also fires its change event on open; that must not compile and publish the same version again.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.is(c.published(URI).length, 1, JSON.stringify(c.published(URI).map((p) => p.version)));
+    // An edit is still analysed.
+    const next = c.diagnostics(URI, (p) => p.version === 2);
+    await c.conn.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri: URI, version: 2 },
+      contentChanges: [{ range: { start: { line: 6, character: 2 }, end: { line: 6, character: 14 } }, text: 'model "gpt-4o"' }],
+    });
+    assert.equal((await next).diagnostics, []);
+    await c.conn.sendRequest(ShutdownRequest.type);
+    await c.conn.sendNotification(ExitNotification.type);
+    assert.is(await c.exited, 0);
   } finally {
     c.conn.dispose();
     c.proc.kill();

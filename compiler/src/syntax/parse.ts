@@ -127,6 +127,129 @@ export function parse(text: string, file = 'governance.fms'): ParseResult {
   }
 }
 
+/**
+ * The previous clean parse of a document, as {@link reparse} needs it: its
+ * text and AST. Only a parse without diagnostics qualifies.
+ */
+export interface CleanParse {
+  text: string;
+  ast: Document;
+}
+
+/**
+ * Re-parses `text` re-using `prev` (the clean parse of an earlier version of
+ * the same document): only the top-level items the change touches are lexed
+ * and parsed again; the others are re-used, moved in place. `prev.ast` is
+ * taken over when the result is defined (its nodes become the new AST's:
+ * keep no other use of it; its span objects are replaced, not changed, so an
+ * IR built from it keeps its locations). The result equals
+ * `parse(text, file)` exactly (AST and diagnostics); where that cannot be
+ * guaranteed cheaply it returns `undefined` and the caller parses in full.
+ *
+ * Why the splice is exact: the changed region runs from the end of a top-level
+ * block closed by `}` (nothing after a closing brace belongs to its block) to
+ * the start of an unchanged top-level item that begins right after a line
+ * break (no token — comment, string, word — runs across a line break, and the
+ * lexer has one mode, so lexing from either boundary gives the full lexer's
+ * tokens). The region must parse without any problem and end in a closed
+ * block (so its last item does not depend on the tokens after it), and `prev`
+ * was clean, so the unchanged items parse as they did. Anything else — an
+ * error anywhere, a region that ends open — is the full parse's job.
+ *
+ * @param file kept for symmetry with `parse`: a defined result never carries
+ * a diagnostic (any problem sends the caller to the full parse, which names it).
+ */
+export function reparse(prev: CleanParse, text: string, file = 'governance.fms'): ParseResult | undefined {
+  void file;
+  const old = prev.text;
+  const items = prev.ast.items;
+  // The changed range: old[a, b) became text[a, b + delta).
+  const max = Math.min(old.length, text.length);
+  let a = 0;
+  while (a < max && old.charCodeAt(a) === text.charCodeAt(a)) a++;
+  if (a === old.length && a === text.length) return { ast: prev.ast, diagnostics: [] };
+  let b = old.length;
+  let nb = text.length;
+  while (b > a && nb > a && old.charCodeAt(b - 1) === text.charCodeAt(nb - 1)) {
+    b--;
+    nb--;
+  }
+  const delta = text.length - old.length;
+  // First re-parsed item: after the last closed top-level block that ends at or before `a`.
+  let first = 0;
+  let start = 0;
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i]!;
+    if (it.span.end > a) break;
+    if (it.kind === 'block' && it.close) {
+      first = i + 1;
+      start = it.span.end;
+    }
+  }
+  // First re-used item after the region: starts after `b`, right after a line break (in the new text too).
+  let next = items.length;
+  for (let i = first; i < items.length; i++) {
+    const s = items[i]!.span.start;
+    if (s > b && old.charCodeAt(s - 1) === 10 && text.charCodeAt(s + delta - 1) === 10) {
+      next = i;
+      break;
+    }
+  }
+  const oldEnd = next < items.length ? items[next]!.span.start : old.length;
+  const end = oldEnd + delta;
+  if (end < start) return undefined;
+  const fragment = text.slice(start, end);
+  const lexed = fplLexer.tokenize(fragment);
+  if (lexed.errors.length || loneSurrogateAt(fragment) >= 0) return undefined;
+  const tokens = lexed.tokens;
+  if (tooDeep(tokens)) return undefined;
+  for (const t of tokens) {
+    t.startOffset += start;
+    if (t.endOffset !== undefined) t.endOffset += start;
+  }
+  const parser = fplParser();
+  const fresh = parser.parseTokens(text, tokens);
+  if (parser.problems.length) return undefined;
+  const mid = fresh.items;
+  const last = mid[mid.length - 1];
+  if (next < items.length && last && !(last.kind === 'block' && last.close)) return undefined;
+  markBlankLines(text, mid, start);
+  // Only now, with the region parsed cleanly, is `prev` changed: its unchanged items move by `delta`.
+  const tail = items.slice(next);
+  if (delta !== 0) for (const it of tail) shiftSpans(it, delta);
+  const t0 = tail[0];
+  if (t0) {
+    // The first re-used item follows a new neighbour: its blank-line mark is recomputed.
+    const prevEnd = last ? last.span.end : start;
+    t0.blankBefore = /\n[ \t\r]*\n/.test(text.slice(prevEnd, t0.span.start));
+  }
+  const comments = prev.ast.comments.filter((c) => c.span.start < start);
+  for (const t of lexed.groups.comments ?? []) comments.push({ text: t.image, span: { start: t.startOffset + start, end: t.startOffset + start + t.image.length } });
+  for (const c of prev.ast.comments) if (c.span.start >= oldEnd) comments.push(delta === 0 ? c : { text: c.text, span: { start: c.span.start + delta, end: c.span.end + delta } });
+  const ast: Document = { kind: 'document', items: [...items.slice(0, first), ...mid, ...tail], comments, span: { start: 0, end: text.length } };
+  return { ast, diagnostics: [] };
+}
+
+/**
+ * Moves every span under an AST node by `delta`, in place. A span is an object
+ * with numeric `start` and `end` (no AST node has those keys); it is replaced
+ * by a new object, never changed, so a span object shared with something else
+ * (an IR `loc` of the previous compile, another node) keeps its value and none
+ * is moved twice. Iterative: the AST is as deep as MAX_NESTING allows.
+ */
+function shiftSpans(root: object, delta: number): void {
+  const stack: object[] = [root];
+  while (stack.length) {
+    const o = stack.pop() as Record<string, unknown>;
+    for (const k in o) {
+      const v = o[k] as Record<string, unknown> | null;
+      if (v === null || typeof v !== 'object') continue;
+      if (typeof v.start === 'number' && typeof v.end === 'number') o[k] = { start: v.start + delta, end: v.end + delta };
+      else stack.push(v);
+    }
+  }
+}
+
 /** Sets `blankBefore` on items that follow an empty line (comments between are allowed). */
 function markBlankLines(text: string, items: Item[], from: number): void {
   let prevEnd = from;

@@ -194,8 +194,27 @@ export const allTokens: TokenType[] = [
   ClauseKw,
 ];
 
-export const fplLexer = new Lexer(allTokens, {
-  positionTracking: 'full',
-  ensureOptimizations: false,
-  recoveryEnabled: true,
-});
+const LEXER_CONFIG = { positionTracking: 'full', ensureOptimizations: false, recoveryEnabled: true } as const;
+
+/**
+ * The FPL lexer. chevrotain's checks of the token definitions (unreachable
+ * patterns, line-break issues, anchors) cost a good part of every start of
+ * `fms-lsp` and `fmsc`; they are skipped here and run in the test suite
+ * instead ({@link lexerProblems}), as the parser's grammar validations do.
+ */
+export const fplLexer = new Lexer(allTokens, { ...LEXER_CONFIG, skipValidations: true });
+
+/**
+ * Builds the lexer with chevrotain's definition checks on; returns the errors
+ * and warnings they report (none for sound token definitions). For tests;
+ * `tokens` defaults to FPL's.
+ */
+export function lexerProblems(tokens: TokenType[] = allTokens): string[] {
+  try {
+    const l = new Lexer(tokens, { ...LEXER_CONFIG, skipValidations: false, deferDefinitionErrorsHandling: true });
+    const warnings = (l as unknown as { lexerDefinitionWarning?: { message: string }[] }).lexerDefinitionWarning ?? [];
+    return [...l.lexerDefinitionErrors, ...warnings].map((e) => e.message);
+  } catch (e) {
+    return [e instanceof Error ? e.message : String(e)];
+  }
+}
