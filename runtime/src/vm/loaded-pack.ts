@@ -9,7 +9,7 @@ import { type Clock, MemoryState, type SessionState, type StateStore, systemCloc
 import { anyMatch, callBuiltin } from './builtins';
 import { evalError, invalidCall, outOfPhase, ref, ruleDecision, unknownAgent } from './payloads';
 import { indexGrants } from './delegation';
-import { type AgentLimits, type Recorded, agentSessionKey, applyLimits, boundedCopy, checkCall, currentPhase, finish, recordOf, sessionKey, visibleInPhase } from './pipeline';
+import { type AgentLimits, type Recorded, type ToolRedactions, agentSessionKey, applyLimits, boundedCopy, checkCall, currentPhase, finish, recordOf, sessionKey, toolRateMatch, toolRedactions, visibleInPhase } from './pipeline';
 import type { Call, ConditionStep, Decision, Explanation, TraceEvent } from './types';
 import { type EvalEnv, isMark, MISSING, type RValue, TYPE_ERR, type Tri, type XValue, and3, cmp, globNoSlash, globOp, inOp, matchOp, not3, or3, patternMatch, resolveVar, strop, toBool, walk } from './values';
 import { type Program, verifyBytecode } from './verify';
@@ -29,9 +29,17 @@ export interface LoadOptions {
   checksums?: boolean;
 }
 
+/**
+ * What an agent's tables say about one tool name, cached per (agent, tool):
+ * the candidate rules (mandatory first, then ordinary, each in file order),
+ * the `redact` entries that apply, and which rate limits apply. Shared by
+ * every decision for that tool; nobody mutates it.
+ */
 interface Candidates {
   mand: Int32Array;
   ord: Int32Array;
+  red: ToolRedactions | null;
+  rate: Uint8Array;
 }
 
 interface AgentRt {
@@ -192,7 +200,7 @@ export class LoadedPack {
     return [...this.agents.keys()];
   }
 
-  /** Candidate rules for a tool (indexed: exact map + prefix table of globs; cached per tool name). */
+  /** Candidate rules, redactions and rate limits for a tool (indexed: exact map + prefix table of globs; cached per tool name, at most CACHE_LIMIT per agent). */
   private candidates(a: AgentRt, tool: string): Candidates {
     const hit = a.cache.get(tool);
     if (hit !== undefined) return hit;
@@ -213,7 +221,7 @@ export class LoadedPack {
     const mand: number[] = [];
     const ord: number[] = [];
     for (const i of idx) (this.model.rules[i]!.mandatory ? mand : ord).push(i);
-    const c = { mand: Int32Array.from(mand), ord: Int32Array.from(ord) };
+    const c: Candidates = { mand: Int32Array.from(mand), ord: Int32Array.from(ord), red: toolRedactions(a.limits, tool), rate: toolRateMatch(a.limits, tool) };
     if (a.cache.size >= CACHE_LIMIT) a.cache.clear();
     a.cache.set(tool, c);
     return c;
@@ -453,8 +461,9 @@ export class LoadedPack {
     let sess: SessionState | null = null;
     let phaseIdx = -1;
     if (phases.length > 0 || this.usesHistory) sess = this.state.session(agentSessionKey(lim, sessionId));
+    const c = this.candidates(a, tool);
     // What is recorded and printed of the arguments, prepared before anything is committed.
-    const rec = recordOf(lim, call, sess !== null);
+    const rec = recordOf(lim, call, sess !== null, c.red);
     if (typeof rec === 'string') return invalidCall(rec);
     if (phases.length > 0) {
       const cp = currentPhase(phases, sess!, nowMs);
@@ -475,7 +484,6 @@ export class LoadedPack {
       sessionCalls: sess ? sess.history.length : 0,
       agentModel: lim.model,
     };
-    const c = this.candidates(a, tool);
     this.lastCandidates = c.mand.length + c.ord.length;
     const entry = this.prog.entry;
     const rules = this.model.rules;
@@ -518,14 +526,14 @@ export class LoadedPack {
         const eff = EFFECT_NAMES[rule.effect]!;
         const d = ruleDecision(eff, tool, this.ruleRef(ri), rule.mandatory, rule.reason, rule.notify, false);
         if (eff === 'deny') return finish(call, d, sess, nowMs, this.state, commit, trace, rec);
-        return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call) }), sess, nowMs, this.state, commit, trace, rec);
+        return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call), rateMatch: c.rate }), sess, nowMs, this.state, commit, trace, rec);
       }
     }
     const eff = EFFECT_NAMES[a.defaultEffect]!;
     if (trace) trace.push({ kind: 'default', effect: eff, rule_ref: a.defaultRef });
     const d = ruleDecision(eff, tool, a.defaultRef, false, null, null, true);
     if (eff === 'deny') return finish(call, d, sess, nowMs, this.state, commit, trace, rec);
-    return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call) }), sess, nowMs, this.state, commit, trace, rec);
+    return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call), rateMatch: c.rate }), sess, nowMs, this.state, commit, trace, rec);
   }
 }
 
