@@ -9,6 +9,7 @@ import { type Clock, MemoryState, type SessionState, type StateStore, systemCloc
 import { anyMatch, callBuiltin } from './builtins';
 import { evalError, invalidCall, outOfPhase, ref, ruleDecision, unknownAgent } from './payloads';
 import { indexGrants } from './delegation';
+import { decisionToJson } from '../decide';
 import { type AgentLimits, type Recorded, type ToolRedactions, agentSessionKey, applyLimits, boundedCopy, checkCall, currentPhase, finish, recordOf, sessionKey, toolRateMatch, toolRedactions, visibleInPhase } from './pipeline';
 import type { Call, ConditionStep, Decision, Explanation, TraceEvent } from './types';
 import { type EvalEnv, isMark, MISSING, type RValue, TYPE_ERR, type Tri, type XValue, and3, cmp, globNoSlash, globOp, inOp, matchOp, not3, or3, patternMatch, resolveVar, strop, toBool, walk } from './values';
@@ -40,6 +41,12 @@ interface Candidates {
   ord: Int32Array;
   red: ToolRedactions | null;
   rate: Uint8Array;
+  /**
+   * JSON texts of the plain rule decisions for this tool (decideText): index
+   * 0 is the agent default, 1 + k the k-th candidate (mandatory, then
+   * ordinary). Filled on first use.
+   */
+  text: Array<string | undefined> | null;
 }
 
 interface AgentRt {
@@ -111,6 +118,15 @@ export class LoadedPack {
   private readonly ruleRefs: Array<string | undefined>;
   /** Candidate rules of the last evaluation (for explain). */
   private lastCandidates = 0;
+  /**
+   * The rule decision the last evaluation built (ruleDecision's object, before
+   * limits and finish), with its candidates entry and slot: decideText
+   * reuses the cached JSON text when the decision returned IS this object
+   * with nothing added. Reset by every evaluation.
+   */
+  private plainBase: Decision | null = null;
+  private plainEntry: Candidates | null = null;
+  private plainSlot = 0;
 
   /** @internal use `loadPackBody`. */
   constructor(model: BodyModel, prog: Program, opts: LoadOptions) {
@@ -221,7 +237,7 @@ export class LoadedPack {
     const mand: number[] = [];
     const ord: number[] = [];
     for (const i of idx) (this.model.rules[i]!.mandatory ? mand : ord).push(i);
-    const c: Candidates = { mand: Int32Array.from(mand), ord: Int32Array.from(ord), red: toolRedactions(a.limits, tool), rate: toolRateMatch(a.limits, tool) };
+    const c: Candidates = { mand: Int32Array.from(mand), ord: Int32Array.from(ord), red: toolRedactions(a.limits, tool), rate: toolRateMatch(a.limits, tool), text: null };
     if (a.cache.size >= CACHE_LIMIT) a.cache.clear();
     a.cache.set(tool, c);
     return c;
@@ -391,6 +407,31 @@ export class LoadedPack {
     }
   }
 
+  /**
+   * Decides a call and returns the decision as JSON text (the JSON path:
+   * `decideJson`): the same decision and state changes as `decide`, and the
+   * same text as `decisionToJson(decide(call))`. A rule decision that limits and
+   * redaction left as it was (most denies and permits) depends only on
+   * (agent, tool, rule), so its text is cached with the tool's candidates
+   * and reused; every other decision is serialised.
+   * @internal used by decideJson.
+   */
+  decideText(call: Call): string {
+    let d: Decision;
+    try {
+      d = this.evaluate(call, true, null);
+    } catch (e) {
+      return decisionToJson(evalError(null, `internal error: ${oneLine(e)}`));
+    }
+    const c = this.plainEntry;
+    // INVARIANT: ruleDecision's output is a function of (effect, tool, rule ref, mandatory, reason, notify, default),
+    // all fixed by (agent, tool, slot); finish adds approval_id / redacted_args in place, limits add warnings
+    // on a copy or return another object, so identity plus these three fields show nothing was added.
+    if (d !== this.plainBase || c === null || d.approval_id !== undefined || d.redacted_args !== undefined || d.warnings !== undefined) return decisionToJson(d);
+    const texts = (c.text ??= new Array<string | undefined>(1 + c.mand.length + c.ord.length));
+    return (texts[this.plainSlot] ??= decisionToJson(d));
+  }
+
   /** The decision a call would get, with every step that leads to it. Does not change state. */
   explain(call: Call): Explanation {
     const events: TraceEvent[] = [];
@@ -447,6 +488,7 @@ export class LoadedPack {
    */
   private evaluate(call: Call, commit: boolean, trace: TraceEvent[] | null): Decision {
     this.lastCandidates = 0;
+    this.plainBase = null;
     const bad = checkCall(call);
     if (bad !== null) return invalidCall(bad);
     const a = this.agents.get(call.agent);
@@ -525,6 +567,9 @@ export class LoadedPack {
         if (res !== true) continue;
         const eff = EFFECT_NAMES[rule.effect]!;
         const d = ruleDecision(eff, tool, this.ruleRef(ri), rule.mandatory, rule.reason, rule.notify, false);
+        this.plainBase = d;
+        this.plainEntry = c;
+        this.plainSlot = 1 + (pass === 0 ? k : c.mand.length + k);
         if (eff === 'deny') return finish(call, d, sess, nowMs, this.state, commit, trace, rec);
         return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call), rateMatch: c.rate }), sess, nowMs, this.state, commit, trace, rec);
       }
@@ -532,6 +577,9 @@ export class LoadedPack {
     const eff = EFFECT_NAMES[a.defaultEffect]!;
     if (trace) trace.push({ kind: 'default', effect: eff, rule_ref: a.defaultRef });
     const d = ruleDecision(eff, tool, a.defaultRef, false, null, null, true);
+    this.plainBase = d;
+    this.plainEntry = c;
+    this.plainSlot = 0;
     if (eff === 'deny') return finish(call, d, sess, nowMs, this.state, commit, trace, rec);
     return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call), rateMatch: c.rate }), sess, nowMs, this.state, commit, trace, rec);
   }

@@ -590,10 +590,11 @@ function within(o: object, d: number): boolean {
   }
   // for-in with an own-property test visits exactly the keys Object.keys
   // lists, without allocating the array (a per-call cost on every decision).
+  // The own-property test is made only for a nested object (the only value
+  // that needs a look inside): a scalar, own or inherited, is skipped anyway.
   for (const k in o) {
-    if (!Object.hasOwn(o, k)) continue;
     const x: unknown = (o as { [k: string]: unknown })[k];
-    if (x !== null && typeof x === 'object' && !within(x, d + 1)) return false;
+    if (x !== null && typeof x === 'object' && Object.hasOwn(o, k) && !within(x, d + 1)) return false;
   }
   return true;
 }
