@@ -42,11 +42,12 @@ interface Candidates {
   red: ToolRedactions | null;
   rate: Uint8Array;
   /**
-   * JSON texts of the plain rule decisions for this tool (decideText): index
-   * 0 is the agent default, 1 + k the k-th candidate (mandatory, then
-   * ordinary). Filled on first use.
+   * JSON texts of the plain rule decisions for this tool (decideText), as
+   * (slot, text) pairs: slot 0 is the agent default, 1 + k the k-th
+   * candidate (mandatory, then ordinary). At most TEXTS_PER_TOOL pairs, so
+   * the cache stays small whatever the number of candidate rules.
    */
-  text: Array<string | undefined> | null;
+  text: Array<number | string> | null;
 }
 
 interface AgentRt {
@@ -66,6 +67,8 @@ interface AgentRt {
 }
 
 const CACHE_LIMIT = 4096;
+/** Most cached decision texts per (agent, tool) entry (decideText). */
+const TEXTS_PER_TOOL = 4;
 
 /** Bit mask of the built-ins that read the session history (a pack without them keeps none). */
 const HISTORY_BUILTINS = BUILTINS.reduce((m, b, i) => (b.history ? m | (1 << i) : m), 0);
@@ -428,8 +431,12 @@ export class LoadedPack {
     // all fixed by (agent, tool, slot); finish adds approval_id / redacted_args in place, limits add warnings
     // on a copy or return another object, so identity plus these three fields show nothing was added.
     if (d !== this.plainBase || c === null || d.approval_id !== undefined || d.redacted_args !== undefined || d.warnings !== undefined) return decisionToJson(d);
-    const texts = (c.text ??= new Array<string | undefined>(1 + c.mand.length + c.ord.length));
-    return (texts[this.plainSlot] ??= decisionToJson(d));
+    const texts = (c.text ??= []);
+    const slot = this.plainSlot;
+    for (let i = 0; i < texts.length; i += 2) if (texts[i] === slot) return texts[i + 1] as string;
+    const t = decisionToJson(d);
+    if (texts.length < 2 * TEXTS_PER_TOOL) texts.push(slot, t);
+    return t;
   }
 
   /** The decision a call would get, with every step that leads to it. Does not change state. */

@@ -16,7 +16,7 @@ import { compile, emitPackBody } from '@fms/compiler';
 import { type Call, type Decision, ManualClock, MemoryState, decideJson, loadPackBody } from '@fms/runtime';
 import { rng } from '../../helpers/fpl-gen';
 import { boundedCopy, COPY_DEPTH, COPY_NODES } from '../../../runtime/src/vm/pipeline';
-import { agent, budget, policy, rateLimit, redact, rule } from '../../helpers/ir-builder';
+import { E, agent, budget, policy, rateLimit, redact, rule } from '../../helpers/ir-builder';
 import { realisticStack } from '../../bench/realistic';
 
 const T0 = Date.UTC(2026, 4, 17, 10, 0, 0);
@@ -83,6 +83,12 @@ test('decideJson: a cached rule text is not reused when limits, budgets, approva
   // A malformed call and a malformed text go the serialising way.
   same(t.a, t.b, { agent: 'bot', tool: 7 }, 'bad tool');
   assert.is(JSON.parse(decideJson(t.b, '{"agent":')).code, 'INVALID_CALL');
+});
+
+test('decideJson: one tool reaching many different rules (more than the texts a tool keeps) answers like decide', () => {
+  const rules = Array.from({ length: 40 }, (_, i) => rule(i % 3 === 0 ? 'deny' : 'permit', i % 2 ? '*' : 'pay/*', { when: E.cmp('==', E.args('n'), E.lit(i)), reason: i % 5 === 0 ? `r${i}` : undefined }));
+  const { a, b } = twins(emitPackBody(policy(agent('bot', rules))));
+  for (let round = 0; round < 3; round++) for (let n = 0; n < 42; n++) same(a, b, { agent: 'bot', tool: 'pay/x', args: { n } }, `round ${round} n=${n}`);
 });
 
 test('per-tool cache: redactions and rate limits per tool, also past the cache limit and for host-language names', () => {
