@@ -112,6 +112,21 @@ test('per-tool cache: redactions and rate limits per tool, also past the cache l
   assert.equal(dec('constructor').redacted_args, { k: '[REDACTED]' });
 });
 
+test('depth check: inherited values are not walked, own nested values are (a polluted prototype changes nothing)', () => {
+  const pack = loadPackBody(emitPackBody(policy(agent('bot', [rule('permit', '*')]))), { clock: new ManualClock(T0), state: new MemoryState() });
+  const deep = nest(200);
+  Object.defineProperty(Object.prototype, 'fmsPolluted', { value: deep, enumerable: true, configurable: true, writable: true });
+  try {
+    assert.is(pack.decide({ agent: 'bot', tool: 't', args: { a: 1 } }).code, 'PERMIT', 'an inherited deep value is not the call\'s');
+    assert.is(pack.decide({ agent: 'bot', tool: 't', args: { a: deep as never } }).code, 'INVALID_CALL', 'an own deep value is refused');
+  } finally {
+    delete (Object.prototype as { fmsPolluted?: unknown }).fmsPolluted;
+  }
+  const inherits = Object.create({ deep }) as { [k: string]: unknown };
+  inherits['ok'] = { b: 1 };
+  assert.is(pack.decide({ agent: 'bot', tool: 't', args: inherits }).code, 'PERMIT');
+});
+
 /** The copy as it was before issue 15's rework (stack-based, iterative): the reference. */
 function stackCopy(root: unknown): unknown {
   const holder: { [k: string]: unknown } = {};
