@@ -16,7 +16,7 @@ export function decideJson(pack: LoadedPack, json: string): string {
   } catch {
     return JSON.stringify(invalidCall('request is not valid JSON'));
   }
-  return decisionToJson(pack.decide(call as Call));
+  return pack.decideText(call as Call);
 }
 
 const q = JSON.stringify;

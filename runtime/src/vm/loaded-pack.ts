@@ -9,7 +9,8 @@ import { type Clock, MemoryState, type SessionState, type StateStore, systemCloc
 import { anyMatch, callBuiltin } from './builtins';
 import { evalError, invalidCall, outOfPhase, ref, ruleDecision, unknownAgent } from './payloads';
 import { indexGrants } from './delegation';
-import { type AgentLimits, type Recorded, agentSessionKey, applyLimits, boundedCopy, checkCall, currentPhase, finish, recordOf, sessionKey, visibleInPhase } from './pipeline';
+import { decisionToJson } from '../decide';
+import { type AgentLimits, type Recorded, type ToolRedactions, agentSessionKey, applyLimits, boundedCopy, checkCall, currentPhase, finish, recordOf, sessionKey, toolRateMatch, toolRedactions, visibleInPhase } from './pipeline';
 import type { Call, ConditionStep, Decision, Explanation, TraceEvent } from './types';
 import { type EvalEnv, isMark, MISSING, type RValue, TYPE_ERR, type Tri, type XValue, and3, cmp, globNoSlash, globOp, inOp, matchOp, not3, or3, patternMatch, resolveVar, strop, toBool, walk } from './values';
 import { type Program, verifyBytecode } from './verify';
@@ -29,9 +30,24 @@ export interface LoadOptions {
   checksums?: boolean;
 }
 
+/**
+ * What an agent's tables say about one tool name, cached per (agent, tool):
+ * the candidate rules (mandatory first, then ordinary, each in file order),
+ * the `redact` entries that apply, and which rate limits apply. Shared by
+ * every decision for that tool; nobody mutates it.
+ */
 interface Candidates {
   mand: Int32Array;
   ord: Int32Array;
+  red: ToolRedactions | null;
+  rate: Uint8Array;
+  /**
+   * JSON texts of the plain rule decisions for this tool (decideText), as
+   * (slot, text) pairs: slot 0 is the agent default, 1 + k the k-th
+   * candidate (mandatory, then ordinary). At most TEXTS_PER_TOOL pairs, so
+   * the cache stays small whatever the number of candidate rules.
+   */
+  text: Array<number | string> | null;
 }
 
 interface AgentRt {
@@ -51,6 +67,8 @@ interface AgentRt {
 }
 
 const CACHE_LIMIT = 4096;
+/** Most cached decision texts per (agent, tool) entry (decideText). */
+const TEXTS_PER_TOOL = 4;
 
 /** Bit mask of the built-ins that read the session history (a pack without them keeps none). */
 const HISTORY_BUILTINS = BUILTINS.reduce((m, b, i) => (b.history ? m | (1 << i) : m), 0);
@@ -103,6 +121,15 @@ export class LoadedPack {
   private readonly ruleRefs: Array<string | undefined>;
   /** Candidate rules of the last evaluation (for explain). */
   private lastCandidates = 0;
+  /**
+   * The rule decision the last evaluation built (ruleDecision's object, before
+   * limits and finish), with its candidates entry and slot: decideText
+   * reuses the cached JSON text when the decision returned IS this object
+   * with nothing added. Reset by every evaluation.
+   */
+  private plainBase: Decision | null = null;
+  private plainEntry: Candidates | null = null;
+  private plainSlot = 0;
 
   /** @internal use `loadPackBody`. */
   constructor(model: BodyModel, prog: Program, opts: LoadOptions) {
@@ -192,7 +219,7 @@ export class LoadedPack {
     return [...this.agents.keys()];
   }
 
-  /** Candidate rules for a tool (indexed: exact map + prefix table of globs; cached per tool name). */
+  /** Candidate rules, redactions and rate limits for a tool (indexed: exact map + prefix table of globs; cached per tool name, at most CACHE_LIMIT per agent). */
   private candidates(a: AgentRt, tool: string): Candidates {
     const hit = a.cache.get(tool);
     if (hit !== undefined) return hit;
@@ -213,7 +240,7 @@ export class LoadedPack {
     const mand: number[] = [];
     const ord: number[] = [];
     for (const i of idx) (this.model.rules[i]!.mandatory ? mand : ord).push(i);
-    const c = { mand: Int32Array.from(mand), ord: Int32Array.from(ord) };
+    const c: Candidates = { mand: Int32Array.from(mand), ord: Int32Array.from(ord), red: toolRedactions(a.limits, tool), rate: toolRateMatch(a.limits, tool), text: null };
     if (a.cache.size >= CACHE_LIMIT) a.cache.clear();
     a.cache.set(tool, c);
     return c;
@@ -383,6 +410,35 @@ export class LoadedPack {
     }
   }
 
+  /**
+   * Decides a call and returns the decision as JSON text (the JSON path:
+   * `decideJson`): the same decision and state changes as `decide`, and the
+   * same text as `decisionToJson(decide(call))`. A rule decision that limits and
+   * redaction left as it was (most denies and permits) depends only on
+   * (agent, tool, rule), so its text is cached with the tool's candidates
+   * and reused; every other decision is serialised.
+   * @internal used by decideJson.
+   */
+  decideText(call: Call): string {
+    let d: Decision;
+    try {
+      d = this.evaluate(call, true, null);
+    } catch (e) {
+      return decisionToJson(evalError(null, `internal error: ${oneLine(e)}`));
+    }
+    const c = this.plainEntry;
+    // INVARIANT: ruleDecision's output is a function of (effect, tool, rule ref, mandatory, reason, notify, default),
+    // all fixed by (agent, tool, slot); finish adds approval_id / redacted_args in place, limits add warnings
+    // on a copy or return another object, so identity plus these three fields show nothing was added.
+    if (d !== this.plainBase || c === null || d.approval_id !== undefined || d.redacted_args !== undefined || d.warnings !== undefined) return decisionToJson(d);
+    const texts = (c.text ??= []);
+    const slot = this.plainSlot;
+    for (let i = 0; i < texts.length; i += 2) if (texts[i] === slot) return texts[i + 1] as string;
+    const t = decisionToJson(d);
+    if (texts.length < 2 * TEXTS_PER_TOOL) texts.push(slot, t);
+    return t;
+  }
+
   /** The decision a call would get, with every step that leads to it. Does not change state. */
   explain(call: Call): Explanation {
     const events: TraceEvent[] = [];
@@ -439,6 +495,7 @@ export class LoadedPack {
    */
   private evaluate(call: Call, commit: boolean, trace: TraceEvent[] | null): Decision {
     this.lastCandidates = 0;
+    this.plainBase = null;
     const bad = checkCall(call);
     if (bad !== null) return invalidCall(bad);
     const a = this.agents.get(call.agent);
@@ -453,8 +510,9 @@ export class LoadedPack {
     let sess: SessionState | null = null;
     let phaseIdx = -1;
     if (phases.length > 0 || this.usesHistory) sess = this.state.session(agentSessionKey(lim, sessionId));
+    const c = this.candidates(a, tool);
     // What is recorded and printed of the arguments, prepared before anything is committed.
-    const rec = recordOf(lim, call, sess !== null);
+    const rec = recordOf(lim, call, sess !== null, c.red);
     if (typeof rec === 'string') return invalidCall(rec);
     if (phases.length > 0) {
       const cp = currentPhase(phases, sess!, nowMs);
@@ -475,7 +533,6 @@ export class LoadedPack {
       sessionCalls: sess ? sess.history.length : 0,
       agentModel: lim.model,
     };
-    const c = this.candidates(a, tool);
     this.lastCandidates = c.mand.length + c.ord.length;
     const entry = this.prog.entry;
     const rules = this.model.rules;
@@ -517,15 +574,21 @@ export class LoadedPack {
         if (res !== true) continue;
         const eff = EFFECT_NAMES[rule.effect]!;
         const d = ruleDecision(eff, tool, this.ruleRef(ri), rule.mandatory, rule.reason, rule.notify, false);
+        this.plainBase = d;
+        this.plainEntry = c;
+        this.plainSlot = 1 + (pass === 0 ? k : c.mand.length + k);
         if (eff === 'deny') return finish(call, d, sess, nowMs, this.state, commit, trace, rec);
-        return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call) }), sess, nowMs, this.state, commit, trace, rec);
+        return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call), rateMatch: c.rate }), sess, nowMs, this.state, commit, trace, rec);
       }
     }
     const eff = EFFECT_NAMES[a.defaultEffect]!;
     if (trace) trace.push({ kind: 'default', effect: eff, rule_ref: a.defaultRef });
     const d = ruleDecision(eff, tool, a.defaultRef, false, null, null, true);
+    this.plainBase = d;
+    this.plainEntry = c;
+    this.plainSlot = 0;
     if (eff === 'deny') return finish(call, d, sess, nowMs, this.state, commit, trace, rec);
-    return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call) }), sess, nowMs, this.state, commit, trace, rec);
+    return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call), rateMatch: c.rate }), sess, nowMs, this.state, commit, trace, rec);
   }
 }
 

@@ -191,6 +191,8 @@ export interface LimitsInput {
   trace: TraceEvent[] | null;
   /** The decision another agent would get for this call, without changing state (delegation ceiling `inherited`). */
   decideAs?: (agent: string) => Decision;
+  /** `toolRateMatch(agent, call.tool)` when the caller has it cached (else each pattern is matched here). */
+  rateMatch?: Uint8Array;
 }
 
 /**
@@ -222,9 +224,10 @@ export function applyLimits(inp: LimitsInput): Decision {
   const rl = agent.rateLimits;
   pendingBuckets = 0;
   pendingCounters = 0;
+  const rm = inp.rateMatch;
   for (let i = 0; i < rl.length; i++) {
     const r = rl[i]!;
-    if (!patternMatch(r.pattern.kind, r.pattern.text, tool)) continue;
+    if (rm !== undefined ? rm[i] !== 1 : !patternMatch(r.pattern.kind, r.pattern.text, tool)) continue;
     const key = keys.rate[i]!;
     const rate = r.count / WINDOW_SECONDS[r.per as 0]!;
     const b = state.getBucket(key);
@@ -365,37 +368,46 @@ export const COPY_DEPTH = 64;
 export const COPY_NODES = 100_000;
 
 /**
- * A deep copy of JSON-shaped data, iterative (no recursion on the agent's
- * nesting), or null when deeper than COPY_DEPTH or larger than COPY_NODES.
- * Keys are defined as own properties, so a key `__proto__` stays a key.
+ * A deep copy of JSON-shaped data, or null when deeper than COPY_DEPTH or
+ * larger than COPY_NODES. Keys are defined as own properties, so a key
+ * `__proto__` stays a key. An object's keys are copied last to first (the
+ * order the earlier stack-based copy and the reference interpreter's copy
+ * give, so `redacted_args` prints the same). Recursion is bounded by
+ * COPY_DEPTH (64 frames), whatever the input.
  */
 export function boundedCopy(root: unknown): unknown {
-  const holder: { [k: string]: unknown } = {};
-  const stack: unknown[] = [root, holder, 'v', 0];
-  let nodes = 0;
-  while (stack.length > 0) {
-    const depth = stack.pop() as number;
-    const key = stack.pop() as string;
-    const into = stack.pop() as { [k: string]: unknown };
-    const v = stack.pop();
-    if (++nodes > COPY_NODES) return null;
-    let out = v;
-    if (v !== null && typeof v === 'object') {
-      if (depth >= COPY_DEPTH) return null;
-      if (Array.isArray(v)) {
-        const arr: unknown[] = new Array(v.length);
-        for (let i = 0; i < v.length; i++) stack.push(v[i], arr, String(i), depth + 1);
-        out = arr;
-      } else {
-        const o: { [k: string]: unknown } = {};
-        for (const k of Object.keys(v)) stack.push((v as { [k: string]: unknown })[k], o, k, depth + 1);
-        out = o;
-      }
+  copyNodes = 0;
+  const out = copyValue(root, 0);
+  return out === TOO_BIG ? null : out;
+}
+
+const TOO_BIG: unique symbol = Symbol('too-big');
+let copyNodes = 0;
+
+function copyValue(v: unknown, depth: number): unknown {
+  if (++copyNodes > COPY_NODES) return TOO_BIG;
+  if (v === null || typeof v !== 'object') return v;
+  if (depth >= COPY_DEPTH) return TOO_BIG;
+  if (Array.isArray(v)) {
+    const n = v.length;
+    const arr: unknown[] = new Array(n);
+    for (let i = n - 1; i >= 0; i--) {
+      const x = copyValue(v[i], depth + 1);
+      if (x === TOO_BIG) return TOO_BIG;
+      arr[i] = x;
     }
-    if (key === '__proto__') Object.defineProperty(into, key, { value: out, enumerable: true, writable: true, configurable: true });
-    else into[key] = out;
+    return arr;
   }
-  return holder['v'];
+  const o: { [k: string]: unknown } = {};
+  const keys = Object.keys(v);
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const k = keys[i]!;
+    const x = copyValue((v as { [k: string]: unknown })[k], depth + 1);
+    if (x === TOO_BIG) return TOO_BIG;
+    if (k === '__proto__') Object.defineProperty(o, k, { value: x, enumerable: true, writable: true, configurable: true });
+    else o[k] = x;
+  }
+  return o;
 }
 
 function maskPath(obj: unknown, segs: string[]): void {
@@ -419,26 +431,65 @@ export interface Recorded {
 }
 
 /**
+ * The `redact` entries of an agent that apply to one tool, with their paths
+ * split once. The evaluator caches it per (agent, tool) with the tool's
+ * candidate rules, so a decision does not match redaction patterns or split
+ * paths. INVARIANT: shared between decisions; nobody mutates it.
+ */
+export interface ToolRedactions {
+  list: RedactionModel[];
+  /** Every path of `list`, dotted, in order. */
+  paths: string[];
+  /** `paths[i].split('.')`. */
+  segs: string[][];
+}
+
+/** The redactions of `agent` whose pattern matches `tool`; null when none. */
+export function toolRedactions(agent: AgentLimits, tool: string): ToolRedactions | null {
+  let out: ToolRedactions | null = null;
+  for (const r of agent.redactions) {
+    if (!patternMatch(r.pattern.kind, r.pattern.text, tool)) continue;
+    out ??= { list: [], paths: [], segs: [] };
+    out.list.push(r);
+    for (const p of r.paths) {
+      out.paths.push(p);
+      out.segs.push(p.split('.'));
+    }
+  }
+  return out;
+}
+
+/**
+ * Which rate limits of `agent` apply to `tool` (1 = its pattern matches), for
+ * {@link LimitsInput.rateMatch}. Cached per (agent, tool) by the evaluator.
+ */
+export function toolRateMatch(agent: AgentLimits, tool: string): Uint8Array {
+  const rl = agent.rateLimits;
+  const m = new Uint8Array(rl.length);
+  for (let i = 0; i < rl.length; i++) if (patternMatch(rl[i]!.pattern.kind, rl[i]!.pattern.text, tool)) m[i] = 1;
+  return m;
+}
+
+/**
  * Prepares what is recorded and printed of a call, before anything is
  * decided or committed: a copy of `args` (never the caller's object) with
  * every path of the tool's `redact` entries masked. Made when a redaction
  * applies or the session history is kept. A string (the refusal) when the
- * arguments are too deep or too large to copy.
+ * arguments are too deep or too large to copy. `red` is
+ * `toolRedactions(agent, call.tool)` when the caller has it cached.
  */
-export function recordOf(agent: AgentLimits, call: Call, keepHistory: boolean): Recorded | string {
-  let redactions: RedactionModel[] | null = null;
-  for (const r of agent.redactions) if (patternMatch(r.pattern.kind, r.pattern.text, call.tool)) (redactions ??= []).push(r);
-  if (redactions === null && !keepHistory) return NOTHING_RECORDED;
+export function recordOf(agent: AgentLimits, call: Call, keepHistory: boolean, red?: ToolRedactions | null): Recorded | string {
+  const tr = red === undefined ? toolRedactions(agent, call.tool) : red;
+  if (tr === null && !keepHistory) return NOTHING_RECORDED;
   const copy = boundedCopy(call.args ?? {});
   if (copy === null) return `call.args nested deeper than ${COPY_DEPTH} levels or larger than ${COPY_NODES} values`;
-  const paths: string[] = [];
-  if (redactions !== null) for (const r of redactions) for (const p of r.paths) {
-    maskPath(copy, p.split('.'));
-    paths.push(p);
-  }
-  return { args: copy as { [k: string]: unknown }, redactions: redactions ?? [], paths };
+  if (tr === null) return { args: copy as { [k: string]: unknown }, redactions: NO_REDACTIONS, paths: NO_PATHS };
+  for (let i = 0; i < tr.segs.length; i++) maskPath(copy, tr.segs[i]!);
+  return { args: copy as { [k: string]: unknown }, redactions: tr.list, paths: tr.paths };
 }
-const NOTHING_RECORDED: Recorded = Object.freeze({ args: undefined, redactions: [], paths: [] }) as Recorded;
+const NO_REDACTIONS: RedactionModel[] = Object.freeze([]) as unknown as RedactionModel[];
+const NO_PATHS: string[] = Object.freeze([]) as unknown as string[];
+const NOTHING_RECORDED: Recorded = Object.freeze({ args: undefined, redactions: NO_REDACTIONS, paths: NO_PATHS }) as Recorded;
 
 /**
  * Final touches shared by every decision: approval id for a defer, the
@@ -446,12 +497,16 @@ const NOTHING_RECORDED: Recorded = Object.freeze({ args: undefined, redactions: 
  * stores the redacted copy, never the caller's object.
  */
 export function finish(call: Call, d: Decision, sess: SessionState | null, nowMs: number, state: StateStore, commit: boolean, trace: TraceEvent[] | null, rec: Recorded): Decision {
+  // INVARIANT: `d` is a fresh object made for this decision (payloads.ts,
+  // applyLimits, delegation, session limits build one per call), so it is
+  // completed in place: same fields in the same order as a copy would have.
   if (d.effect === 'defer') {
     const id = commit ? state.approvalId() : 'apr-dry-run';
-    d = { ...d, approval_id: id, resolution: { type: 'pending_approval', approval_id: id } };
-    if (rec.redactions.length > 0) d.redacted_args = rec.args!;
-  } else if (rec.redactions.length > 0) d = { ...d, redacted_args: rec.args! };
+    d.approval_id = id;
+    d.resolution = { type: 'pending_approval', approval_id: id };
+  }
   if (rec.redactions.length > 0) {
+    d.redacted_args = rec.args!;
     if (trace) {
       // The egress step names the host it checked: masked when a destination argument is redacted.
       const top = new Set(rec.paths.map((p) => p.split('.')[0]!));
@@ -535,10 +590,11 @@ function within(o: object, d: number): boolean {
   }
   // for-in with an own-property test visits exactly the keys Object.keys
   // lists, without allocating the array (a per-call cost on every decision).
+  // The own-property test is made only for a nested object (the only value
+  // that needs a look inside): a scalar, own or inherited, is skipped anyway.
   for (const k in o) {
-    if (!Object.hasOwn(o, k)) continue;
     const x: unknown = (o as { [k: string]: unknown })[k];
-    if (x !== null && typeof x === 'object' && !within(x, d + 1)) return false;
+    if (x !== null && typeof x === 'object' && Object.hasOwn(o, k) && !within(x, d + 1)) return false;
   }
   return true;
 }

@@ -31,9 +31,10 @@ export function checkSessionLimits(lim: SessionLimitModel, sess: SessionState, n
   else if (st && lim.idleTimeout !== null && nowMs - st.lastMs > lim.idleTimeout * 1000) why = `session idle for more than idle_timeout (${secs(lim.idleTimeout)})`;
   // A clock that went backwards before the session started cannot reopen it either.
   else if (st && nowMs < st.startMs && lim.maxDuration !== null) why = 'session clock went backwards';
-  const rr = ref(lim.file, lim.line);
-  if (trace) trace.push({ kind: 'session_limit', rule_ref: rr, calls, spent, elapsed_seconds: elapsed, ok: why === null });
+  // The ref string is built only when something prints it (not on every permitted call).
+  if (trace) trace.push({ kind: 'session_limit', rule_ref: ref(lim.file, lim.line), calls, spent, elapsed_seconds: elapsed, ok: why === null });
   if (why === null) return null;
+  const rr = ref(lim.file, lim.line);
   return { effect: 'deny', code: 'SESSION_LIMIT', rule_ref: rr, human_message: `denied: ${why}; start a new session`, resolution: { type: 'rule_block', rule_id: 'session' } };
 }
 

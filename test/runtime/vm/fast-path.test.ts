@@ -1,0 +1,200 @@
+/**
+ * The decision fast path of issue 15 keeps every semantic:
+ * - the per-(agent, tool) cache of candidate rules, redactions and rate-limit
+ *   matches answers like matching every pattern per call (host-language
+ *   names, eviction past the cache limit);
+ * - the JSON path (`decideJson`) gives exactly `JSON.stringify(decide(call))`
+ *   with the same state changes, also when a cached rule text would be wrong
+ *   (a rate limit that runs out, budget warnings, fresh approval ids, each
+ *   call's own redacted arguments);
+ * - the recursive bounded copy equals the former stack-based copy (values,
+ *   key order, `__proto__` keys, depth and size limits).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compile, emitPackBody } from '@fms/compiler';
+import { type Call, type Decision, ManualClock, MemoryState, decideJson, loadPackBody } from '@fms/runtime';
+import { rng } from '../../helpers/fpl-gen';
+import { boundedCopy, COPY_DEPTH, COPY_NODES } from '../../../runtime/src/vm/pipeline';
+import { E, agent, budget, policy, rateLimit, redact, rule } from '../../helpers/ir-builder';
+import { realisticStack } from '../../bench/realistic';
+
+const T0 = Date.UTC(2026, 4, 17, 10, 0, 0);
+
+/** Two packs of one body with the same clock and approval-id counter: one answers decide, the other decideJson. */
+function twins(body: Uint8Array): { a: ReturnType<typeof loadPackBody>; b: ReturnType<typeof loadPackBody>; clock: ManualClock } {
+  const clock = new ManualClock(T0);
+  let x = 0;
+  let y = 0;
+  const a = loadPackBody(body, { clock, state: new MemoryState({ approvalId: () => `apr-${(x++).toString(16).padStart(16, '0')}` }) });
+  const b = loadPackBody(body, { clock, state: new MemoryState({ approvalId: () => `apr-${(y++).toString(16).padStart(16, '0')}` }) });
+  return { a, b, clock };
+}
+
+function same(a: ReturnType<typeof loadPackBody>, b: ReturnType<typeof loadPackBody>, c: unknown, what: string): Decision {
+  const d = a.decide(c as Call);
+  assert.is(decideJson(b, JSON.stringify(c)), JSON.stringify(d), what);
+  return d;
+}
+
+test('decideJson = JSON.stringify(decide) on every call of the realistic stream, twice (cached texts reused)', () => {
+  const s = realisticStack(1000, 4096);
+  const r = compile(s.source, 'governance.fms');
+  assert.ok(r.ir, 'the realistic stack compiles');
+  const { a, b, clock } = twins(emitPackBody(r.ir!));
+  const codes = new Set<string>();
+  for (let round = 0; round < 2; round++)
+    for (let i = 0; i < s.calls.length; i++) {
+      clock.advance(1);
+      codes.add(same(a, b, s.calls[i], `round ${round} call ${i}`).code);
+    }
+  for (const c of ['PERMIT', 'POLICY_DENY', 'POLICY_DEFER', 'UNKNOWN_AGENT', 'EGRESS_DENIED']) assert.ok(codes.has(c), c);
+});
+
+test('decideJson: a cached rule text is not reused when limits, budgets, approvals or redaction change the decision', () => {
+  const p = policy(
+    agent('bot', [rule('permit', 'pay/*'), rule('defer', 'ask'), rule('deny', 'no', { reason: 'say "no"\n' })], {
+      rateLimits: [rateLimit('pay/*', 3, 'minute')],
+      budgets: [budget('daily', { max: 10, warnAt: 0.5 })],
+      redactions: [redact('pay/*', ['card'])],
+    }),
+  );
+  const { a, b, clock } = twins(emitPackBody(p));
+  const seen: Decision[] = [];
+  for (let i = 0; i < 5; i++) {
+    clock.advance(10);
+    seen.push(same(a, b, { agent: 'bot', tool: 'pay/x', cost: 3, args: { card: `c${i}`, n: i } }, `pay ${i}`));
+    same(a, b, { agent: 'bot', tool: 'ask', args: { n: i } }, `ask ${i}`);
+    same(a, b, { agent: 'bot', tool: 'no' }, `no ${i}`);
+    same(a, b, { agent: 'bot', tool: 'pay/y' }, `pay/y ${i}`);
+  }
+  assert.equal(
+    seen.map((d) => d.code),
+    ['PERMIT', 'PERMIT', 'RATE_EXCEEDED', 'RATE_EXCEEDED', 'RATE_EXCEEDED'],
+  );
+  assert.ok(seen[1]!.warnings !== undefined, 'the budget warning shows');
+  assert.equal(seen[1]!.redacted_args, { n: 1, card: '[REDACTED]' });
+  // Plain rule decisions of unrelated (agent, tool) pairs with host-language names.
+  const q = policy(agent('bot', [rule('permit', 'toString'), rule('deny', '*')]));
+  const t = twins(emitPackBody(q));
+  for (const tool of ['toString', '__proto__', 'constructor', 'hasOwnProperty', 'x"y\\z\u2028', '\ud800']) {
+    for (let k = 0; k < 2; k++) same(t.a, t.b, { agent: 'bot', tool }, tool);
+  }
+  // A malformed call and a malformed text go the serialising way.
+  same(t.a, t.b, { agent: 'bot', tool: 7 }, 'bad tool');
+  assert.is(JSON.parse(decideJson(t.b, '{"agent":')).code, 'INVALID_CALL');
+});
+
+test('decideJson: one tool reaching many different rules (more than the texts a tool keeps) answers like decide', () => {
+  const rules = Array.from({ length: 40 }, (_, i) => rule(i % 3 === 0 ? 'deny' : 'permit', i % 2 ? '*' : 'pay/*', { when: E.cmp('==', E.args('n'), E.lit(i)), reason: i % 5 === 0 ? `r${i}` : undefined }));
+  const { a, b } = twins(emitPackBody(policy(agent('bot', rules))));
+  for (let round = 0; round < 3; round++) for (let n = 0; n < 42; n++) same(a, b, { agent: 'bot', tool: 'pay/x', args: { n } }, `round ${round} n=${n}`);
+});
+
+test('per-tool cache: redactions and rate limits per tool, also past the cache limit and for host-language names', () => {
+  const p = policy(
+    agent('bot', [rule('permit', '*')], {
+      rateLimits: [rateLimit('a/*', 1, 'hour')],
+      redactions: [redact('a/*', ['k']), redact('constructor', ['k'])],
+    }),
+  );
+  const pack = loadPackBody(emitPackBody(p), { clock: new ManualClock(T0), state: new MemoryState() });
+  const dec = (tool: string): Decision => pack.decide({ agent: 'bot', tool, args: { k: 1 } });
+  assert.equal(dec('constructor').redacted_args, { k: '[REDACTED]' });
+  assert.is(dec('toString').redacted_args, undefined);
+  assert.is(dec('__proto__').redacted_args, undefined);
+  assert.is(dec('a/1').code, 'PERMIT');
+  assert.is(dec('a/1').code, 'RATE_EXCEEDED', 'one per hour for a/*');
+  // 5,000 other tools: more than the per-agent cache holds (it is cleared and refilled).
+  for (let i = 0; i < 5000; i++) assert.is(dec(`b/${i}`).redacted_args, undefined);
+  assert.is(dec('a/2').code, 'RATE_EXCEEDED', 'the bucket is shared by every a/* tool, cache or not');
+  assert.equal(dec('a/2').redacted_args, { k: '[REDACTED]' });
+  assert.equal(dec('constructor').redacted_args, { k: '[REDACTED]' });
+});
+
+test('depth check: inherited values are not walked, own nested values are (a polluted prototype changes nothing)', () => {
+  const pack = loadPackBody(emitPackBody(policy(agent('bot', [rule('permit', '*')]))), { clock: new ManualClock(T0), state: new MemoryState() });
+  const deep = nest(200);
+  Object.defineProperty(Object.prototype, 'fmsPolluted', { value: deep, enumerable: true, configurable: true, writable: true });
+  try {
+    assert.is(pack.decide({ agent: 'bot', tool: 't', args: { a: 1 } }).code, 'PERMIT', 'an inherited deep value is not the call\'s');
+    assert.is(pack.decide({ agent: 'bot', tool: 't', args: { a: deep as never } }).code, 'INVALID_CALL', 'an own deep value is refused');
+  } finally {
+    delete (Object.prototype as { fmsPolluted?: unknown }).fmsPolluted;
+  }
+  const inherits = Object.create({ deep }) as { [k: string]: unknown };
+  inherits['ok'] = { b: 1 };
+  assert.is(pack.decide({ agent: 'bot', tool: 't', args: inherits }).code, 'PERMIT');
+});
+
+/** The copy as it was before issue 15's rework (stack-based, iterative): the reference. */
+function stackCopy(root: unknown): unknown {
+  const holder: { [k: string]: unknown } = {};
+  const stack: unknown[] = [root, holder, 'v', 0];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const depth = stack.pop() as number;
+    const key = stack.pop() as string;
+    const into = stack.pop() as { [k: string]: unknown };
+    const v = stack.pop();
+    if (++nodes > COPY_NODES) return null;
+    let out = v;
+    if (v !== null && typeof v === 'object') {
+      if (depth >= COPY_DEPTH) return null;
+      if (Array.isArray(v)) {
+        const arr: unknown[] = new Array(v.length);
+        for (let i = 0; i < v.length; i++) stack.push(v[i], arr, String(i), depth + 1);
+        out = arr;
+      } else {
+        const o: { [k: string]: unknown } = {};
+        for (const k of Object.keys(v)) stack.push((v as { [k: string]: unknown })[k], o, k, depth + 1);
+        out = o;
+      }
+    }
+    if (key === '__proto__') Object.defineProperty(into, key, { value: out, enumerable: true, writable: true, configurable: true });
+    else into[key] = out;
+  }
+  return holder['v'];
+}
+
+/** Structure, values and key order, `__proto__` keys included. */
+function shape(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return ['A', v.length, ...v.map(shape)];
+  return ['O', Object.getPrototypeOf(v) === Object.prototype, ...Object.keys(v).map((k) => [k, shape((v as { [k: string]: unknown })[k])])];
+}
+
+function nest(depth: number): unknown {
+  let v: unknown = 1;
+  for (let i = 0; i < depth; i++) v = i % 2 ? [v] : { k: v };
+  return v;
+}
+
+test('bounded copy = the former stack copy: values, key order, __proto__ keys, depth and size limits', () => {
+  const r = rng(15).next;
+  const KEYS = ['a', 'b', '__proto__', 'constructor', 'toString', '0', '10', '2', 'z'];
+  const gen = (d: number): unknown => {
+    const x = r();
+    if (d > 4 || x < 0.4) return [1, 'x', null, true, 0.5, undefined][Math.floor(r() * 6)];
+    if (x < 0.6) return Array.from({ length: Math.floor(r() * 4) }, () => gen(d + 1));
+    const o: { [k: string]: unknown } = {};
+    for (let i = Math.floor(r() * 5); i > 0; i--) Object.defineProperty(o, KEYS[Math.floor(r() * KEYS.length)]!, { value: gen(d + 1), enumerable: true, writable: true, configurable: true });
+    return o;
+  };
+  for (let i = 0; i < 3000; i++) {
+    const v = gen(0);
+    const c = boundedCopy(v);
+    assert.equal(shape(c), shape(stackCopy(v)), `case ${i}`);
+    if (v !== null && typeof v === 'object') assert.ok(c !== v, 'a copy, never the object');
+  }
+  const sparse: unknown[] = [];
+  sparse[3] = 1;
+  assert.equal(shape(boundedCopy(sparse)), shape(stackCopy(sparse)));
+  for (const d of [COPY_DEPTH - 1, COPY_DEPTH, COPY_DEPTH + 1, 10_000]) assert.is(boundedCopy(nest(d)) === null, stackCopy(nest(d)) === null, `depth ${d}`);
+  for (const n of [COPY_NODES - 2, COPY_NODES - 1, COPY_NODES, COPY_NODES + 5]) {
+    const v = { a: new Array(n).fill(0) };
+    assert.is(boundedCopy(v) === null, stackCopy(v) === null, `${n} values`);
+  }
+});
+
+test.run();
