@@ -404,13 +404,19 @@ export class EncodingProbe {
   /** Why the rule cannot be encoded (stack depth, list or path length, text length), or undefined. */
   rule(r: Rule): string | undefined {
     const consts = this.t.consts.length;
+    const regexes = this.t.regexes.length;
+    const paths = this.t.paths.length;
     try {
       emitRuleFn(this.t, r);
     } catch (e) {
       if (e instanceof EmitError) return e.message;
       throw e;
     }
-    const strings = [r.text, r.tool.text, r.reason ?? '', r.notify ?? '', ...this.t.regexes, ...this.t.paths.flatMap((p) => p.segs)];
+    // Only the entries this rule added to the shared tables: earlier entries were checked with the
+    // rule that added them (re-checking every table entry per rule made the probe quadratic).
+    const strings = [r.text, r.tool.text, r.reason ?? '', r.notify ?? ''];
+    for (let i = regexes; i < this.t.regexes.length; i++) strings.push(this.t.regexes[i]!);
+    for (let i = paths; i < this.t.paths.length; i++) strings.push(...this.t.paths[i]!.segs);
     for (let i = consts; i < this.t.consts.length; i++) {
       const c = this.t.consts[i]!;
       if (c.t === 'str') strings.push(c.v);
