@@ -131,6 +131,13 @@ test('--unsigned: a pack with no signature that fmsc verify, fms-run verify/eval
   const i = run(FMSC, ['inspect', 'u2.fmspack'], dir);
   assert.is(i.status, 0, show(i));
   assert.match(i.stdout, /unsigned/);
+  // --insecure-unsigned (local experiments) reads an unsigned pack, and still checks an expected name.
+  const name = JSON.parse(run(FMSC, ['inspect', 'u2.fmspack', '--format', 'json'], dir).stdout).manifest.name as string;
+  const ok = run(FMS_RUN, ['eval', 'u2.fmspack', '--insecure-unsigned', '--name', name, '--agent', 'support-bot', '--tool', 'stripe/refund', '--no-state'], dir);
+  assert.is(ok.status, 0, show(ok));
+  const wrong = run(FMS_RUN, ['eval', 'u2.fmspack', '--insecure-unsigned', '--name', 'other/name', '--agent', 'support-bot', '--tool', 'stripe/refund', '--no-state'], dir);
+  assert.is(wrong.status, 3, show(wrong));
+  assert.match(wrong.stderr, /this host expects `other\/name`/);
 });
 
 test('expiry past or within 24 h: one warning line and exit 0; --strict: exit 1 and no pack', () => {

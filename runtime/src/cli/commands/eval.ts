@@ -159,7 +159,7 @@ function unverifiedNameCheck(container: Uint8Array | null, o: CallOpts): void {
   if (deployment !== undefined) throw new CliError('--insecure-unsigned cannot check a deployment (--deployment / FMS_DEPLOYMENT needs a trust file): drop one of them', EXIT.usage);
   if (name === undefined) return;
   if (container === null) throw new CliError(`--insecure-unsigned with a raw pack body cannot check the expected name \`${name.slice(0, 80)}\` (--name / FMS_PACK_NAME): use a signed pack or drop the name`, EXIT.usage);
-  const actual = decodeManifest(decodeEnvelope(decodeContainer(container).envelope).payload).name;
+  const actual = decodeManifest(decodeEnvelope(decodeContainer(container).envelope, undefined, { allowUnsigned: true }).payload).name;
   if (actual !== name) throw new PackRefusal('expected-name', `pack is named \`${actual.slice(0, 80)}\`, this host expects \`${name.slice(0, 80)}\` (unverified: --insecure-unsigned)`);
 }
 
