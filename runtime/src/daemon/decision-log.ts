@@ -32,7 +32,7 @@
  * continues from the last complete record (in FILE, or in the newest rotated
  * file when FILE is missing or empty).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, readFileSync, renameSync, writeSync, constants as fsc } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { encodeBase64 } from '../crypto/base64';
@@ -75,7 +75,8 @@ const ROTATED_RE = /^\.(\d{12})-(\d{12})$/;
 
 /** `sha256:` + hex SHA-256 of a record line (without its newline). */
 export function lineHash(line: string): string {
-  return 'sha256:' + createHash('sha256').update(line, 'utf8').digest('hex');
+  // One-shot hash (no Hash object per record): the log's per-decision cost.
+  return 'sha256:' + hash('sha256', line, 'hex');
 }
 
 /** The rotated files of `path` (`path.<first>-<last>`), oldest first. */
@@ -145,6 +146,9 @@ export class DecisionLog {
   /** Set by the first failed write: every later flush fails too (fail closed until a restart). */
   private writeError: DecisionLogError | null = null;
   private rotating = false;
+  /** The last record time and its ISO text (records of one millisecond share it). */
+  private timeMs = NaN;
+  private timeText = '';
   private readonly opts: Required<Omit<DecisionLogOptions, 'signer' | 'onError'>> & Pick<DecisionLogOptions, 'signer' | 'onError'>;
 
   private constructor(opts: DecisionLogOptions) {
@@ -227,7 +231,12 @@ export class DecisionLog {
   append(fields: { type: string; [k: string]: unknown }): number {
     if (this.closed) throw new DecisionLogError('the decision log is closed');
     const seq = ++this.seq;
-    const line = JSON.stringify({ seq, prev_hash: this.head, time: new Date(this.opts.now()).toISOString(), ...fields });
+    let line: string;
+    const body = fields['time'] === undefined && fields['seq'] === undefined && fields['prev_hash'] === undefined ? JSON.stringify(fields) : '';
+    if (body.length > 2 && body.charCodeAt(0) === 123) {
+      // The same text as JSON.stringify({ seq, prev_hash, time, ...fields }), without copying the fields.
+      line = '{"seq":' + seq + ',"prev_hash":"' + this.head + '","time":"' + this.isoTime() + '",' + body.slice(1);
+    } else line = JSON.stringify({ seq, prev_hash: this.head, time: this.isoTime(), ...fields });
     this.head = lineHash(line);
     this.fileFirstSeq ??= seq;
     this.pending.push(line);
@@ -236,6 +245,16 @@ export class DecisionLog {
       void this.checkpoint();
     }
     return seq;
+  }
+
+  /** The server clock as ISO 8601 text (computed once per millisecond). */
+  private isoTime(): string {
+    const ms = this.opts.now();
+    if (ms !== this.timeMs) {
+      this.timeMs = ms;
+      this.timeText = new Date(ms).toISOString();
+    }
+    return this.timeText;
   }
 
   /**
@@ -249,7 +268,7 @@ export class DecisionLog {
       throw this.writeError;
     }
     if (this.pending.length === 0) return;
-    const data = Buffer.from(this.pending.join('\n') + '\n', 'utf8');
+    const data = Buffer.from(this.pending.length === 1 ? this.pending[0] + '\n' : this.pending.join('\n') + '\n', 'utf8');
     this.pending = [];
     try {
       let off = 0;

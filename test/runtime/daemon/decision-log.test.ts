@@ -54,6 +54,29 @@ async function rechain(lines: string[], from: number, key: string): Promise<stri
   return out;
 }
 
+test('a record line is exactly JSON.stringify({ seq, prev_hash, time, ...fields }), whatever the fields', () => {
+  const f = join(s.dir, 'text.log');
+  let t = Date.parse('2026-01-02T03:04:05.006Z');
+  const log = DecisionLog.open({ path: f, checkpointSeconds: 0, now: () => t });
+  const cases: Array<{ type: string; [k: string]: unknown }> = [
+    { type: 'decision', agent: 'bot', tool: 'read/x', args: { a: [1, 'é✓', null], b: { '"q"': '\n\u2028' } } },
+    { type: 'x' },
+    { type: 'checkpoint', time: '2000-01-01T00:00:00.000Z', first_seq: 1 },
+    { type: 'decision', approval_id: undefined, args: null, toString: 'decoy', __proto__x: 1 },
+    { type: 'decision', ['__proto__']: { polluted: true } } as { type: string },
+  ];
+  let prev = 'sha256:' + '0'.repeat(64);
+  for (const [i, fields] of cases.entries()) {
+    t += i % 2; // some records share a millisecond
+    log.append(fields);
+    log.flush();
+    const line = readFileSync(f, 'utf8').trimEnd().split('\n').pop()!;
+    assert.is(line, JSON.stringify({ seq: i + 1, prev_hash: prev, time: new Date(t).toISOString(), ...fields }), `record ${i + 1}`);
+    prev = lineHash(line);
+  }
+  assert.not.ok(({} as { polluted?: boolean }).polluted);
+});
+
 test('an intact log verifies, every record signed by a pinned key', async () => {
   const f = join(s.dir, 'ok.log');
   await writeLog(f, 10);
