@@ -13,7 +13,7 @@
  * is lean: the socket's bytes land in one reused buffer (`onread`, no stream
  * chunks), lines are split on the newline byte, the answers' waiters sit in
  * one FIFO (answers come in request order), there is no timer per request,
- * and the requests of one tick go out in one write.
+ * and the requests a pipelining caller sends in one tick go out in one write.
  */
 import { createConnection, type Socket } from 'node:net';
 import type { Call, Decision } from '../vm/types';
@@ -104,22 +104,27 @@ export class DecisionClient {
     this.sock.end();
   }
 
-  /** The first request of a tick is written at once; later ones of the same tick go out together. */
+  /**
+   * A request with nothing else in flight (a sequential caller) is written at
+   * once; requests sent while others are in flight are gathered until the end
+   * of the tick and written together (a pipelining caller: one write per burst).
+   */
   private send(line: string): void {
     if (this.out !== null) {
       this.out += line;
-      return;
+    } else if (this.waiting.length - this.head === 1) {
+      this.sock.write(line);
+    } else {
+      this.out = line;
+      process.nextTick(this.flushOut);
     }
-    this.out = '';
-    this.sock.write(line);
-    process.nextTick(() => this.flushOut());
   }
 
-  private flushOut(): void {
+  private readonly flushOut = (): void => {
     const text = this.out;
     this.out = null;
     if (text && !this.failed) this.sock.write(text);
-  }
+  };
 
   /** Bytes from the socket (`buf` is reused for the next read: copy what stays). */
   private onRead(buf: Buffer, n: number): boolean {
