@@ -294,8 +294,14 @@ export class DecisionLog {
     const first = this.checkpointed + 1;
     const last = this.seq;
     const head = this.head;
+    // `signing` is set before the flush: a flush that fills the file starts a
+    // rotation, which asks for a checkpoint and must join this one (not sign
+    // the same range again).
+    let settle!: () => void;
+    const p = new Promise<void>((r) => (settle = r));
+    this.signing = p;
     this.flushQuietly();
-    const p = (async () => {
+    void (async () => {
       const time = new Date(this.opts.now()).toISOString();
       const payload = new TextEncoder().encode(canonicalJson({ first_seq: first, head_hash: head, last_seq: last, log: LOG_FORMAT, time }));
       const sig = await signer.sign(pae(CHECKPOINT_PAYLOAD_TYPE, payload));
@@ -314,8 +320,8 @@ export class DecisionLog {
       .catch((e) => this.opts.onError?.(`decision log checkpoint failed: ${(e as Error).message}`))
       .finally(() => {
         this.signing = null;
+        settle();
       });
-    this.signing = p;
     return p;
   }
 

@@ -155,6 +155,31 @@ test('rotation keeps the chain across files (any order given); a missing file br
   assert.ok(verifyLog(files.slice(1), trust, { allowPartial: true }).ok);
 });
 
+test('a checkpoint whose flush fills the file: the rotation it starts does not sign the same range twice (soak finding)', async () => {
+  const f = join(s.dir, 'cross.log');
+  const log = DecisionLog.open({ path: f, signer: fileSigner(s.logKeyPath), checkpointEvery: 5, checkpointSeconds: 0, maxBytes: 4096 });
+  // five ~1 KB records buffered, then the fifth asks for a checkpoint: its flush crosses maxBytes and starts a rotation
+  for (let round = 0; round < 6; round++) {
+    for (let i = 0; i < 5; i++) log.append({ type: 'decision', agent: 'bot', tool: `t/${round}/${i}`, effect: 'deny', code: 'POLICY_DENY', rule_ref: null, args: { pad: 'x'.repeat(900) } });
+    log.flush();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await log.close();
+  const files = [...rotatedFiles(f), f];
+  const ranges = files.flatMap((file) =>
+    readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; first_seq?: number; last_seq?: number })
+      .filter((r) => r.type === 'checkpoint')
+      .map((r) => `${r.first_seq}-${r.last_seq}`),
+  );
+  assert.equal(ranges, [...new Set(ranges)], 'every range signed once');
+  const v = verifyLog(files, trust);
+  assert.ok(v.ok, JSON.stringify(v.broken));
+  assert.is(v.unsignedTail, null);
+});
+
 test('a torn last line (crash mid-write): the prefix verifies, a reopened log cuts it and continues the chain', async () => {
   const f = join(s.dir, 'torn.log');
   await writeLog(f, 6);
