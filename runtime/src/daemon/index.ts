@@ -11,4 +11,4 @@ export { DecisionLog, DecisionLogError, CHECKPOINT_PAYLOAD_TYPE, GENESIS_HASH, L
 export { verifyLog, type LogVerifyResult } from './log-verify';
 export { ApprovalTable, callFingerprint, DEFAULT_APPROVAL_TTL_MS, MAX_APPROVALS, type Approval, type ApprovalStatus } from './approvals';
 export { signerFromUri, fileSigner, SignerError, type Signer } from './signer';
-export { DecisionClient, adminRequest, type DecisionRequestBody, type DecisionResponse } from './client';
+export { DecisionClient, adminRequest, MAX_ANSWER_BYTES, type DecisionRequestBody, type DecisionResponse } from './client';
