@@ -83,15 +83,21 @@ export class DecisionClient {
     if (this.failed) return Promise.reject(this.failed);
     let id: RequestId;
     let line: string;
-    if (req.id !== undefined) {
-      id = req.id;
-      line = JSON.stringify(req);
-    } else {
-      id = this.nextId++;
-      const body = JSON.stringify(req);
-      // `{"id":N,` + the rest of the object, without copying the request (a `toJSON` or an empty body takes the long way).
-      line = body.length > 2 && body.charCodeAt(0) === 123 ? '{"id":' + id + ',' + body.slice(1) : JSON.stringify({ ...req, id });
+    try {
+      if (req.id !== undefined) {
+        id = req.id;
+        line = JSON.stringify(req);
+      } else {
+        id = this.nextId++;
+        const body = JSON.stringify(req);
+        // `{"id":N,` + the rest of the object, without copying the request (a `toJSON` or an empty body takes the long way).
+        line = body.length > 2 && body.charCodeAt(0) === 123 ? '{"id":' + id + ',' + body.slice(1) : JSON.stringify({ ...req, id });
+      }
+    } catch (e) {
+      // A request JSON cannot carry (a BigInt, a cycle, a throwing getter): a rejection, never a throw, and nothing is sent.
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
+    if (typeof line !== 'string') return Promise.reject(new Error('the request is not a JSON object'));
     return new Promise((resolve, reject) => {
       this.waiting.push({ id, resolve, reject });
       this.send(line + '\n');

@@ -302,8 +302,21 @@ export class DecisionServer {
     sock.on('error', () => sock.destroy());
     // A half-closed client (it sent FIN) still gets the answers to what it sent.
     sock.on('end', () => sock.end());
-    let parts: Buffer[] = [];
+    // The start of a line split across chunks, copied into one buffer that
+    // doubles as needed (bounded by maxLineBytes; never one piece per chunk:
+    // a client dribbling a line byte by byte must not cost an object per byte).
+    let part: Buffer | null = null;
     let partLen = 0;
+    const keepPart = (from: Buffer, start: number, end: number): void => {
+      const need = partLen + (end - start);
+      if (part === null || part.length < need) {
+        const next = Buffer.allocUnsafe(Math.min(Math.max(need, 2 * (part?.length ?? 0), 256), maxLine));
+        if (part !== null) part.copy(next, 0, 0, partLen);
+        part = next;
+      }
+      from.copy(part, partLen, start, end);
+      partLen = need;
+    };
     let skipping = false;
     const maxLine = this.maxLine;
     sock.on('data', (chunk: Buffer) => {
@@ -319,13 +332,12 @@ export class DecisionServer {
           const rest = n - start;
           if (partLen + rest > maxLine) {
             text += this.keep(errorLine(null, 'LINE_TOO_LONG', `request line longer than ${maxLine} bytes: discarded up to its newline`));
-            parts = [];
+            part = null;
             partLen = 0;
             skipping = true;
             break;
           }
-          parts.push(chunk.subarray(start));
-          partLen += rest;
+          keepPart(chunk, start, n);
           break;
         }
         if (skipping) {
@@ -333,13 +345,13 @@ export class DecisionServer {
         } else if (partLen + (nl - start) > maxLine) {
           text += this.keep(errorLine(null, 'LINE_TOO_LONG', `request line longer than ${maxLine} bytes: discarded`));
         } else if (partLen > 0) {
-          parts.push(chunk.subarray(start, nl));
-          text += this.answer(Buffer.concat(parts, partLen + (nl - start)).toString('utf8'));
+          keepPart(chunk, start, nl);
+          text += this.answer(part!.toString('utf8', 0, partLen));
         } else if (nl > start) {
           text += this.answer(chunk.toString('utf8', start, nl));
         }
         if (partLen > 0) {
-          parts = [];
+          part = null;
           partLen = 0;
         }
         start = nl + 1;

@@ -112,6 +112,27 @@ test('answers cut anywhere: byte by byte (inside multi-byte characters), larger 
   }
 });
 
+test('a request JSON cannot carry (a BigInt, a cycle) is a rejection, not a throw, and sends nothing', async () => {
+  const srv = await scripted((lines, sock) => {
+    for (const l of lines) sock.write(decisionFor((JSON.parse(l) as { id: unknown }).id));
+  });
+  const c = await DecisionClient.connect(srv.path);
+  try {
+    const cyc: { [k: string]: unknown } = {};
+    cyc['self'] = cyc;
+    let p: Promise<unknown> | undefined;
+    assert.not.throws(() => (p = c.decide({ agent: 'a', tool: 't', args: { n: 1n } })));
+    await rejects(p!, /BigInt/);
+    await rejects(c.decide({ id: 7, agent: 'a', tool: 't', args: cyc }), /circular/i);
+    const r = await c.decide({ id: 8, agent: 'a', tool: 't' });
+    assert.is(r.id, 8, 'the connection still pairs answers with requests');
+    assert.equal(srv.got, ['{"id":8,"agent":"a","tool":"t"}']);
+  } finally {
+    c.close();
+    await srv.close();
+  }
+});
+
 test('a server that answers another id, answers nobody, sends an endless line or hangs up: refused with a reason', async () => {
   let mode = 'wrong-id';
   const srv = await scripted((lines, sock) => {
