@@ -1,12 +1,17 @@
-// Decision daemon throughput (`fms-run serve`, the bundled dist/fms-run.mjs):
-// sequential round trips from one client, and pipelined requests (one
-// connection with 256 in flight; 32 connections with 64 each), without and
-// with the decision log (signed checkpoints every 1000 records). Unix socket
-// only. Run alone: node --import tsx test/bench/daemon-bench.ts (needs dist/
-// from npm run build); `npm run bench` runs it after the main table.
+// Decision daemon throughput (`fms-run serve`, the bundled dist/fms-run.mjs,
+// and the library client `@fms/runtime/client` in this process): sequential
+// round trips from one client, and pipelined requests (one connection with
+// 256 in flight; 32 connections with 64 each), without and with the decision
+// log (signed checkpoints every 1000 records). Unix socket only. Each row: a
+// warm-up, then the median of several windows. A reference row measures the
+// floor of this machine: two Node processes passing one line back and forth
+// with no decision at all. Run alone: node --import tsx
+// test/bench/daemon-bench.ts (needs dist/ from npm run build); `npm run bench`
+// runs it after the main table.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createConnection } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compile, emitPackBody } from '@fms/compiler';
@@ -51,32 +56,81 @@ async function serve(dir: string, extra: string[]): Promise<{ socket: string; st
 
 const call = { agent: 'bot', tool: 'read/file', args: { size: 10, token: 't' } };
 
-async function sequential(socket: string, ms: number): Promise<number> {
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Sequential round trips: 5,000 to warm up, then the median rate of `windows` windows of `ms` each. */
+async function sequential(socket: string, windows = 5, ms = 500): Promise<number> {
   const c = await DecisionClient.connect(socket);
-  for (let i = 0; i < 2000; i++) await c.decide(call);
-  let n = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < ms) {
-    await c.decide(call);
-    n++;
+  for (let i = 0; i < 5000; i++) await c.decide(call);
+  const rates: number[] = [];
+  for (let w = 0; w < windows; w++) {
+    let n = 0;
+    const t0 = performance.now();
+    while ((n & 127) !== 0 || performance.now() - t0 < ms) {
+      await c.decide(call);
+      n++;
+    }
+    rates.push(n / ((performance.now() - t0) / 1000));
   }
-  const rate = n / ((performance.now() - t0) / 1000);
   c.close();
-  return rate;
+  return median(rates);
 }
 
-async function pipelined(socket: string, conns: number, window: number, total: number): Promise<number> {
+/** `conns` connections with `window` requests in flight each: one warm-up window of `total` requests, then the median of `windows`. */
+async function pipelined(socket: string, conns: number, window: number, total: number, windows = 3): Promise<number> {
   const cs = await Promise.all(Array.from({ length: conns }, () => DecisionClient.connect(socket)));
   const per = Math.floor(total / conns);
-  const t0 = performance.now();
-  await Promise.all(
-    cs.map(async (c) => {
-      for (let b = 0; b < per; b += window) await Promise.all(Array.from({ length: Math.min(window, per - b) }, () => c.decide(call)));
-    }),
-  );
-  const rate = (per * conns) / ((performance.now() - t0) / 1000);
+  const once = async (): Promise<number> => {
+    const t0 = performance.now();
+    await Promise.all(
+      cs.map(async (c) => {
+        for (let b = 0; b < per; b += window) await Promise.all(Array.from({ length: Math.min(window, per - b) }, () => c.decide(call)));
+      }),
+    );
+    return (per * conns) / ((performance.now() - t0) / 1000);
+  };
+  await once();
+  const rates: number[] = [];
+  for (let w = 0; w < windows; w++) rates.push(await once());
   for (const c of cs) c.close();
-  return rate;
+  return median(rates);
+}
+
+/** The floor: a Node process that answers every line with a fixed decision line, and a bare socket client (no JSON, no promise). */
+async function echoFloor(dir: string, windows = 5, ms = 500): Promise<number> {
+  const socket = join(dir, 'echo.sock');
+  const answer = JSON.stringify({ id: 1, decision: { effect: 'permit', code: 'PERMIT', rule_ref: 'governance.fms:5', human_message: 'permitted', resolution: null } }) + '\n';
+  const child = spawn(process.execPath, ['-e', `require('node:net').createServer((s) => s.on('data', () => s.write(${JSON.stringify(answer)}))).listen(${JSON.stringify(socket)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((r) => child.stdout!.once('data', () => r()));
+  const line = JSON.stringify({ id: 1, ...call }) + '\n';
+  const s = createConnection(socket);
+  await new Promise<void>((r) => s.once('connect', () => r()));
+  const trips = (n: number): Promise<void> =>
+    new Promise((resolve) => {
+      let k = 0;
+      const on = (): void => {
+        if (++k >= n) {
+          s.off('data', on);
+          resolve();
+        } else s.write(line);
+      };
+      s.on('data', on);
+      s.write(line);
+    });
+  await trips(5000);
+  const rates: number[] = [];
+  for (let w = 0; w < windows; w++) {
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < ms) {
+      await trips(1000);
+      n += 1000;
+    }
+    rates.push(n / ((performance.now() - t0) / 1000));
+  }
+  s.destroy();
+  child.kill();
+  return median(rates);
 }
 
 /** Rows for `npm run bench`. */
@@ -93,13 +147,14 @@ export async function benchDaemon(): Promise<Array<{ name: string; value: string
   writeFileSync(join(dir, 'trust.json'), JSON.stringify({ version: 1, keys: [key.trustEntry], scopes: [{ prefix: '*', keys: [key.keyId], threshold: 1 }] }));
   const fmt = (x: number): string => `${Math.round(x).toLocaleString('en-US')} /s`;
   const rows: Array<{ name: string; value: string }> = [];
+  rows.push({ name: 'floor: sequential round trips of a bare Node echo server and socket client (no decision)', value: fmt(await echoFloor(dir)) });
   for (const [label, extra] of [
     ['no log', []],
     ['with log + checkpoints', ['--log', join(dir, 'd.log'), '--log-key', `file:${keyPath}`]],
   ] as const) {
     const s = await serve(dir, [...extra]);
     try {
-      rows.push({ name: `sequential round trips, 1 client (${label})`, value: fmt(await sequential(s.socket, 2000)) });
+      rows.push({ name: `sequential round trips, 1 client (${label})`, value: fmt(await sequential(s.socket)) });
       rows.push({ name: `pipelined, 1 connection × 256 in flight (${label})`, value: fmt(await pipelined(s.socket, 1, 256, 100_000)) });
       rows.push({ name: `pipelined, 32 connections × 64 in flight (${label})`, value: fmt(await pipelined(s.socket, 32, 64, 128_000)) });
     } finally {
@@ -110,6 +165,6 @@ export async function benchDaemon(): Promise<Array<{ name: string; value: string
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  console.log('\ndecision daemon (fms-run serve, Unix socket)');
+  console.log(`\ndecision daemon (fms-run serve, Unix socket; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; medians of windows)`);
   for (const r of await benchDaemon()) console.log(`  ${r.name}: ${r.value}`);
 }

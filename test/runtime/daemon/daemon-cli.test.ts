@@ -1,7 +1,7 @@
 // Issue 12 acceptance on a spawned `fms-run serve` (Unix socket only,
-// bounded in time and count): sequential throughput (printed, not asserted),
-// 32 concurrent pipelining clients with no lost, duplicated or reordered
-// answers, reloads under load (SIGHUP; a tampered pack is refused while the
+// bounded in time and count; the throughput test is load.test.ts): 32
+// concurrent pipelining clients with no lost, duplicated or reordered
+// answers during reloads under load (SIGHUP; a tampered pack is refused while the
 // old one serves; no answer from a half-loaded pack), SIGKILL mid-write then
 // a restart that continues the chain, and `fms-run exec` serving its child.
 import { test } from 'uvu';
@@ -22,25 +22,11 @@ function effectOf(r: DecisionResponse): string {
   return r.decision.effect + ':' + r.decision.rule_ref;
 }
 
-test('load: sequential round trips (printed); 32 pipelining clients lose, duplicate and reorder nothing; reloads under load', async () => {
+test('reloads under load: 32 pipelining clients lose, duplicate and reorder nothing while packs are reloaded and refused', async () => {
   const s = await setup();
   const log = join(s.dir, 'load.log');
   const srv = await spawnServe(s, ['--log', log, '--log-key', `file:${s.logKeyPath}`, '--name', 'acme/payments']);
   try {
-    // sequential, one client
-    const c = await DecisionClient.connect(srv.socket);
-    const N = 20_000;
-    const t0 = process.hrtime.bigint();
-    let n = 0;
-    while (n < N && Number(process.hrtime.bigint() - t0) < 3e9) {
-      const r = await c.decide({ id: n, agent: 'bot', tool: 'read/file', args: { path: '/tmp/x', token: 'secret' } });
-      if (!('decision' in r) || r.id !== n) throw new Error(`bad answer ${JSON.stringify(r)}`);
-      n++;
-    }
-    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    process.stdout.write(`  sequential: ${n} round trips in ${secs.toFixed(2)} s = ${Math.round(n / secs)}/s (target ≥ 40,000/s; 2 shared cores)\n`);
-    c.close();
-
     // 32 pipelining clients, reloads in the middle
     const clients = await Promise.all(Array.from({ length: 32 }, () => DecisionClient.connect(srv.socket)));
     const PER = 1500;
@@ -105,7 +91,7 @@ test('load: sequential round trips (printed); 32 pipelining clients lose, duplic
     const v = verifyLog([log], loadTrustRoots(s.trustPath));
     assert.ok(v.ok, JSON.stringify(v.broken));
     assert.is(v.unsignedTail, null, 'SIGTERM wrote a final checkpoint');
-    assert.ok(v.records > n + PER * 32);
+    assert.ok(v.records > PER * 32);
     assert.not.match(readFileSync(log, 'utf8'), '"secret"', 'redacted args only');
   } finally {
     srv.child.kill('SIGKILL');

@@ -54,6 +54,29 @@ async function rechain(lines: string[], from: number, key: string): Promise<stri
   return out;
 }
 
+test('a record line is exactly JSON.stringify({ seq, prev_hash, time, ...fields }), whatever the fields', () => {
+  const f = join(s.dir, 'text.log');
+  let t = Date.parse('2026-01-02T03:04:05.006Z');
+  const log = DecisionLog.open({ path: f, checkpointSeconds: 0, now: () => t });
+  const cases: Array<{ type: string; [k: string]: unknown }> = [
+    { type: 'decision', agent: 'bot', tool: 'read/x', args: { a: [1, 'é✓', null], b: { '"q"': '\n\u2028' } } },
+    { type: 'x' },
+    { type: 'checkpoint', time: '2000-01-01T00:00:00.000Z', first_seq: 1 },
+    { type: 'decision', approval_id: undefined, args: null, toString: 'decoy', __proto__x: 1 },
+    { type: 'decision', ['__proto__']: { polluted: true } } as { type: string },
+  ];
+  let prev = 'sha256:' + '0'.repeat(64);
+  for (const [i, fields] of cases.entries()) {
+    t += i % 2; // some records share a millisecond
+    log.append(fields);
+    log.flush();
+    const line = readFileSync(f, 'utf8').trimEnd().split('\n').pop()!;
+    assert.is(line, JSON.stringify({ seq: i + 1, prev_hash: prev, time: new Date(t).toISOString(), ...fields }), `record ${i + 1}`);
+    prev = lineHash(line);
+  }
+  assert.not.ok(({} as { polluted?: boolean }).polluted);
+});
+
 test('an intact log verifies, every record signed by a pinned key', async () => {
   const f = join(s.dir, 'ok.log');
   await writeLog(f, 10);
@@ -130,6 +153,31 @@ test('rotation keeps the chain across files (any order given); a missing file br
   // a suffix alone: only with --partial
   assert.not.ok(verifyLog(files.slice(1), trust).ok);
   assert.ok(verifyLog(files.slice(1), trust, { allowPartial: true }).ok);
+});
+
+test('a checkpoint whose flush fills the file: the rotation it starts does not sign the same range twice (soak finding)', async () => {
+  const f = join(s.dir, 'cross.log');
+  const log = DecisionLog.open({ path: f, signer: fileSigner(s.logKeyPath), checkpointEvery: 5, checkpointSeconds: 0, maxBytes: 4096 });
+  // five ~1 KB records buffered, then the fifth asks for a checkpoint: its flush crosses maxBytes and starts a rotation
+  for (let round = 0; round < 6; round++) {
+    for (let i = 0; i < 5; i++) log.append({ type: 'decision', agent: 'bot', tool: `t/${round}/${i}`, effect: 'deny', code: 'POLICY_DENY', rule_ref: null, args: { pad: 'x'.repeat(900) } });
+    log.flush();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await log.close();
+  const files = [...rotatedFiles(f), f];
+  const ranges = files.flatMap((file) =>
+    readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; first_seq?: number; last_seq?: number })
+      .filter((r) => r.type === 'checkpoint')
+      .map((r) => `${r.first_seq}-${r.last_seq}`),
+  );
+  assert.equal(ranges, [...new Set(ranges)], 'every range signed once');
+  const v = verifyLog(files, trust);
+  assert.ok(v.ok, JSON.stringify(v.broken));
+  assert.is(v.unsignedTail, null);
 });
 
 test('a torn last line (crash mid-write): the prefix verifies, a reopened log cuts it and continues the chain', async () => {

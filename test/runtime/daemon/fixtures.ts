@@ -1,7 +1,7 @@
 // Shared fixtures of the daemon tests: keys, a trust file, signed packs, a
 // served pack in-process, and a spawned `fms-run serve`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { emitPackBody } from '@fms/compiler';
@@ -75,10 +75,17 @@ export interface Served {
   exited: Promise<number | null>;
 }
 
-/** Spawns `fms-run serve` (from the sources through tsx) and waits until its admin socket says ready. */
-export async function spawnServe(s: Setup, extra: string[] = [], socketName = 'd.sock'): Promise<Served> {
+/**
+ * Spawns `fms-run serve` (from the sources through tsx, or the bundled
+ * `dist/fms-run.mjs` with `bundled`: what users run, and what load is measured on)
+ * and waits until its admin socket says ready.
+ */
+export async function spawnServe(s: Setup, extra: string[] = [], socketName = 'd.sock', bundled = false): Promise<Served> {
   const socket = join(s.dir, socketName);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'runtime/src/cli/fms-run.ts'), 'serve', s.packPath, '--socket', socket, '--trust', s.trustPath, '--state-dir', join(s.dir, 'state'), ...extra], {
+  const bundle = join(ROOT, 'dist/fms-run.mjs');
+  if (bundled && !existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`);
+  const entry = bundled ? [bundle] : ['--import', 'tsx', join(ROOT, 'runtime/src/cli/fms-run.ts')];
+  const child = spawn(process.execPath, [...entry, 'serve', s.packPath, '--socket', socket, '--trust', s.trustPath, '--state-dir', join(s.dir, 'state'), ...extra], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1', FMS_TRUST: '' },
     stdio: ['ignore', 'ignore', 'pipe'],

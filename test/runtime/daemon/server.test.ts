@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { DecisionLog } from '../../../runtime/src/daemon/decision-log';
 import { join } from 'node:path';
+import { createConnection } from 'node:net';
 import { startDaemon } from '../../../runtime/src/cli/commands/serve';
 import { DecisionServer } from '../../../runtime/src/daemon/server';
 import { DecisionClient, adminRequest } from '../../../runtime/src/daemon/client';
@@ -81,6 +82,59 @@ test('a line longer than the limit is answered LINE_TOO_LONG and the next line w
     const out = (await exchange(socket, big + '{"id":2,"agent":"bot","tool":"read/x"}\n', 2)) as Array<{ id: unknown; error?: { code: string } }>;
     assert.is(out[0]!.error!.code, 'LINE_TOO_LONG');
     assert.is(out[1]!.id, 2);
+  } finally {
+    await server.close();
+  }
+});
+
+test('lines dribbled in small pieces: one at exactly the limit is answered, one byte more is LINE_TOO_LONG, multi-byte characters survive the cuts', async () => {
+  const s = await setup();
+  const socket = join(s.dir, 'p.sock');
+  const server = await startDaemon(s.packPath, { socket, trust: s.trustPath, state: false, maxLineBytes: '4096' }, report);
+  const line = (id: number, bytes: number): string => {
+    const head = `{"id":${id},"agent":"bot","tool":"read/x","args":{"a":"`;
+    const tail = '"}}';
+    const fill = bytes - Buffer.byteLength(head + tail);
+    return head + 'é'.repeat(Math.floor(fill / 2)) + 'x'.repeat(fill % 2) + tail;
+  };
+  const exact = line(1, 4096);
+  const over = line(2, 4097);
+  assert.is(Buffer.byteLength(exact), 4096);
+  assert.is(Buffer.byteLength(over), 4097);
+  const text = Buffer.from(exact + '\n' + over + '\n' + '{"id":3,"agent":"bot","tool":"read/x"}\n');
+  try {
+    const out = await new Promise<Array<{ id: unknown; decision?: { effect: string }; error?: { code: string } }>>((resolve, reject) => {
+      const c = createConnection(socket);
+      let buf = '';
+      const got: Array<{ id: unknown; decision?: { effect: string }; error?: { code: string } }> = [];
+      c.setEncoding('utf8');
+      c.on('error', reject);
+      c.on('data', (d: string) => {
+        buf += d;
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          got.push(JSON.parse(buf.slice(0, nl)));
+          buf = buf.slice(nl + 1);
+        }
+        if (got.length === 3) {
+          c.destroy();
+          resolve(got);
+        }
+      });
+      // 1 to 7 bytes per write, a macrotask apart: the server sees the lines in many pieces, cut inside characters
+      void (async () => {
+        for (let i = 0, k = 0; i < text.length; k++) {
+          const n = 1 + (k % 7);
+          c.write(text.subarray(i, i + n));
+          i += n;
+          if (k % 8 === 0) await new Promise((r) => setImmediate(r));
+        }
+      })();
+    });
+    assert.is(out[0]!.id, 1);
+    assert.is(out[0]!.decision!.effect, 'permit');
+    assert.is(out[1]!.error!.code, 'LINE_TOO_LONG');
+    assert.is(out[2]!.id, 3);
   } finally {
     await server.close();
   }
