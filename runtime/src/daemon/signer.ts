@@ -26,6 +26,9 @@ export interface Signer {
 /** A key URI that cannot be used (a one-line reason). */
 export class SignerError extends Error {}
 
+/** Environment variable with the passphrase of an encrypted key file (the same one `fmsc` reads). */
+export const KEY_PASSWORD_ENV = 'FMS_KEY_PASSWORD';
+
 /** Largest key file read (bytes). */
 const MAX_KEY_FILE = 16 * 1024;
 
@@ -60,7 +63,7 @@ const loadSigners: SignersLoader = () => import('@fms/signers');
  * store refusing, or a key that is neither Ed25519 nor P-256.
  */
 export async function openSigner(uri: string, env: NodeJS.ProcessEnv = process.env, load: SignersLoader = loadSigners): Promise<Signer> {
-  if (uri.startsWith('file:')) return fileSigner(uri.slice('file:'.length));
+  if (uri.startsWith('file:')) return fileSigner(uri.slice('file:'.length), env);
   if (!STORE_SCHEMES.some((s) => uri.startsWith(s))) throw new SignerError(`unknown log key \`${uri.slice(0, 80)}\`: ${EXPECTED}`);
   let mod: Awaited<ReturnType<SignersLoader>>;
   try {
@@ -85,7 +88,7 @@ export async function openSigner(uri: string, env: NodeJS.ProcessEnv = process.e
 }
 
 /** A signer for an Ed25519 PKCS#8 PEM key file (see {@link signerFromUri}). */
-export function fileSigner(path: string): Signer {
+export function fileSigner(path: string, env: NodeJS.ProcessEnv = process.env): Signer {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -106,9 +109,23 @@ export function fileSigner(path: string): Signer {
       off += n;
     }
     try {
-      key = createPrivateKey({ key: buf.subarray(0, off), format: 'pem' });
-    } catch {
-      throw new SignerError(`log key \`${path}\` is not a PEM private key`);
+      const pem = buf.subarray(0, off);
+      if (pem.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----')) {
+        // A daemon never prompts: an encrypted key (`fmsc keygen --passphrase`) takes its passphrase from the environment.
+        const passphrase = env[KEY_PASSWORD_ENV];
+        if (!passphrase) throw new SignerError(`log key \`${path}\` is encrypted: set ${KEY_PASSWORD_ENV} to its passphrase (fms-run serve does not prompt)`);
+        try {
+          key = createPrivateKey({ key: pem, format: 'pem', passphrase });
+        } catch {
+          throw new SignerError(`cannot decrypt log key \`${path}\`: wrong passphrase (${KEY_PASSWORD_ENV})`);
+        }
+      } else {
+        try {
+          key = createPrivateKey({ key: pem, format: 'pem' });
+        } catch {
+          throw new SignerError(`log key \`${path}\` is not a PEM private key`);
+        }
+      }
     } finally {
       buf.fill(0);
     }
