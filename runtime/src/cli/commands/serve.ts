@@ -178,7 +178,7 @@ export function daemonOptions(c: Command): Command {
     .option('--socket-group <group>', 'a group (name or gid) that may also connect to the decision socket (mode 0660)')
     .option('--admin-socket <path>', 'admin socket for approvals and reload, always mode 0600 (default: SOCKET.admin)')
     .option('--log <file>', 'hash-chained decision log (JSON lines; redacted arguments)')
-    .option('--log-key <uri>', 'key that signs log checkpoints: file:PATH (an Ed25519 key from `fmsc keygen`), pkcs11:…, awskms://…, gcpkms://…, azurekms://…, hashivault://… (key stores need the package @fms/signers)')
+    .option('--log-key <uri>', 'key that signs log checkpoints: file:PATH (an Ed25519 key from `fmsc keygen`; an encrypted one reads FMS_KEY_PASSWORD), pkcs11:…, awskms://…, gcpkms://…, azurekms://…, hashivault://… (key stores need the package @fms/signers)')
     .option('--checkpoint-every <n>', 'a signed checkpoint every N records (default 1000)')
     .option('--checkpoint-seconds <t>', 'a signed checkpoint every T seconds with new records (default 60; 0 = off)')
     .option('--log-max-bytes <n>', 'rotate the log at this size, keeping the chain (default 67108864)')
