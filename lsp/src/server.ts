@@ -7,6 +7,8 @@
 import { compile, registryDir, registryResolver, type CompileOptions, type Policy } from '@fms/compiler';
 import {
   DocumentDiagnosticReportKind,
+  MessageType,
+  ShowMessageNotification,
   ResponseError,
   ErrorCodes,
   TextDocumentSyncKind,
@@ -96,6 +98,10 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
   const selections = new Map<string, CaseSelection>();
   const explained = new WeakMap<Analysis, { key: string; x: CaseExplanation | undefined }>();
   let codeLensRefresh = false;
+  /** Asks the client to re-request code lenses; a client's error answer is ignored (an unhandled rejection would end the server). */
+  const refreshLenses = (): void => void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+  /** `window/showMessage` (a notification: the client need not answer, unlike `showInformationMessage`'s request). */
+  const notify = (type: MessageType, message: string): void => void connection.sendNotification(ShowMessageNotification.type, { type, message });
 
   /** A `*.fmtest.json` on disk, open in the editor: not FPL; it gets the fixture-file features instead. */
   const isFixtureUri = (uri: string): boolean => uri.startsWith('file://') && uri.endsWith('.fmtest.json');
@@ -253,7 +259,7 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
       else fixtureFiles.delete(f);
     }
     if (inlayRefresh) void connection.languages.inlayHint.refresh();
-    if (codeLensRefresh && files.size) void connection.sendRequest('workspace/codeLens/refresh');
+    if (codeLensRefresh && files.size) refreshLenses();
   };
 
   const publish = (uri: string, version: number): void => {
@@ -263,7 +269,7 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
     if (!doc || doc.version !== version) return;
     if (isFixtureUri(uri)) {
       publishFixtureDoc(uri);
-      if (codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh');
+      if (codeLensRefresh) refreshLenses();
       return;
     }
     const a = analysisOf(doc);
@@ -379,7 +385,7 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
       const uri = typeof args[0] === 'string' ? args[0] : undefined;
       if (!uri) return refuse(`${CLEAR_FIXTURE_CASE}: the first argument must be the policy's document URI`);
       const had = selections.delete(uri);
-      if (had && codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh');
+      if (had && codeLensRefresh) refreshLenses();
       return { cleared: had };
     }
     if (p.command === SELECT_FIXTURE_CASE || p.command === RUN_FIXTURE_CASE) {
@@ -399,8 +405,8 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
         const policy = fileOf(policyUri as string);
         if (resolve(fixturePolicyPath(fd)) !== resolve(policy)) return refuse(`${p.command}: \`${path}\` is a fixture of \`${fixturePolicyPath(fd)}\`, not of \`${policy}\``);
         selections.set(policyUri as string, { fixture: path, index: n });
-        void connection.window.showInformationMessage(`fms: explaining with fixture case \`${c.name}\`: hover a rule of ${policy.split(/[\\/]/).pop()}`);
-        if (codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh');
+        notify(MessageType.Info, `fms: explaining with fixture case \`${c.name}\`: hover a rule of ${policy.split(/[\\/]/).pop()}`);
+        if (codeLensRefresh) refreshLenses();
         return { selected: c.name, fixture: path, index: n };
       }
       const st = fixtureState(fd);
@@ -408,10 +414,10 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
       const r = st.results[n];
       if (!r) return refuse(`${p.command}: case ${n} was not decided`);
       const msg = `fms: fixture case \`${r.name}\`: ${caseTitle(r)}`;
-      void (r.pass ? connection.window.showInformationMessage(msg) : connection.window.showWarningMessage(msg));
+      notify(r.pass ? MessageType.Info : MessageType.Warning, msg);
       const fixtureUri = pathToFileURL(path).href;
       if (documents.get(fixtureUri)) publishFixtureDoc(fixtureUri);
-      if (codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh');
+      if (codeLensRefresh) refreshLenses();
       return { name: r.name, pass: r.pass, effect: r.effect, code: r.code, expected: r.expected };
     }
     const uri = p.command === RUN_FIXTURES && typeof p.arguments?.[0] === 'string' ? p.arguments[0] : undefined;
