@@ -72,12 +72,26 @@ export function explainCase(ir: Policy, fx: Fixture, index: number, policyFile: 
 
 type RuleEvent = Extract<TraceEvent, { kind: 'rule' }>;
 
+/** Inline Markdown code for any text (a fixture's names are data): newlines shown as ⏎, long text cut, a delimiter longer than any backtick run. */
+export function mdCode(text: string, max = 200): string {
+  const t = (text.length > max ? `${text.slice(0, max)}…` : text).replace(/\r?\n|\r/g, '⏎');
+  const run = Math.max(0, ...(t.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = '`'.repeat(run + 1);
+  return run ? `${fence} ${t} ${fence}` : `${fence}${t}${fence}`;
+}
+
+/** A fenced block that no line of `text` can close. */
+function fenced(lang: string, text: string): string {
+  const run = Math.max(2, ...(text.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = '`'.repeat(run + 1);
+  return `${fence}${lang}\n${text}\n${fence}`;
+}
+
 const value = (s: RuleEvent['steps'][number]): string => {
   if (s.missing) return '<missing>';
   if (s.unknown) return 'unknown';
   if (s.type_error) return 'TYPE ERROR';
-  const j = JSON.stringify(s.value) ?? 'undefined';
-  return j.length > 120 ? `${j.slice(0, 120)}…` : j;
+  return JSON.stringify(s.value) ?? 'undefined';
 };
 
 /** The line number of a `file:LINE` rule reference whose file is the policy's. */
@@ -98,28 +112,29 @@ const RESULT: Readonly<Record<RuleEvent['result'], string>> = {
 
 /** The hover section for `rule` of `agent` under the selected case (Markdown). */
 export function renderRuleExplanation(e: CaseExplanation, ir: Policy, agent: Agent, rule: Rule): string {
-  const out: string[] = [`**Explain** with fixture case \`${e.name}\` (case ${e.index + 1} of \`${e.fixture.split(/[\\/]/).pop()}\`): \`${e.call.agent}\` calls \`${e.call.tool}\``];
+  const out: string[] = [`**Explain** with fixture case ${mdCode(e.name)} (case ${e.index + 1} of ${mdCode(e.fixture.split(/[\\/]/).pop() ?? '')}): ${mdCode(e.call.agent)} calls ${mdCode(e.call.tool)}`];
   if (e.error !== undefined || !e.x) {
-    out.push(`Cannot explain: ${e.error ?? 'no trace'}.`);
+    out.push(`Cannot explain: ${mdCode(e.error ?? 'no trace')}.`);
   } else {
     const x = e.x;
-    if (!agent.implicit && agent.id !== e.call.agent) out.push(`This rule is in agent \`${agent.id}\`; the case calls as \`${e.call.agent}\`, so it is not evaluated.`);
+    if (agent.id !== e.call.agent) out.push(`This rule is in agent ${mdCode(agent.id)}; the case calls as ${mdCode(e.call.agent)}, so it is not evaluated.`);
     else {
       const matches = patternMatches(rule.tool, e.call.tool);
-      out.push(`Tool pattern \`${rule.tool.text}\` ${matches ? 'matches' : '**does not match**'} \`${e.call.tool}\`${matches ? '' : ': the rule is not tried'}.`);
+      out.push(`Tool pattern ${mdCode(rule.tool.text)} ${matches ? 'matches' : '**does not match**'} ${mdCode(e.call.tool)}${matches ? '' : ': the rule is not tried'}.`);
       const ev = x.events.find((v): v is RuleEvent => v.kind === 'rule' && refLine(v.rule_ref, ir) === rule.loc.line);
       if (ev) {
         const lines = [`Condition ${ev.steps.length || rule.when ? '' : '(none) '}→ ${RESULT[ev.result]}`];
-        for (const s of ev.steps) lines.push(`- \`${s.detail}\` ${s.op === 'load' ? '=' : '→'} \`${value(s)}\``);
-        if (ev.missing.length) lines.push(`- missing: ${ev.missing.map((m) => `\`${m}\``).join(', ')}`);
-        if (ev.type_error) lines.push(`- type error: \`${ev.type_error.field}\`: ${ev.type_error.detail}`);
+        for (const s of ev.steps.slice(0, 100)) lines.push(`- ${mdCode(s.detail)} ${s.op === 'load' ? '=' : '→'} ${mdCode(value(s), 120)}`);
+        if (ev.steps.length > 100) lines.push(`- … ${ev.steps.length - 100} more steps (\`fmsc explain-call\` prints them all)`);
+        if (ev.missing.length) lines.push(`- missing: ${ev.missing.slice(0, 20).map((m) => mdCode(m)).join(', ')}`);
+        if (ev.type_error) lines.push(`- type error: ${mdCode(ev.type_error.field)}: ${mdCode(ev.type_error.detail)}`);
         out.push(lines.join('\n'));
       } else if (matches) out.push('Not reached: the call was decided before this rule (see the decision).');
     }
     const d = x.decision;
     const decidedHere = refLine(d.rule_ref, ir) === rule.loc.line;
-    out.push(`Decision: **${d.effect}** \`${d.code}\`${d.rule_ref ? ` at \`${d.rule_ref}\`` : ''}${decidedHere ? ' (this rule)' : ''} — ${d.human_message}`);
+    out.push(`Decision: **${d.effect}** \`${d.code}\`${d.rule_ref ? ` at ${mdCode(d.rule_ref)}` : ''}${decidedHere ? ' (this rule)' : ''} — ${mdCode(d.human_message, 300)}`);
   }
-  out.push('Reproduce (the case alone, on a fresh pack):\n```sh\n' + e.command + '\n```');
+  out.push(`Reproduce (the case alone, on a fresh pack):\n${fenced('sh', e.command)}`);
   return out.join('\n\n');
 }

@@ -98,6 +98,8 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
   const selections = new Map<string, CaseSelection>();
   const explained = new WeakMap<Analysis, { key: string; x: CaseExplanation | undefined }>();
   let codeLensRefresh = false;
+  /** Policies read from disk for a fixture whose policy is not open, by path. */
+  const diskPolicies = new Map<string, { stamp: string; ir: Policy | undefined }>();
   /** Asks the client to re-request code lenses; a client's error answer is ignored (an unhandled rejection would end the server). */
   const refreshLenses = (): void => void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
   /** `window/showMessage` (a notification: the client need not answer, unlike `showInformationMessage`'s request). */
@@ -127,9 +129,17 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
       return a.result.ir && !a.result.diagnostics.some((d) => d.severity === 'error') ? a.result.ir : undefined;
     }
     try {
-      if (statSync(path).size > 8 << 20) return undefined;
+      const st = statSync(path);
+      if (!st.isFile() || st.size > 8 << 20) return undefined;
+      // A policy on disk is compiled once per (size, mtime): a fixture's lenses and diagnostics ask often.
+      const stamp = `${st.size}:${st.mtimeMs}`;
+      const hit = diskPolicies.get(path);
+      if (hit && hit.stamp === stamp) return hit.ir;
       const r = compile(readFileSync(path, 'utf8'), path, compileOptions(uri));
-      return r.ir && !r.diagnostics.some((d) => d.severity === 'error') ? r.ir : undefined;
+      const ir = r.ir && !r.diagnostics.some((d) => d.severity === 'error') ? r.ir : undefined;
+      if (diskPolicies.size >= 16) diskPolicies.clear();
+      diskPolicies.set(path, { stamp, ir });
+      return ir;
     } catch {
       return undefined;
     }

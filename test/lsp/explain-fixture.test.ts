@@ -27,7 +27,7 @@ import { at, lines } from './cursor';
 import { CAPS, startClient } from './lsp-client';
 import { ROOT } from '../helpers/paths';
 import { hover } from '../../lsp/src/handlers/hover';
-import { explainCallCommand, explainCase, shellQuote } from '../../lsp/src/explain-case';
+import { explainCallCommand, explainCase, mdCode, shellQuote } from '../../lsp/src/explain-case';
 import { readFixture, runFixtures } from '../../lsp/src/fixtures';
 import { CLEAR_FIXTURE_CASE, RUN_FIXTURE_CASE, SELECT_FIXTURE_CASE, fixtureCaseLenses, fixtureDocDiagnostics, readFixtureDoc } from '../../lsp/src/handlers/fixture-file';
 
@@ -86,6 +86,30 @@ test('hover: a rule whose tool pattern does not match says so; no selection keep
   assert.is(explainCase(a.result.ir!, fx, 3, '/w/g.fms'), undefined);
   assert.is(explainCase(a.result.ir!, fx, -1, '/w/g.fms'), undefined);
   assert.is(explainCase(a.result.ir!, fx, 0.5, '/w/g.fms'), undefined);
+});
+
+test('hostile case data cannot break out of the hover\'s Markdown: backticks, newlines, fences, prototype names', () => {
+  assert.is(mdCode('a`b'), '`` a`b ``');
+  assert.is(mdCode('x\ny'), '`x⏎y`');
+  assert.is(mdCode('y'.repeat(300)).length, 203);
+  const { a, pos } = at(withCursor(lines('permit *'), 'permit'));
+  const hostile = readFixture('/w/evil.fmtest.json', JSON.parse('{"agent_id": "__proto__", "cases": [{"name": "```\\n# pwned\\n[x](javascript:1)", "tool": "a`b\\n```", "args": {"__proto__": {"polluted": 1}, "constructor": "```"}, "expect": {"effect": "permit"}}]}'))!;
+  const x = explainCase(a.result.ir!, hostile, 0, '/w/governance.fms')!;
+  const v = (hover(a, pos, x)!.contents as MarkupContent).value;
+  assert.not.match(v, /^# pwned/m);
+  // The only fence lines: the keyword doc's and the sh block's, whose fence is longer than any backtick run inside.
+  assert.equal(v.match(/^`{3,}[a-z]*$/gm), ['```fpl', '```', '````sh', '````']);
+  assert.match(v, /the case calls as `__proto__`, so it is not evaluated/);
+  assert.is(({} as Record<string, unknown>).polluted, undefined);
+});
+
+test('a file of flat rules: its agent is `default`; another agent id in a fixture is unknown', () => {
+  const { a } = at(lines('default deny', 'permit ticket/read'));
+  const fd = readFixtureDoc('{"agent_id": "bot", "cases": [{"name": "n", "tool": "ticket/read", "expect": {"effect": "permit"}}]}', '/w/f.fmtest.json');
+  const ds = fixtureDocDiagnostics(fd, a.result.ir!, runFixtures(a.result.ir!, [fd.fixture!]));
+  assert.equal(ds.map((d) => d.code), ['unknown-agent', 'fixture']);
+  const ok = readFixtureDoc('{"agent_id": "default", "cases": [{"name": "n", "tool": "ticket/read", "expect": {"effect": "permit"}}]}', '/w/f.fmtest.json');
+  assert.equal(fixtureDocDiagnostics(ok, a.result.ir!, runFixtures(a.result.ir!, [ok.fixture!])), []);
 });
 
 test('the explain-call line is shell-quoted and carries every call field', () => {

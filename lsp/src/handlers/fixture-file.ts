@@ -91,9 +91,9 @@ export function fixtureDocDiagnostics(fd: FixtureDoc, ir: Policy | undefined, re
   const fx = fd.fixture;
   if (!fx) return out;
   if (ir) {
-    const known = new Set(ir.agents.filter((x) => !x.implicit).map((x) => x.id));
-    const implicit = ir.agents.some((x) => x.implicit);
-    const unknown = (id: string): boolean => !implicit && !known.has(id);
+    // The agent of a file of flat rules is named too (`default`): other ids are unknown to it as well.
+    const known = new Set(ir.agents.map((x) => x.id));
+    const unknown = (id: string): boolean => !known.has(id);
     const warn = (pointer: string, id: string): void => {
       const range = spanRange(fd, pointer, pos);
       if (range) out.push({ range, severity: DiagnosticSeverity.Warning, source: SOURCE, code: 'unknown-agent', message: `agent \`${id}\` is not declared in the policy; every call from it is denied (UNKNOWN_AGENT)${known.size ? ` (agents: ${[...known].slice(0, 10).join(', ')})` : ''}` });
