@@ -99,7 +99,7 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
   const explained = new WeakMap<Analysis, { key: string; x: CaseExplanation | undefined }>();
   let codeLensRefresh = false;
   /** Policies read from disk for a fixture whose policy is not open, by path. */
-  const diskPolicies = new Map<string, { stamp: string; ir: Policy | undefined }>();
+  const diskPolicies = new Map<string, { stamp: string; r: { ir?: Policy; problem?: string } }>();
   /** Asks the client to re-request code lenses; a client's error answer is ignored (an unhandled rejection would end the server). */
   const refreshLenses = (): void => void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
   /** `window/showMessage` (a notification: the client need not answer, unlike `showInformationMessage`'s request). */
@@ -120,44 +120,49 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
     }
   };
 
-  /** The IR of a policy file when it compiles without errors: the open document's analysis, else the file on disk. */
-  const policyIr = (path: string): Policy | undefined => {
+  /**
+   * The IR of a policy file when it compiles without errors (the open
+   * document's analysis, else the file on disk), or why there is none.
+   */
+  const policyIr = (path: string): { ir?: Policy; problem?: string } => {
     const uri = pathToFileURL(path).href;
     const doc = documents.get(uri);
+    const name = `\`${path.split(/[\\/]/).pop()}\``;
     if (doc) {
       const a = analysisOf(doc);
-      return a.result.ir && !a.result.diagnostics.some((d) => d.severity === 'error') ? a.result.ir : undefined;
+      return a.result.ir && !a.result.diagnostics.some((d) => d.severity === 'error') ? { ir: a.result.ir } : { problem: `the policy ${name} has errors` };
     }
     try {
       const st = statSync(path);
-      if (!st.isFile() || st.size > 8 << 20) return undefined;
+      if (!st.isFile()) return { problem: `the policy ${name} is not a file` };
+      if (st.size > 8 << 20) return { problem: `the policy ${name} is over 8 MiB` };
       // A policy on disk is compiled once per (size, mtime): a fixture's lenses and diagnostics ask often.
       const stamp = `${st.size}:${st.mtimeMs}`;
       const hit = diskPolicies.get(path);
-      if (hit && hit.stamp === stamp) return hit.ir;
-      const r = compile(readFileSync(path, 'utf8'), path, compileOptions(uri));
-      const ir = r.ir && !r.diagnostics.some((d) => d.severity === 'error') ? r.ir : undefined;
+      if (hit && hit.stamp === stamp) return hit.r;
+      const c = compile(readFileSync(path, 'utf8'), path, compileOptions(uri));
+      const r = c.ir && !c.diagnostics.some((d) => d.severity === 'error') ? { ir: c.ir } : { problem: `the policy ${name} has errors (\`fmsc check\`)` };
       if (diskPolicies.size >= 16) diskPolicies.clear();
-      diskPolicies.set(path, { stamp, ir });
-      return ir;
+      diskPolicies.set(path, { stamp, r });
+      return r;
     } catch {
-      return undefined;
+      return { problem: `the policy ${name} cannot be read (\`${path}\`)` };
     }
   };
 
   /** A fixture document with its policy and its cases decided against that policy (in order, as `fmsc test`). */
-  const fixtureState = (fd: FixtureDoc): { policy: string; ir?: Policy; results: CaseResult[] } => {
+  const fixtureState = (fd: FixtureDoc): { policy: string; ir?: Policy; problem?: string; results: CaseResult[] } => {
     const policy = fixturePolicyPath(fd);
-    const ir = fd.fixture ? policyIr(policy) : undefined;
+    const p = fd.fixture ? policyIr(policy) : {};
     let results: CaseResult[] = [];
-    if (ir && fd.fixture) {
+    if (p.ir && fd.fixture) {
       try {
-        results = runFixtures(ir, [fd.fixture]);
+        results = runFixtures(p.ir, [fd.fixture]);
       } catch (e) {
         connection.console.error(`fms: fixture run failed: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
-    return { policy, ...(ir ? { ir } : {}), results };
+    return { policy, ...p, results };
   };
 
   const fixtureDiagnosticsOf = (uri: string): ReturnType<typeof fixtureDocDiagnostics> => {
@@ -165,7 +170,7 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
     if (!doc) return [];
     const fd = readFixtureDoc(doc.getText(), fileOf(uri));
     const st = fixtureState(fd);
-    return fixtureDocDiagnostics(fd, st.ir, st.results);
+    return fixtureDocDiagnostics(fd, st.ir, st.results, st.problem);
   };
 
   const publishFixtureDoc = (uri: string): void => {
@@ -420,7 +425,7 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
         return { selected: c.name, fixture: path, index: n };
       }
       const st = fixtureState(fd);
-      if (!st.ir) return refuse(`${p.command}: the policy \`${st.policy}\` does not compile without errors (or cannot be read)`);
+      if (!st.ir) return refuse(`${p.command}: ${st.problem ?? 'the policy cannot be compiled'}`);
       const r = st.results[n];
       if (!r) return refuse(`${p.command}: case ${n} was not decided`);
       const msg = `fms: fixture case \`${r.name}\`: ${caseTitle(r)}`;

@@ -246,6 +246,17 @@ test('protocol: select a case with executeCommand, hover a rule, see its values 
     assert.is(await c.conn.sendRequest(HoverRequest.type, { textDocument: { uri: fixtureUri }, position: { line: 1, character: 3 } }), null);
     assert.ok(messages.some((m) => /fixture case `read`: ✓ pass/.test(m)), JSON.stringify(messages));
 
+    // A fixture whose policy is missing: said once at `policy`; running a case is refused with the reason.
+    const orphanUri = pathToFileURL(join(dir, 'orphan.fmtest.json')).href;
+    const orphanText = '{\n  "policy": "missing.fms",\n  "agent_id": "bot",\n  "cases": [{"name": "r", "tool": "t", "expect": {"effect": "deny"}}]\n}\n';
+    const orphanDiags = c.diagnostics(orphanUri);
+    await c.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: orphanUri, languageId: 'json', version: 1, text: orphanText } });
+    const od = (await orphanDiags).diagnostics;
+    assert.equal(od.map((d) => [d.code, d.range.start.line, d.range.start.character]), [['fixture-policy', 1, 12]]);
+    assert.match(String(od[0]!.message), /cases not run: the policy `missing.fms` cannot be read/);
+    const refused = await c.conn.sendRequest(ExecuteCommandRequest.type, { command: RUN_FIXTURE_CASE, arguments: [orphanUri, 0] }).then(() => 'no error', (e: Error) => e.message);
+    assert.match(refused, /cannot be read/);
+
     await c.conn.sendRequest(ShutdownRequest.type);
     await c.conn.sendNotification(ExitNotification.type);
     assert.is(await c.exited, 0);

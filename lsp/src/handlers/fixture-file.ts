@@ -85,11 +85,16 @@ function spanRange(fd: FixtureDoc, pointer: string, pos: (o: number) => { line: 
  * `agent_id` value), and the failing cases of `results` (errors at the case's
  * `"name"`). `ir` is the policy's IR when it compiled without errors.
  */
-export function fixtureDocDiagnostics(fd: FixtureDoc, ir: Policy | undefined, results: readonly CaseResult[]): Diagnostic[] {
+export function fixtureDocDiagnostics(fd: FixtureDoc, ir: Policy | undefined, results: readonly CaseResult[], policyProblem?: string): Diagnostic[] {
   const pos = positions(fd.text);
   const out: Diagnostic[] = fd.problems.map((p) => ({ range: { start: pos(p.offset), end: pos(p.offset) }, severity: DiagnosticSeverity.Error, source: SOURCE, code: 'fixture-schema', message: p.message }));
   const fx = fd.fixture;
   if (!fx) return out;
+  if (!ir && policyProblem) {
+    // Said once, at `policy` when the fixture names it, else at the top: the cases are not run.
+    const range = spanRange(fd, '/policy', pos) ?? { start: pos(0), end: pos(0) };
+    out.push({ range, severity: DiagnosticSeverity.Information, source: SOURCE, code: 'fixture-policy', message: `cases not run: ${policyProblem}` });
+  }
   if (ir) {
     // The agent of a file of flat rules is named too (`default`): other ids are unknown to it as well.
     const known = new Set(ir.agents.map((x) => x.id));
