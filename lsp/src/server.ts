@@ -105,12 +105,22 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
   /** `window/showMessage` (a notification: the client need not answer, unlike `showInformationMessage`'s request). */
   const notify = (type: MessageType, message: string): void => void connection.sendNotification(ShowMessageNotification.type, { type, message });
 
+  /** Selections are per policy FILE: the URI a client sends and the one `pathToFileURL` makes may encode the same path differently. */
+  const selKey = (uri: string): string => (uri.startsWith('file://') ? resolve(fileOf(uri)) : uri);
+  /** The open document of a file, whatever the client's URI encoding. */
+  const openDoc = (path: string): TextDocument | undefined => {
+    const d = documents.get(pathToFileURL(path).href);
+    if (d) return d;
+    const want = resolve(path);
+    return documents.all().find((x) => x.uri.startsWith('file://') && resolve(fileOf(x.uri)) === want);
+  };
+
   /** A `*.fmtest.json` on disk, open in the editor: not FPL; it gets the fixture-file features instead. */
   const isFixtureUri = (uri: string): boolean => uri.startsWith('file://') && uri.endsWith('.fmtest.json');
 
   /** A fixture's text: the editor's when open, else the file's (bounded); undefined when unreadable. */
   const fixtureDocAt = (path: string): FixtureDoc | undefined => {
-    const doc = documents.get(pathToFileURL(path).href);
+    const doc = openDoc(path);
     if (doc) return readFixtureDoc(doc.getText(), path);
     try {
       if (statSync(path).size > 1 << 20) return readFixtureDoc('x'.repeat((1 << 20) + 1), path);
@@ -126,7 +136,7 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
    */
   const policyIr = (path: string): { ir?: Policy; problem?: string } => {
     const uri = pathToFileURL(path).href;
-    const doc = documents.get(uri);
+    const doc = openDoc(path);
     const name = `\`${path.split(/[\\/]/).pop()}\``;
     if (doc) {
       const a = analysisOf(doc);
@@ -181,7 +191,7 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
 
   /** The selected case of a policy document explained against this analysis (cached per analysis and fixture text). */
   const explainOf = (a: Analysis): CaseExplanation | undefined => {
-    const sel = selections.get(a.doc.uri);
+    const sel = selections.get(selKey(a.doc.uri));
     if (!sel || !a.result.ir || a.result.diagnostics.some((d) => d.severity === 'error')) return undefined;
     const fd = fixtureDocAt(sel.fixture);
     if (!fd?.fixture) return undefined;
@@ -255,8 +265,8 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
     const files = new Set(results.map((r) => r.fixture));
     for (const [f, owner] of fixtureFiles) if (owner === a.doc.uri && !files.has(f)) files.add(f);
     for (const f of files) {
-      const open = pathToFileURL(f).href;
-      if (documents.get(open)) {
+      const open = openDoc(f)?.uri;
+      if (open) {
         // Open in the editor: its diagnostics come from its own text (schema, agents, failing cases).
         if (!pull) publishFixtureDoc(open);
         fixtureFiles.delete(f);
@@ -351,7 +361,7 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
     cache.delete(e.document.uri);
     analyzedVersion.delete(e.document.uri);
     last.delete(e.document.uri);
-    selections.delete(e.document.uri);
+    selections.delete(selKey(e.document.uri));
     if (!pull) void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
 
@@ -379,8 +389,8 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
       uri,
       (a) => {
         const lenses = codeLenses(a, previewOf(a));
-        const x = selections.has(uri) ? explainOf(a) : undefined;
-        const sel = selections.get(uri);
+        const x = selections.has(selKey(uri)) ? explainOf(a) : undefined;
+        const sel = selections.get(selKey(uri));
         if (sel) {
           const title = x ? `explaining with fixture case \`${x.name}\` (hover a rule) · clear` : 'explain case selected (not available: the policy or the fixture has errors) · clear';
           lenses.unshift({ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, command: { title, command: CLEAR_FIXTURE_CASE, arguments: [uri] } });
@@ -399,7 +409,7 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
     if (p.command === CLEAR_FIXTURE_CASE) {
       const uri = typeof args[0] === 'string' ? args[0] : undefined;
       if (!uri) return refuse(`${CLEAR_FIXTURE_CASE}: the first argument must be the policy's document URI`);
-      const had = selections.delete(uri);
+      const had = selections.delete(selKey(uri));
       if (had && codeLensRefresh) refreshLenses();
       return { cleared: had };
     }
@@ -419,7 +429,7 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
       if (select) {
         const policy = fileOf(policyUri as string);
         if (resolve(fixturePolicyPath(fd)) !== resolve(policy)) return refuse(`${p.command}: \`${path}\` is a fixture of \`${fixturePolicyPath(fd)}\`, not of \`${policy}\``);
-        selections.set(policyUri as string, { fixture: path, index: n });
+        selections.set(selKey(policyUri as string), { fixture: path, index: n });
         notify(MessageType.Info, `fms: explaining with fixture case \`${c.name}\`: hover a rule of ${policy.split(/[\\/]/).pop()}`);
         if (codeLensRefresh) refreshLenses();
         return { selected: c.name, fixture: path, index: n };
@@ -430,8 +440,8 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
       if (!r) return refuse(`${p.command}: case ${n} was not decided`);
       const msg = `fms: fixture case \`${r.name}\`: ${caseTitle(r)}`;
       notify(r.pass ? MessageType.Info : MessageType.Warning, msg);
-      const fixtureUri = pathToFileURL(path).href;
-      if (documents.get(fixtureUri)) publishFixtureDoc(fixtureUri);
+      const fixtureDoc = openDoc(path);
+      if (fixtureDoc && !pull) publishFixtureDoc(fixtureDoc.uri);
       if (codeLensRefresh) refreshLenses();
       return { name: r.name, pass: r.pass, effect: r.effect, code: r.code, expected: r.expected };
     }
@@ -446,7 +456,7 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
     return { passed: rs.filter((r) => r.pass).length, failed: rs.filter((r) => !r.pass).length };
   });
   connection.languages.inlayHint.on((p) => withDoc(p.textDocument.uri, (a) => inlayHints(a, previewOf(a), p.range), []));
-  connection.onHover((p) => withDoc(p.textDocument.uri, (a) => hover(a, p.position, selections.has(a.doc.uri) ? explainOf(a) : undefined), null));
+  connection.onHover((p) => withDoc(p.textDocument.uri, (a) => hover(a, p.position, selections.has(selKey(a.doc.uri)) ? explainOf(a) : undefined), null));
   connection.onCompletion((p) => withDoc(p.textDocument.uri, (a) => completion(a, p.position), []));
   connection.onDefinition((p) => withDoc(p.textDocument.uri, (a) => definition(a, p.position), null));
   connection.onReferences((p) => withDoc(p.textDocument.uri, (a) => references(a, p.position, p.context.includeDeclaration), []));

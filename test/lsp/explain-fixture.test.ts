@@ -267,4 +267,33 @@ test('protocol: select a case with executeCommand, hover a rule, see its values 
   }
 });
 
+test('protocol: the selection holds for the policy FILE, whatever URI encoding the client uses (%40 for @)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fms-explain@'));
+  const policy = join(dir, 'governance.fms');
+  const fixture = join(dir, 'bot.fmtest.json');
+  writeFileSync(policy, POLICY);
+  writeFileSync(fixture, text(FIXTURE));
+  const clientUri = pathToFileURL(policy).href.replace('@', '%40');
+  assert.is.not(clientUri, pathToFileURL(policy).href);
+  const c = startClient(['--stdio'], { ...process.env, FMS_REGISTRY: join(dir, 'registry') });
+  try {
+    await c.conn.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: CAPS, initializationOptions: { debounceMs: 10 } });
+    await c.conn.sendNotification(InitializedNotification.type, {});
+    const opened = c.diagnostics(clientUri);
+    await c.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: clientUri, languageId: 'fpl', version: 1, text: POLICY } });
+    await opened;
+    // The lens in the fixture carries pathToFileURL's spelling of the policy.
+    await c.conn.sendRequest(ExecuteCommandRequest.type, { command: SELECT_FIXTURE_CASE, arguments: [pathToFileURL(policy).href, pathToFileURL(fixture).href, 2] });
+    const h = (await c.conn.sendRequest(HoverRequest.type, { textDocument: { uri: clientUri }, position: { line: 4, character: 6 } }))!;
+    assert.match((h.contents as MarkupContent).value, /fixture case `no currency`[\s\S]*`args.currency` = `<missing>`/);
+    await c.conn.sendRequest(ShutdownRequest.type);
+    await c.conn.sendNotification(ExitNotification.type);
+    assert.is(await c.exited, 0);
+  } finally {
+    c.conn.dispose();
+    c.proc.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
