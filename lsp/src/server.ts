@@ -103,7 +103,9 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
   /** Asks the client to re-request code lenses; a client's error answer is ignored (an unhandled rejection would end the server). */
   const refreshLenses = (): void => void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
   /** `window/showMessage` (a notification: the client need not answer, unlike `showInformationMessage`'s request). */
-  const notify = (type: MessageType, message: string): void => void connection.sendNotification(ShowMessageNotification.type, { type, message });
+  const notify = (type: MessageType, message: string): void => void connection.sendNotification(ShowMessageNotification.type, { type, message: oneLine(message) });
+  /** Case names and keys are data: a message about them stays on one line. */
+  const oneLine = (m: string): string => m.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ⏎ ');
 
   /** Selections are per policy FILE: the URI a client sends and the one `pathToFileURL` makes may encode the same path differently. */
   const selKey = (uri: string): string => (uri.startsWith('file://') ? resolve(fileOf(uri)) : uri);
@@ -401,7 +403,7 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
     );
   });
   /** One-line refusal of a command's arguments. */
-  const refuse = (msg: string): ResponseError<void> => new ResponseError(ErrorCodes.InvalidParams, msg);
+  const refuse = (msg: string): ResponseError<void> => new ResponseError(ErrorCodes.InvalidParams, oneLine(msg));
   const caseIndex = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 10_000 ? v : undefined);
   const fixtureArg = (v: unknown): string | undefined => (typeof v === 'string' && isFixtureUri(v) ? fileOf(v) : undefined);
   connection.onExecuteCommand((p) => {

@@ -172,6 +172,7 @@ test('protocol: select a case with executeCommand, hover a rule, see its values 
   writeFileSync(fixture, text(FIXTURE));
   const typoText = '{\n  "agent_id": "bto",\n  "cases": [\n    {"name": "r", "tool": "ticket/read", "expect": {"effect": "permit"}}\n  ]\n}\n';
   writeFileSync(typo, typoText);
+  writeFileSync(join(dir, 'bad.fmtest.json'), '{"agent_id": "bot", "cases": [], "x\\ny": 1}');
   const uri = pathToFileURL(policy).href;
   const fixtureUri = pathToFileURL(fixture).href;
   const typoUri = pathToFileURL(typo).href;
@@ -215,6 +216,7 @@ test('protocol: select a case with executeCommand, hover a rule, see its values 
       [[uri, fixtureUri, '1'], /integer/],
       [[uri, 'file:///etc/passwd', 0], /\*\.fmtest\.json/],
       [[pathToFileURL(join(dir, 'other.fms')).href, fixtureUri, 0], /is a fixture of/],
+      [[uri, pathToFileURL(join(dir, 'bad.fmtest.json')).href, 0], /is not a valid fixture \(unknown key `x ⏎ y`/],
     ] as const) {
       const err = await c.conn.sendRequest(ExecuteCommandRequest.type, { command: SELECT_FIXTURE_CASE, arguments: [...args] }).then(
         () => 'no error',
