@@ -69,3 +69,13 @@ export { KEYWORD_DOCS, FUNCTION_DOCS, fieldDoc, blockFields, fieldValues, BLOCK_
 export { didYouMean } from './util/did-you-mean';
 /** The offline registry the CLI resolves imports through (the language server resolves the same way, never writing the lockfile). */
 export { registryResolver, registryDir } from './cli/registry';
+/**
+ * The `*.fmtest.json` fixture reader of `fmsc test`: JSON parsed with the span
+ * of every value (`parseJsonWithSpans`, throws `JsonSyntaxError` with an
+ * offset) and the schema check with the offset of each problem
+ * (`validateFixture`). The language server's fixture-file diagnostics use
+ * these, so the editor and `fmsc test` refuse the same fixtures at the same places.
+ */
+export { parseJsonWithSpans, validateFixture, JsonSyntaxError, type PositionedJson, type JsonSpan, type FixtureProblem } from './cli/fixture-file';
+/** Does a rule's tool pattern match a tool name (the checker's and the interpreter's own matcher; the language server's explain hover says whether a rule was a candidate). */
+export { patternMatches } from './ir/patterns';

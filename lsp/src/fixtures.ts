@@ -25,6 +25,9 @@ export interface FixtureCase {
   expect: { effect: string; code?: string; rule_ref?: string };
 }
 
+/** One tool call, as the interpreter and the runtime take it. */
+export type CaseCall = Parameters<Interpreter['decide']>[0];
+
 /** A fixture file that names this policy. */
 export interface Fixture {
   path: string;
@@ -90,10 +93,24 @@ export function loadFixtures(policyFile: string): Fixture[] {
   return out;
 }
 
-function caseTime(t: number | string | undefined, now: number): number {
+/** The clock of a case: its `time` (ms since the epoch or an ISO 8601 date), else `now`. */
+export function caseTime(t: number | string | undefined, now: number): number {
   if (t === undefined) return now;
   const ms = typeof t === 'number' ? t : /^\d+$/.test(t) ? Number(t) : Date.parse(t);
   return Number.isFinite(ms) ? ms : now;
+}
+
+/** The tool call a case describes, as `fmsc test` builds it (`purpose` is a shorthand for `args.purpose`). */
+export function caseCall(fx: Fixture, c: FixtureCase): CaseCall {
+  const call: CaseCall = { agent: typeof c.agent_id === 'string' ? c.agent_id : fx.agent_id, tool: c.tool, args: isObj(c.args) ? { ...c.args } : {} };
+  if (typeof c.purpose === 'string') call.args = { ...call.args, purpose: c.purpose };
+  if (isObj(c.principal)) call.principal = c.principal;
+  if (typeof c.session === 'string') call.session = c.session;
+  if (typeof c.model === 'string') call.model = c.model;
+  if (typeof c.cost === 'number') call.cost = c.cost;
+  if (isObj(c.selectors)) call.selectors = c.selectors;
+  if (isObj(c.delegation) && typeof c.delegation.by === 'string') call.delegation = { by: c.delegation.by, ...(typeof c.delegation.depth === 'number' ? { depth: c.delegation.depth } : {}) };
+  return call;
 }
 
 /** Decides every case (in order, one fresh interpreter per fixture, as `fmsc test`). Pure given `now`. */
@@ -104,14 +121,7 @@ export function runFixtures(ir: Policy, fixtures: readonly Fixture[], now = Date
     let clock = now;
     const interp = new Interpreter(ir, { clock: { now: () => clock } });
     for (const c of fx.cases) {
-      const call: Parameters<Interpreter['decide']>[0] = { agent: c.agent_id ?? fx.agent_id, tool: c.tool, args: isObj(c.args) ? { ...c.args } : {} };
-      if (c.purpose !== undefined) call.args = { ...call.args, purpose: c.purpose };
-      if (isObj(c.principal)) call.principal = c.principal;
-      if (typeof c.session === 'string') call.session = c.session;
-      if (typeof c.model === 'string') call.model = c.model;
-      if (typeof c.cost === 'number') call.cost = c.cost;
-      if (isObj(c.selectors)) call.selectors = c.selectors;
-      if (isObj(c.delegation) && typeof c.delegation.by === 'string') call.delegation = c.delegation;
+      const call = caseCall(fx, c);
       clock = caseTime(c.time, now);
       const d = interp.decide(call);
       const e = c.expect;

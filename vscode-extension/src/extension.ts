@@ -44,6 +44,8 @@ export const internals = {
       documentSelector: [
         { scheme: 'file', language: LANGUAGE_ID },
         { scheme: 'untitled', language: LANGUAGE_ID },
+        // fixtures: the server's schema/agent diagnostics and per-case lenses (run, explain with this case)
+        { scheme: 'file', language: 'json', pattern: '**/*.fmtest.json' },
       ],
       outputChannel: output,
       initializationOptions: { trustFile: settings.trustFile, registry: settings.registry },

@@ -10,6 +10,7 @@ import { MarkupKind } from 'vscode-languageserver/node';
 import { fileOf, symbolAt, toOffset, toRange, within, type Analysis } from '../analysis';
 import { findAt, type Hit } from '../ast-find';
 import { explainText } from './diagnostics';
+import { renderRuleExplanation, type CaseExplanation } from '../explain-case';
 
 const md = (s: string): string => s;
 const code = (s: string): string => '```fpl\n' + s + '\n```';
@@ -142,13 +143,23 @@ function hitHover(a: Analysis, hit: Hit, offset: number): string | undefined {
   }
 }
 
-/** The hover at `pos`, or null. Pure: reads only the analysis. */
-export function hover(a: Analysis, pos: Position): Hover | null {
+/**
+ * The hover at `pos`, or null. Pure: reads only the analysis and `explain`,
+ * the fixture case selected for this document (`fms.selectFixtureCase`): on a
+ * rule, its trace for that case follows the rule's meaning.
+ */
+export function hover(a: Analysis, pos: Position, explain?: CaseExplanation): Hover | null {
   const offset = toOffset(a.doc, pos);
   const parts: string[] = [];
   const hit = findAt(a.result.ast.items, offset);
   const h = hit ? hitHover(a, hit, offset) : undefined;
   if (h) parts.push(md(h));
+  if (explain && hit && (hit.kind === 'effect' || hit.kind === 'tool') && a.result.ir) {
+    const agent = agentOf(a, hit.path);
+    const rule = irRule(a, agent, hit.rule);
+    const owner = rule && a.result.ir.agents.find((x) => x.rules.includes(rule));
+    if (rule && owner) parts.push(renderRuleExplanation(explain, a.result.ir, owner, rule));
+  }
   for (const d of a.result.diagnostics) {
     if (d.file === fileOf(a.doc.uri) && within(d.span, offset) && d.span.end > d.span.start) {
       const ex = explainText(d.code);
