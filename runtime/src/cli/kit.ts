@@ -18,5 +18,5 @@ export { callOptions, callFromOpts, clockFromOpts, type CallOpts } from './comma
  * report each signature against the pinned keys without a second verifier.
  */
 export { verifyPackFile, TrustUsageError } from '../trust/load-pack-file';
-export { refusalMessage } from './commands/verify';
+export { refusalMessage, verifyReportFields } from './commands/verify';
 export { scopeFor } from '../trust/trust-roots';

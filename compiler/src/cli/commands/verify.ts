@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, EXIT, formatOption, JSON_VERSION, nameFlags, nameOptions, refusalMessage, scopeFor, TrustUsageError, verifyPackFile } from '@fms/runtime/cli-kit';
+import { CliError, EXIT, formatOption, JSON_VERSION, nameFlags, nameOptions, refusalMessage, scopeFor, TrustUsageError, verifyPackFile, verifyReportFields } from '@fms/runtime/cli-kit';
 import { PackRefusal, type PackManifest, type TrustRoots } from '@fms/runtime';
 import { readPackUnverified } from '../../sign/create-pack';
 
@@ -109,18 +109,7 @@ export function register(program: Command): void {
             version: JSON_VERSION,
             tool: 'fmsc',
             ok: true,
-            name: m.name,
-            serial: m.serial,
-            digest: `sha256:${v.digest}`,
-            manifest_digest: `sha256:${v.manifestDigest}`,
-            signers: v.signers,
-            not_before: m.not_before,
-            expires_at: m.expires_at,
-            compiler: m.compiler,
-            source_sha256: m.source_sha256,
-            imports: m.imports ?? [],
-            trust: v.trustPath,
-            rollback_state: stateDir || null,
+            ...verifyReportFields(v, stateDir),
             manifest: manifestJson(m),
             scope: { prefix: scope.prefix, threshold: scope.threshold, keys: scope.keys.length, min_serial: scope.minSerial },
             signatures,

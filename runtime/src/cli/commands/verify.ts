@@ -13,6 +13,29 @@ interface VerifyOpts {
   format: string;
 }
 
+/**
+ * The fields of `fms-run verify --format json` after `version` and `ok` (what
+ * was verified, against which trust file and rollback state); `fmsc verify`
+ * prints the same fields and adds its provenance.
+ */
+export function verifyReportFields(v: ReturnType<typeof verifyPackFile>, stateDir: string | false | undefined): Record<string, unknown> {
+  const m = v.manifest;
+  return {
+    name: m.name,
+    serial: m.serial,
+    digest: `sha256:${v.digest}`,
+    manifest_digest: `sha256:${v.manifestDigest}`,
+    signers: v.signers,
+    not_before: m.not_before,
+    expires_at: m.expires_at,
+    compiler: m.compiler,
+    source_sha256: m.source_sha256,
+    imports: m.imports ?? [],
+    trust: v.trustPath,
+    rollback_state: stateDir || null,
+  };
+}
+
 /** `--name` / `--deployment` as `verifyPackFile` options (the environment fills in what is not given). */
 export function nameOptions(o: { name?: string; deployment?: string }): { name?: string; deployment?: string } {
   return { ...(o.name !== undefined ? { name: o.name } : {}), ...(o.deployment !== undefined ? { deployment: o.deployment } : {}) };
@@ -57,22 +80,7 @@ export function runVerify(packPath: string, o: VerifyOpts, useStateByDefault: bo
   const m = v.manifest;
   if (o.format === 'json') {
     process.stdout.write(
-      JSON.stringify({
-        version: JSON_VERSION,
-        ok: true,
-        name: m.name,
-        serial: m.serial,
-        digest: `sha256:${v.digest}`,
-        manifest_digest: `sha256:${v.manifestDigest}`,
-        signers: v.signers,
-        not_before: m.not_before,
-        expires_at: m.expires_at,
-        compiler: m.compiler,
-        source_sha256: m.source_sha256,
-        imports: m.imports ?? [],
-        trust: v.trustPath,
-        rollback_state: stateDir || null,
-      }) + '\n',
+      JSON.stringify({ version: JSON_VERSION, ok: true, ...verifyReportFields(v, stateDir) }) + '\n',
     );
     return;
   }
