@@ -55,19 +55,28 @@ export function parseManifestTime(s: string): number | undefined {
   return ms;
 }
 
-/** Canonical bytes of a manifest (the DSSE payload). */
-export function encodeManifest(m: PackManifest): Uint8Array {
-  return canonicalJsonBytes({
+/**
+ * A manifest's own fields as a plain object (nothing else a decoded object
+ * may carry): what the DSSE payload signs, and what `fmsc verify`/`inspect`
+ * show. `imports` only when the manifest has them.
+ */
+export function manifestFields(m: PackManifest) {
+  return {
     name: m.name,
     serial: m.serial,
     created_at: m.created_at,
     not_before: m.not_before,
     expires_at: m.expires_at,
     body: { sha256: m.body.sha256, size: m.body.size },
-    compiler: { name: m.compiler.name, version: m.compiler.version },
     source_sha256: m.source_sha256,
+    compiler: { name: m.compiler.name, version: m.compiler.version },
     ...(m.imports ? { imports: m.imports.map((i) => ({ ref: i.ref, sha256: i.sha256 })) } : {}),
-  });
+  };
+}
+
+/** Canonical bytes of a manifest (the DSSE payload). */
+export function encodeManifest(m: PackManifest): Uint8Array {
+  return canonicalJsonBytes(manifestFields(m));
 }
 
 /** Throws (plain Error) when a manifest a signer is about to sign is invalid. */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, EXIT, formatOption, JSON_VERSION, nameFlags, nameOptions, refusalMessage, scopeFor, TrustUsageError, verifyPackFile, verifyReportFields } from '@fms/runtime/cli-kit';
 import { PackRefusal, type PackManifest, type TrustRoots } from '@fms/runtime';
+import { manifestFields } from '@fms/runtime/format';
 import { readPackUnverified } from '../../sign/create-pack';
 
 /** How one signature of a verified pack counted (DESIGN §5). */
@@ -46,17 +47,8 @@ export function signatureReports(sigKeyIds: readonly string[], trust: TrustRoots
 
 /** The manifest fields a release engineer checks (name, serial, dates, digests, compiler, imports). */
 export function manifestJson(m: PackManifest): Record<string, unknown> {
-  return {
-    name: m.name,
-    serial: m.serial,
-    created_at: m.created_at,
-    not_before: m.not_before,
-    expires_at: m.expires_at,
-    body: { sha256: m.body.sha256, size: m.body.size },
-    source_sha256: m.source_sha256,
-    compiler: { name: m.compiler.name, version: m.compiler.version },
-    imports: m.imports ?? [],
-  };
+  const f = manifestFields(m);
+  return { ...f, imports: f.imports ?? [] };
 }
 
 interface VerifyOpts {
