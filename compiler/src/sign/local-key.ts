@@ -1,11 +1,11 @@
-import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { createPrivateKey, randomBytes } from 'node:crypto';
+import { closeSync, fchmodSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { encodeBase64 } from '@fms/runtime/crypto';
-import { assertStrongEd25519Key } from '@fms/runtime/crypto';
+import { assertStrongEd25519Key, readEd25519KeyFile } from '@fms/runtime/crypto';
 import { ed25519Spki, keyIdOf } from '@fms/runtime/crypto';
 import { writeFileAtomic } from '@fms/runtime/write-file-atomic';
 import { readPassphrase } from './passphrase';
@@ -91,8 +91,6 @@ export interface LocalKeyOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const ENCRYPTED_PEM = '-----BEGIN ENCRYPTED PRIVATE KEY-----';
-
 /** A PEM key file is a few hundred bytes; anything much larger is not one (and is not read into memory). */
 const MAX_KEY_FILE_BYTES = 64 * 1024;
 
@@ -103,47 +101,15 @@ const MAX_KEY_FILE_BYTES = 64 * 1024;
  * passphrase is a one-line error that never contains it.
  */
 function readSeed(keyFile: string, opts: LocalKeyOptions = {}): Uint8Array {
-  let fd: number;
-  try {
-    // O_NONBLOCK: a FIFO named as a key file must not hang the command; it is refused below.
-    fd = openSync(keyFile, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    throw new Error(`cannot read key file \`${keyFile}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  let text: string;
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new Error(`key file \`${keyFile}\` is not a regular file`);
-    if (st.size > MAX_KEY_FILE_BYTES) throw new Error(`key file \`${keyFile}\` is larger than ${MAX_KEY_FILE_BYTES} bytes: not a key file`);
-    if (process.platform !== 'win32' && (st.mode & 0o077) !== 0)
-      throw new Error(`key file \`${keyFile}\` is accessible by other users (mode ${(st.mode & 0o777).toString(8)}); run \`chmod 600\` on it`);
-    text = readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
-  let key: KeyObject;
-  if (text.includes(ENCRYPTED_PEM)) {
-    const passphrase = readPassphrase(`key file \`${keyFile}\``, opts.env ? { env: opts.env } : {});
-    try {
-      key = createPrivateKey({ key: text, format: 'pem', passphrase });
-    } catch {
-      throw new Error(`cannot decrypt key file \`${keyFile}\`: wrong passphrase (or not an encrypted pkcs#8 key)`);
-    }
-  } else {
-    try {
-      key = createPrivateKey({ key: text, format: 'pem' });
-    } catch {
-      throw new Error(`key file \`${keyFile}\` is not a pkcs#8 ed25519 private key`);
-    }
-  }
-  try {
-    if (key.asymmetricKeyType !== 'ed25519') throw new Error();
-    const d = key.export({ format: 'jwk' }).d;
-    if (!d) throw new Error();
-    return new Uint8Array(Buffer.from(d, 'base64url'));
-  } catch {
-    throw new Error(`key file \`${keyFile}\` is not a pkcs#8 ed25519 private key`);
-  }
+  const key = readEd25519KeyFile(keyFile, {
+    label: 'key file',
+    maxBytes: MAX_KEY_FILE_BYTES,
+    passphrase: () => readPassphrase(`key file \`${keyFile}\``, opts.env ? { env: opts.env } : {}),
+    passphraseHint: 'or not an encrypted pkcs#8 key',
+  });
+  const d = key.export({ format: 'jwk' }).d;
+  if (!d) throw new Error(`key file \`${keyFile}\` is not a pkcs#8 ed25519 private key`);
+  return new Uint8Array(Buffer.from(d, 'base64url'));
 }
 
 /** Result of {@link generateKeyFile}: public data only. */

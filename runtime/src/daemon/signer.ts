@@ -5,8 +5,8 @@
  * such a URI, so the embeddable runtime carries no SDK and no static
  * dependency on it. The {@link Signer} shape is a subset of `@fms/signers`'s.
  */
-import { createPrivateKey, createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { createPublicKey, sign as nodeSign } from 'node:crypto';
+import { readEd25519KeyFile } from '../crypto/key-file';
 import { keyIdOf, type SigAlgorithm } from '../crypto/keys';
 
 /** Something that signs checkpoint bytes (the DSSE PAE). Private key material never appears on it. */
@@ -89,50 +89,18 @@ export async function openSigner(uri: string, env: NodeJS.ProcessEnv = process.e
 
 /** A signer for an Ed25519 PKCS#8 PEM key file (see {@link signerFromUri}). */
 export function fileSigner(path: string, env: NodeJS.ProcessEnv = process.env): Signer {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw new SignerError(`cannot read log key \`${path}\`: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  let key: KeyObject;
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new SignerError(`log key \`${path}\` is not a regular file`);
-    if (st.size > MAX_KEY_FILE) throw new SignerError(`log key \`${path}\` is larger than ${MAX_KEY_FILE} bytes`);
-    if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) throw new SignerError(`log key \`${path}\` is accessible by group or others (mode ${(st.mode & 0o777).toString(8)}): chmod 600 it`);
-    const buf = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < buf.length) {
-      const n = readSync(fd, buf, off, buf.length - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    try {
-      const pem = buf.subarray(0, off);
-      if (pem.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----')) {
-        // A daemon never prompts: an encrypted key (`fmsc keygen --passphrase`) takes its passphrase from the environment.
-        const passphrase = env[KEY_PASSWORD_ENV];
-        if (!passphrase) throw new SignerError(`log key \`${path}\` is encrypted: set ${KEY_PASSWORD_ENV} to its passphrase (fms-run serve does not prompt)`);
-        try {
-          key = createPrivateKey({ key: pem, format: 'pem', passphrase });
-        } catch {
-          throw new SignerError(`cannot decrypt log key \`${path}\`: wrong passphrase (${KEY_PASSWORD_ENV})`);
-        }
-      } else {
-        try {
-          key = createPrivateKey({ key: pem, format: 'pem' });
-        } catch {
-          throw new SignerError(`log key \`${path}\` is not a PEM private key`);
-        }
-      }
-    } finally {
-      buf.fill(0);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  if (key.asymmetricKeyType !== 'ed25519') throw new SignerError(`log key \`${path}\` is a ${key.asymmetricKeyType ?? 'unknown'} key: only Ed25519 file keys sign checkpoints`);
+  const key = readEd25519KeyFile(path, {
+    label: 'log key',
+    maxBytes: MAX_KEY_FILE,
+    // A daemon never prompts: an encrypted key (`fmsc keygen --passphrase`) takes its passphrase from the environment.
+    passphrase: () => {
+      const p = env[KEY_PASSWORD_ENV];
+      if (!p) throw new SignerError(`log key \`${path}\` is encrypted: set ${KEY_PASSWORD_ENV} to its passphrase (fms-run serve does not prompt)`);
+      return p;
+    },
+    passphraseHint: KEY_PASSWORD_ENV,
+    error: (m) => new SignerError(m),
+  });
   const spki = new Uint8Array(createPublicKey(key).export({ format: 'der', type: 'spki' }));
   return {
     keyId: keyIdOf(spki),

@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createPublicKey, verify } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyFile, localEd25519Signer } from '@fms/compiler/sign';
@@ -54,6 +55,12 @@ test('the right passphrase (fileSigner and openSigner file:): the same key id as
   const sig = await viaUri.sign(msg);
   const pub = createPublicKey({ key: Buffer.from(fmsc.publicKeySpki), format: 'der', type: 'spki' });
   assert.ok(verify(null, msg, pub, sig));
+});
+
+test('a FIFO named as the log key is refused at once (opened non-blocking, as fmsc opens key files), not waited on', () => {
+  const fifo = join(dir, 'fifo.pem');
+  if (spawnSync('mkfifo', ['-m', '600', fifo]).status !== 0) assert.unreachable('mkfifo failed');
+  assert.throws(() => fileSigner(fifo, {}), (e: Error) => e instanceof SignerError && /^log key `.*` is not a regular file$/.test(e.message));
 });
 
 test.run();
