@@ -16,6 +16,7 @@ import { PACKAGE_PAYLOAD_TYPE, packageSignatureFileText, signPackageStatement, v
 import { generateKeyFile } from '../../../compiler/src/sign/local-key';
 import { ROOT } from '../../helpers/paths';
 import { compileStack, errorCodes, seedSigner, sha256, stack } from './package-helpers';
+import { NON_CANONICAL, TORSION } from '../../helpers/ed25519-weak-keys';
 
 const PUB = seedSigner(7);
 const OTHER = seedSigner(9);
@@ -112,18 +113,7 @@ test('weak trust {} keys are errors (FMS2080) and never verify: the identity key
   assert.ok(errorCodes(r).includes('FMS2080'), JSON.stringify(r.diagnostics));
   assert.ok(errorCodes(r).some((c) => c === 'FMS2024' || c === 'FMS2082'), 'the import is not accepted either');
   // Every small-order point and non-canonical encoding.
-  const weak = [
-    'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-    '0000000000000000000000000000000000000000000000000000000000000000',
-    '0000000000000000000000000000000000000000000000000000000000000080',
-    'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
-    'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
-    '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
-    '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
-    'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-    'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-    '0100000000000000000000000000000000000000000000000000000000000080',
-  ];
+  const weak = [...TORSION, ...NON_CANONICAL];
   for (const h of weak) {
     const r2 = compileStack(stack({}), `${trust(Buffer.from(h, 'hex').toString('base64'))}agent "bot" {\n  default deny\n}\n`);
     assert.equal(errorCodes(r2), ['FMS2080'], h);

@@ -15,30 +15,11 @@ import { encodeContainer } from '../../../runtime/src/pack/container';
 import { encodeEnvelope, MANIFEST_PAYLOAD_TYPE } from '../../../runtime/src/trust/dsse';
 import { encodeManifest, formatManifestTime } from '../../../runtime/src/trust/manifest';
 import { loadPack, MemoryRollbackStore, PackRefusal, parseTrustRoots } from '../../../runtime/src/index';
+import { NON_CANONICAL, TORSION } from '../../helpers/ed25519-weak-keys';
 
 ed.hashes.sha512 = sha512;
 const hex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
 
-/** The eight points of order 1, 2, 4 and 8, canonically encoded. */
-const TORSION = [
-  '0100000000000000000000000000000000000000000000000000000000000000',
-  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-  '0000000000000000000000000000000000000000000000000000000000000000',
-  '0000000000000000000000000000000000000000000000000000000000000080',
-  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
-  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
-  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
-  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
-];
-/** Non-canonical encodings: x = 0 with the sign bit, and y ≥ p (p, p + 1, 2^255 − 1). */
-const NON_CANONICAL = [
-  '0100000000000000000000000000000000000000000000000000000000000080',
-  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
-  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-  'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
-];
 
 test('the 8 small-order points and every non-canonical encoding are weak; real keys are strong', () => {
   for (const h of TORSION) assert.match(ed25519KeyWeakness(hex(h)) ?? '', /small-order/, h);
