@@ -31,24 +31,32 @@ export interface LoadOptions {
 }
 
 /**
- * What an agent's tables say about one tool name, cached per (agent, tool):
- * the candidate rules (mandatory first, then ordinary, each in file order),
- * the `redact` entries that apply, and which rate limits apply. Shared by
- * every decision for that tool; nobody mutates it.
+ * What an agent's tables say about one tool name: the candidate rules
+ * (mandatory first, then ordinary, each in file order), the `redact` entries
+ * that apply, and which rate limits apply. Interned per agent by content
+ * (issue 15): the thousands of tool names an agent sees share a handful of
+ * these (most share "no rule, no redaction, the catch-all rate limit"), so a
+ * decision reads objects that stay in the CPU cache instead of one cold
+ * object graph per tool. Shared by every decision; nobody mutates it.
  */
 interface Candidates {
-  mand: Int32Array;
-  ord: Int32Array;
+  /** Candidate rule indices: the mandatory ones (the first `nMand`), then the ordinary ones, each in file order. */
+  rules: Int32Array;
+  nMand: number;
+  /** Per candidate: its bytecode entry (< 0: no condition) and its phase (< 0: any), copied from the pack so the loop reads this hot entry only. */
+  entry: Int32Array;
+  phase: Int32Array;
   red: ToolRedactions | null;
   rate: Uint8Array;
-  /**
-   * JSON texts of the plain rule decisions for this tool (decideText), as
-   * (slot, text) pairs: slot 0 is the agent default, 1 + k the k-th
-   * candidate (mandatory, then ordinary). At most TEXTS_PER_TOOL pairs, so
-   * the cache stays small whatever the number of candidate rules.
-   */
-  text: Array<number | string> | null;
 }
+
+/**
+ * The JSON text of a plain rule decision (decideText) around the tool name:
+ * `parts.join(jsonEscapedTool)` is `decisionToJson` of the decision the rule
+ * (or the agent default) gives that tool. Null when a text could not be
+ * templated safely (then it is serialised each time).
+ */
+type JsonTemplate = readonly string[] | null;
 
 interface AgentRt {
   id: string;
@@ -64,11 +72,20 @@ interface AgentRt {
   /** Distinct lengths of the keys of `globs`, ascending. */
   globLens: number[];
   cache: Map<string, Candidates>;
+  /** Interned Candidates by content key (see Candidates). */
+  interned: Map<string, Candidates>;
+  /** JSON template of the agent default's plain decision, built on first use (undefined = not yet). */
+  defaultJson: JsonTemplate | undefined;
 }
 
 const CACHE_LIMIT = 4096;
-/** Most cached decision texts per (agent, tool) entry (decideText). */
-const TEXTS_PER_TOOL = 4;
+/**
+ * `nowMs` of a decision that has not read the clock (yet): nothing read it so
+ * far, and nothing will unless the decision reaches its limits (evaluate).
+ * NaN: no valid clock reading equals it.
+ */
+const LATE_CLOCK = NaN;
+const CLOCK_INVALID = 'the runtime clock gave no valid time';
 
 /** Bit mask of the built-ins that read the session history (a pack without them keeps none). */
 const HISTORY_BUILTINS = BUILTINS.reduce((m, b, i) => (b.history ? m | (1 << i) : m), 0);
@@ -115,6 +132,8 @@ export class LoadedPack {
   private readonly regexes: Array<(s: string) => boolean>;
   private readonly agents = new Map<string, AgentRt>();
   private readonly usesHistory: boolean;
+  /** Whether a condition can read the clock (`time.*`, history windows): then it is read before the rules run. */
+  private readonly usesClock: boolean;
   private readonly state: StateStore;
   private readonly clock: Clock;
   private readonly stack: XValue[] = new Array(66);
@@ -128,8 +147,11 @@ export class LoadedPack {
    * with nothing added. Reset by every evaluation.
    */
   private plainBase: Decision | null = null;
-  private plainEntry: Candidates | null = null;
-  private plainSlot = 0;
+  /** Agent of the plain decision, and its rule index (-1: the agent default). */
+  private plainAgent: AgentRt | null = null;
+  private plainRule = -1;
+  /** JSON templates of plain rule decisions by rule index (decideText); undefined = not built yet. */
+  private readonly ruleJson: Array<JsonTemplate | undefined>;
 
   /** @internal use `loadPackBody`. */
   constructor(model: BodyModel, prog: Program, opts: LoadOptions) {
@@ -146,8 +168,11 @@ export class LoadedPack {
     this.pathSegs = model.paths.map((p) => p.segs);
     this.regexes = model.regexes.map((src, i) => lazyMatcher(src, i));
     this.ruleRefs = new Array(model.ruleLocs.length);
+    this.ruleJson = new Array(model.ruleLocs.length);
     // Every path is used (the verifier checks), so a `session` path means a LOAD of it.
     this.usesHistory = (prog.called & HISTORY_BUILTINS) !== 0 || this.pathRoots.includes('session');
+    // The history built-ins read the clock too (their windows end now).
+    this.usesClock = this.usesHistory || this.pathRoots.includes('time');
     let r = 0;
     let ph = 0;
     let rl = 0;
@@ -183,6 +208,8 @@ export class LoadedPack {
         globs: new Map(),
         globLens: [],
         cache: new Map(),
+        interned: new Map(),
+        defaultJson: undefined,
       };
       for (let i = r; i < r + a.ruleCount; i++) {
         const p = model.rules[i]!.pattern;
@@ -240,7 +267,24 @@ export class LoadedPack {
     const mand: number[] = [];
     const ord: number[] = [];
     for (const i of idx) (this.model.rules[i]!.mandatory ? mand : ord).push(i);
-    const c: Candidates = { mand: Int32Array.from(mand), ord: Int32Array.from(ord), red: toolRedactions(a.limits, tool), rate: toolRateMatch(a.limits, tool), text: null };
+    const all = [...mand, ...ord];
+    const red = toolRedactions(a.limits, tool);
+    const rate = toolRateMatch(a.limits, tool);
+    // Content key: the rule indices, which redaction entries apply, which rate limits apply.
+    const key = `${mand.join(',')}|${ord.join(',')}|${red === null ? '' : red.which.join(',')}|${rate.join('')}`;
+    let c = a.interned.get(key);
+    if (c === undefined) {
+      c = {
+        rules: Int32Array.from(all),
+        nMand: mand.length,
+        entry: Int32Array.from(all, (i) => this.prog.entry[i]!),
+        phase: Int32Array.from(all, (i) => this.model.rules[i]!.phase),
+        red,
+        rate,
+      };
+      if (a.interned.size >= CACHE_LIMIT) a.interned.clear();
+      a.interned.set(key, c);
+    }
     if (a.cache.size >= CACHE_LIMIT) a.cache.clear();
     a.cache.set(tool, c);
     return c;
@@ -426,17 +470,29 @@ export class LoadedPack {
     } catch (e) {
       return decisionToJson(evalError(null, `internal error: ${oneLine(e)}`));
     }
-    const c = this.plainEntry;
+    const a = this.plainAgent;
     // INVARIANT: ruleDecision's output is a function of (effect, tool, rule ref, mandatory, reason, notify, default),
-    // all fixed by (agent, tool, slot); finish adds approval_id / redacted_args in place, limits add warnings
+    // all fixed by (agent, rule) but the tool; finish adds approval_id / redacted_args in place, limits add warnings
     // on a copy or return another object, so identity plus these three fields show nothing was added.
-    if (d !== this.plainBase || c === null || d.approval_id !== undefined || d.redacted_args !== undefined || d.warnings !== undefined) return decisionToJson(d);
-    const texts = (c.text ??= []);
-    const slot = this.plainSlot;
-    for (let i = 0; i < texts.length; i += 2) if (texts[i] === slot) return texts[i + 1] as string;
-    const t = decisionToJson(d);
-    if (texts.length < 2 * TEXTS_PER_TOOL) texts.push(slot, t);
-    return t;
+    if (d !== this.plainBase || a === null || d.approval_id !== undefined || d.redacted_args !== undefined || d.warnings !== undefined) return decisionToJson(d);
+    const ri = this.plainRule;
+    let tpl = ri < 0 ? a.defaultJson : this.ruleJson[ri];
+    if (tpl === undefined) {
+      tpl = ri < 0 ? jsonTemplate(a.defaultEffect, a.defaultRef, false, null, null, true) : this.ruleTemplate(ri);
+      if (ri < 0) a.defaultJson = tpl;
+      else this.ruleJson[ri] = tpl;
+    }
+    if (tpl === null) return decisionToJson(d);
+    const tool = call.tool;
+    const esc = plainJsonString(tool) ? tool : JSON.stringify(tool).slice(1, -1);
+    if (tpl.length === 2) return tpl[0] + esc + tpl[1];
+    return tpl.join(esc);
+  }
+
+  /** The JSON template of rule `ri`'s plain decision. */
+  private ruleTemplate(ri: number): JsonTemplate {
+    const r = this.model.rules[ri]!;
+    return jsonTemplate(r.effect, this.ruleRef(ri), r.mandatory, r.reason, r.notify, false);
   }
 
   /** The decision a call would get, with every step that leads to it. Does not change state. */
@@ -502,11 +558,18 @@ export class LoadedPack {
     if (trace) trace.push({ kind: 'agent', agent: call.agent, known: a !== undefined });
     if (a === undefined) return unknownAgent(call.agent);
     const lim = a.limits;
-    const nowMs = this.clock.now();
-    if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) return evalError(null, 'the runtime clock gave no valid time');
     const sessionId = call.session ?? '';
     const tool = call.tool;
     const phases = lim.phases;
+    // The clock is read only when the decision can depend on it (issue 15: a
+    // clock read is ~60 ns, most of a default deny): phases, the session
+    // history and `time.*` need it before the rules run; a permit or defer
+    // needs it for its limits, and reads it there (LATE_CLOCK).
+    let nowMs = LATE_CLOCK;
+    if (phases.length > 0 || this.usesClock) {
+      nowMs = this.clock.now();
+      if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) return evalError(null, CLOCK_INVALID);
+    }
     let sess: SessionState | null = null;
     let phaseIdx = -1;
     if (phases.length > 0 || this.usesHistory) sess = this.state.session(agentSessionKey(lim, sessionId));
@@ -526,58 +589,58 @@ export class LoadedPack {
       if (trace) trace.push({ kind: 'phase', phase: p.id, visible: vis });
       if (!vis) return finish(call, outOfPhase(tool, p.id, ref(p.file, p.line)), sess, nowMs, this.state, commit, trace, rec);
     }
-    const env: EvalEnv = {
-      call,
-      nowMs,
-      phase: phaseIdx >= 0 ? phases[phaseIdx]!.id : null,
-      sessionCalls: sess ? sess.history.length : 0,
-      agentModel: lim.model,
-    };
-    this.lastCandidates = c.mand.length + c.ord.length;
-    const entry = this.prog.entry;
+    const list = c.rules;
+    this.lastCandidates = list.length;
+    // Built when a rule with a condition runs (a tool no rule names needs none).
+    let env: EvalEnv | null = null;
     const rules = this.model.rules;
-    for (let pass = 0; pass < 2; pass++) {
-      const list = pass === 0 ? c.mand : c.ord;
+    {
       for (let k = 0; k < list.length; k++) {
         const ri = list[k]!;
-        const rule = rules[ri]!;
-        if (rule.phase >= 0 && rule.phase !== phaseIdx) {
-          if (trace) trace.push({ kind: 'rule', rule_ref: this.ruleRef(ri), text: this.model.ruleLocs[ri]!.text, mandatory: rule.mandatory, result: 'skipped-phase', steps: [], missing: [] });
+        const ph = c.phase[k]!;
+        if (ph >= 0 && ph !== phaseIdx) {
+          if (trace) trace.push({ kind: 'rule', rule_ref: this.ruleRef(ri), text: this.model.ruleLocs[ri]!.text, mandatory: rules[ri]!.mandatory, result: 'skipped-phase', steps: [], missing: [] });
           continue;
         }
-        const e = entry[ri]!;
+        const e = c.entry[k]!;
+        if (e >= 0 && env === null) env = { call, nowMs, phase: phaseIdx >= 0 ? phases[phaseIdx]!.id : null, sessionCalls: sess ? sess.history.length : 0, agentModel: lim.model };
         let res: Tri;
         if (trace) {
           const tr = new RunTrace(rec);
-          res = e < 0 ? true : this.run(e, env, sess, tr);
+          res = e < 0 ? true : this.run(e, env!, sess, tr);
           const ev: TraceEvent = {
             kind: 'rule',
             rule_ref: this.ruleRef(ri),
             text: this.model.ruleLocs[ri]!.text,
-            mandatory: rule.mandatory,
+            mandatory: rules[ri]!.mandatory,
             result: res === true ? 'match' : res === TYPE_ERR ? 'type-error' : res === MISSING ? 'unknown' : 'no-match',
             steps: tr.steps,
             missing: tr.missing,
           };
           if (res === TYPE_ERR) ev.type_error = tr.cause();
           trace.push(ev);
-        } else res = e < 0 ? true : this.run(e, env, sess, null);
+        } else res = e < 0 ? true : this.run(e, env!, sess, null);
         if (res === TYPE_ERR) {
           // Fail closed: a field present with the wrong type in a rule that was
           // reached denies, whatever the rule's effect (DESIGN §3 "Totality").
           // Rerun with a trace (rare path) to name the field.
           const tr = new RunTrace();
-          this.run(e, env, sess, tr);
+          this.run(e, env!, sess, tr);
           const c = tr.cause();
           return finish(call, evalError(this.ruleRef(ri), `${c.detail} (rule ${this.ruleRef(ri)}: ${this.model.ruleLocs[ri]!.text})`), sess, nowMs, this.state, commit, trace, rec);
         }
         if (res !== true) continue;
+        const rule = rules[ri]!;
         const eff = EFFECT_NAMES[rule.effect]!;
         const d = ruleDecision(eff, tool, this.ruleRef(ri), rule.mandatory, rule.reason, rule.notify, false);
         this.plainBase = d;
-        this.plainEntry = c;
-        this.plainSlot = 1 + (pass === 0 ? k : c.mand.length + k);
+        this.plainAgent = a;
+        this.plainRule = ri;
         if (eff === 'deny') return finish(call, d, sess, nowMs, this.state, commit, trace, rec);
+        if (Number.isNaN(nowMs)) {
+          nowMs = this.clock.now();
+          if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) return evalError(null, CLOCK_INVALID);
+        }
         return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call), rateMatch: c.rate }), sess, nowMs, this.state, commit, trace, rec);
       }
     }
@@ -585,9 +648,13 @@ export class LoadedPack {
     if (trace) trace.push({ kind: 'default', effect: eff, rule_ref: a.defaultRef });
     const d = ruleDecision(eff, tool, a.defaultRef, false, null, null, true);
     this.plainBase = d;
-    this.plainEntry = c;
-    this.plainSlot = 0;
+    this.plainAgent = a;
+    this.plainRule = -1;
     if (eff === 'deny') return finish(call, d, sess, nowMs, this.state, commit, trace, rec);
+    if (Number.isNaN(nowMs)) {
+      nowMs = this.clock.now();
+      if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) return evalError(null, CLOCK_INVALID);
+    }
     return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call), rateMatch: c.rate }), sess, nowMs, this.state, commit, trace, rec);
   }
 }
@@ -691,6 +758,36 @@ function kindOf(v: XValue): string {
   if (v === null) return 'nil';
   if (Array.isArray(v)) return 'list';
   return typeof v === 'object' ? 'object' : typeof v;
+}
+
+/*
+ * Two tool names no real call sends and no policy text holds by accident:
+ * each is three control characters, which JSON.stringify writes as \u00XX
+ * escapes. A decision rendered with each, split at the rendering, gives the
+ * same parts exactly when every occurrence is the tool's own (a policy string
+ * holding one placeholder would split differently under the other).
+ */
+const TOOL_MARK_A = '\u0000\u0001\u0002';
+const TOOL_MARK_B = '\u0003\u0004\u0005';
+
+/** The JSON template of a plain rule decision (see JsonTemplate); null when it cannot be made safely. */
+function jsonTemplate(effect: number, ruleRef: string, mandatory: boolean, reason: string | null, notify: string | null, isDefault: boolean): JsonTemplate {
+  const eff = EFFECT_NAMES[effect]!;
+  const render = (mark: string): string[] => decisionToJson(ruleDecision(eff, mark, ruleRef, mandatory, reason, notify, isDefault)).split(JSON.stringify(mark).slice(1, -1));
+  const a = render(TOOL_MARK_A);
+  const b = render(TOOL_MARK_B);
+  if (a.length !== b.length) return null;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return null;
+  return Object.freeze(a);
+}
+
+/** True when JSON.stringify writes `s` as it is (printable ASCII without `"` and `\`): no escaping needed. */
+function plainJsonString(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch < 0x20 || ch > 0x7e || ch === 0x22 || ch === 0x5c) return false;
+  }
+  return true;
 }
 
 /** One line describing a thrown value (never throws itself). */

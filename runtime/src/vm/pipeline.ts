@@ -442,15 +442,20 @@ export interface ToolRedactions {
   paths: string[];
   /** `paths[i].split('.')`. */
   segs: string[][];
+  /** Indices in the agent's redaction list of `list` (what the evaluator interns entries by). */
+  which: number[];
 }
 
 /** The redactions of `agent` whose pattern matches `tool`; null when none. */
 export function toolRedactions(agent: AgentLimits, tool: string): ToolRedactions | null {
   let out: ToolRedactions | null = null;
-  for (const r of agent.redactions) {
+  const rs = agent.redactions;
+  for (let i = 0; i < rs.length; i++) {
+    const r = rs[i]!;
     if (!patternMatch(r.pattern.kind, r.pattern.text, tool)) continue;
-    out ??= { list: [], paths: [], segs: [] };
+    out ??= { list: [], paths: [], segs: [], which: [] };
     out.list.push(r);
+    out.which.push(i);
     for (const p of r.paths) {
       out.paths.push(p);
       out.segs.push(p.split('.'));

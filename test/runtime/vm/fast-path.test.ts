@@ -91,6 +91,20 @@ test('decideJson: one tool reaching many different rules (more than the texts a 
   for (let round = 0; round < 3; round++) for (let n = 0; n < 42; n++) same(a, b, { agent: 'bot', tool: 'pay/x', args: { n } }, `round ${round} n=${n}`);
 });
 
+test('decideJson: rule texts templated around the tool name stay exact for hostile tool names and policy strings', () => {
+  // The template marks are control characters; policy strings that hold them, or their escaped
+  // spelling, or the tool name itself, must not shift where the tool goes (decide.ts, loaded-pack.ts).
+  const marks = ['\u0000\u0001\u0002', '\u0003\u0004\u0005', '\\u0000\\u0001\\u0002', 'pay/x', '"', '\\'];
+  const rules = marks.map((m, i) => rule(i % 2 ? 'deny' : 'permit', `t${i}/*`, { reason: i % 2 ? `why ${m} pay/x` : undefined, notify: i % 3 === 0 ? `ops ${m}` : undefined }));
+  const p = policy(agent('bot', [...rules, rule('permit', 'ok'), rule('deny!', 'bad')], { default: 'deny' }));
+  p.file = 'gov\u0000\u0001\u0002"\\.fms';
+  for (const a of p.agents) a.loc.file = p.file;
+  const { a, b } = twins(emitPackBody(p));
+  const tools = ['', 'x', '\u0000\u0001\u0002', '\u0003\u0004\u0005', 'a"b', 'a\\b', 'tab\there', '\u2028', '\ud800', '\udfff\ud800', '😀', 'é', '\u007f', ' ~!'];
+  for (let round = 0; round < 2; round++)
+    for (const pre of ['t0/', 't1/', 't2/', 't3/', 't4/', 't5/', '', 'ok', 'bad']) for (const t of tools) same(a, b, { agent: 'bot', tool: pre + t }, JSON.stringify(pre + t));
+});
+
 test('per-tool cache: redactions and rate limits per tool, also past the cache limit and for host-language names', () => {
   const p = policy(
     agent('bot', [rule('permit', '*')], {
