@@ -40,12 +40,13 @@ export interface LoadOptions {
  * object graph per tool. Shared by every decision; nobody mutates it.
  */
 interface Candidates {
-  /** Candidate rule indices: the mandatory ones (the first `nMand`), then the ordinary ones, each in file order. */
-  rules: Int32Array;
-  nMand: number;
-  /** Per candidate: its bytecode entry (< 0: no condition) and its phase (< 0: any), copied from the pack so the loop reads this hot entry only. */
-  entry: Int32Array;
-  phase: Int32Array;
+  /**
+   * The candidate rules, three numbers each: rule index, bytecode entry (< 0:
+   * no condition) and phase (< 0: any), copied from the pack so the loop reads
+   * one small array. Mandatory rules first, then ordinary ones, each in file
+   * order.
+   */
+  cand: Int32Array;
   red: ToolRedactions | null;
   rate: Uint8Array;
 }
@@ -274,14 +275,14 @@ export class LoadedPack {
     const key = `${mand.join(',')}|${ord.join(',')}|${red === null ? '' : red.which.join(',')}|${rate.join('')}`;
     let c = a.interned.get(key);
     if (c === undefined) {
-      c = {
-        rules: Int32Array.from(all),
-        nMand: mand.length,
-        entry: Int32Array.from(all, (i) => this.prog.entry[i]!),
-        phase: Int32Array.from(all, (i) => this.model.rules[i]!.phase),
-        red,
-        rate,
-      };
+      const cand = new Int32Array(3 * all.length);
+      for (let k = 0; k < all.length; k++) {
+        const ri = all[k]!;
+        cand[3 * k] = ri;
+        cand[3 * k + 1] = this.prog.entry[ri]!;
+        cand[3 * k + 2] = this.model.rules[ri]!.phase;
+      }
+      c = { cand, red, rate };
       if (a.interned.size >= CACHE_LIMIT) a.interned.clear();
       a.interned.set(key, c);
     }
@@ -589,20 +590,20 @@ export class LoadedPack {
       if (trace) trace.push({ kind: 'phase', phase: p.id, visible: vis });
       if (!vis) return finish(call, outOfPhase(tool, p.id, ref(p.file, p.line)), sess, nowMs, this.state, commit, trace, rec);
     }
-    const list = c.rules;
-    this.lastCandidates = list.length;
+    const list = c.cand;
+    this.lastCandidates = list.length / 3;
     // Built when a rule with a condition runs (a tool no rule names needs none).
     let env: EvalEnv | null = null;
     const rules = this.model.rules;
     {
-      for (let k = 0; k < list.length; k++) {
+      for (let k = 0; k < list.length; k += 3) {
         const ri = list[k]!;
-        const ph = c.phase[k]!;
+        const ph = list[k + 2]!;
         if (ph >= 0 && ph !== phaseIdx) {
           if (trace) trace.push({ kind: 'rule', rule_ref: this.ruleRef(ri), text: this.model.ruleLocs[ri]!.text, mandatory: rules[ri]!.mandatory, result: 'skipped-phase', steps: [], missing: [] });
           continue;
         }
-        const e = c.entry[k]!;
+        const e = list[k + 1]!;
         if (e >= 0 && env === null) env = { call, nowMs, phase: phaseIdx >= 0 ? phases[phaseIdx]!.id : null, sessionCalls: sess ? sess.history.length : 0, agentModel: lim.model };
         let res: Tri;
         if (trace) {
