@@ -412,7 +412,7 @@ export class DecisionServer {
     }
     const sp = u.current;
     if (sp === null) return this.keep(errorLine(r.id, 'DAEMON_NOT_READY', 'the pack is not verified and loaded yet', NOT_READY_RETRY_MS));
-    const line = decisionLine(r.id, decisionToJson(this.decide(u, sp, r, v as { time?: unknown })));
+    const line = decisionLine(r.id, sp.pack.decisionText(this.decide(u, sp, r, v as { time?: unknown })));
     if (this.logs.length > 0) this.batch.push(line, r.id);
     return line;
   }

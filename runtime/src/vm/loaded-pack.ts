@@ -151,6 +151,8 @@ export class LoadedPack {
   /** Agent of the plain decision, and its rule index (-1: the agent default). */
   private plainAgent: AgentRt | null = null;
   private plainRule = -1;
+  /** The tool name of the plain decision. */
+  private plainTool = '';
   /** JSON templates of plain rule decisions by rule index (decideText); undefined = not built yet. */
   private readonly ruleJson: Array<JsonTemplate | undefined>;
 
@@ -458,10 +460,7 @@ export class LoadedPack {
   /**
    * Decides a call and returns the decision as JSON text (the JSON path:
    * `decideJson`): the same decision and state changes as `decide`, and the
-   * same text as `decisionToJson(decide(call))`. A rule decision that limits and
-   * redaction left as it was (most denies and permits) depends only on
-   * (agent, tool, rule), so its text is cached with the tool's candidates
-   * and reused; every other decision is serialised.
+   * same text as `decisionToJson(decide(call))` (see {@link decisionText}).
    * @internal used by decideJson.
    */
   decideText(call: Call): string {
@@ -471,6 +470,19 @@ export class LoadedPack {
     } catch (e) {
       return decisionToJson(evalError(null, `internal error: ${oneLine(e)}`));
     }
+    return this.decisionText(d);
+  }
+
+  /**
+   * `decisionToJson(d)`, for a decision `decide` just returned, unchanged
+   * (the daemon answers with it). A plain rule decision (one that limits,
+   * approvals and redaction left as the rule made it: most denies and
+   * permits) depends only on the rule (or agent default) and the tool name,
+   * so its text is a per-rule template with the tool name filled in; any
+   * other decision, or any other object, is serialised.
+   * @internal used by decideJson and the decision daemon.
+   */
+  decisionText(d: Decision): string {
     const a = this.plainAgent;
     // INVARIANT: ruleDecision's output is a function of (effect, tool, rule ref, mandatory, reason, notify, default),
     // all fixed by (agent, rule) but the tool; finish adds approval_id / redacted_args in place, limits add warnings
@@ -484,7 +496,7 @@ export class LoadedPack {
       else this.ruleJson[ri] = tpl;
     }
     if (tpl === null) return decisionToJson(d);
-    const tool = call.tool;
+    const tool = this.plainTool;
     const esc = plainJsonString(tool) ? tool : JSON.stringify(tool).slice(1, -1);
     if (tpl.length === 2) return tpl[0] + esc + tpl[1];
     return tpl.join(esc);
@@ -637,6 +649,7 @@ export class LoadedPack {
         this.plainBase = d;
         this.plainAgent = a;
         this.plainRule = ri;
+        this.plainTool = tool;
         if (eff === 'deny') return finish(call, d, sess, nowMs, this.state, commit, trace, rec);
         if (Number.isNaN(nowMs)) {
           nowMs = this.clock.now();
@@ -651,6 +664,7 @@ export class LoadedPack {
     this.plainBase = d;
     this.plainAgent = a;
     this.plainRule = -1;
+    this.plainTool = tool;
     if (eff === 'deny') return finish(call, d, sess, nowMs, this.state, commit, trace, rec);
     if (Number.isNaN(nowMs)) {
       nowMs = this.clock.now();

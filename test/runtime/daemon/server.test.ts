@@ -73,6 +73,41 @@ test('decisions, pipelining and structured errors on one connection that keeps w
   }
 });
 
+test('answers are byte for byte JSON.stringify of the decision (templated texts), also for hostile tool names', async () => {
+  const s = await setup();
+  const body = testBody('ok/*');
+  await s.writePack({ body });
+  const twin = loadPackBody(body);
+  const socket = join(s.dir, 't.sock');
+  const server = await startDaemon(s.packPath, { socket, trust: s.trustPath, state: false }, report);
+  try {
+    const names = ['x', 'x"y\\z', '\u2028', '\ud800', '\u0000\u0001\u0002', '😀', 'toString', '__proto__', 'tab\t'];
+    const calls = [...names.map((n) => ({ agent: 'bot', tool: `ok/${n}` })), ...names.map((n) => ({ agent: 'bot', tool: n })), ...names.map((n) => ({ agent: 'bot', tool: `ok/${n}` }))];
+    const want = calls.map((c, i) => `{"id":${i},"decision":${JSON.stringify(twin.decide(c))}}`);
+    const got = await new Promise<string[]>((resolve, reject) => {
+      const c = createConnection(socket);
+      let buf = '';
+      const t = setTimeout(() => reject(new Error(`timeout: ${buf.slice(0, 200)}`)), 10_000);
+      c.setEncoding('utf8');
+      c.on('data', (d: string) => {
+        buf += d;
+        const lines = buf.split('\n');
+        if (lines.length > calls.length) {
+          clearTimeout(t);
+          c.destroy();
+          resolve(lines.slice(0, calls.length));
+        }
+      });
+      c.on('error', reject);
+      c.write(calls.map((x, i) => JSON.stringify({ id: i, ...x })).join('\n') + '\n');
+    });
+    assert.equal(got, want);
+    assert.ok(want.some((l) => l.includes('"PERMIT"')) && want.some((l) => l.includes('"POLICY_DENY"')), 'both plain permits and plain denies');
+  } finally {
+    await server.close();
+  }
+});
+
 test('a line longer than the limit is answered LINE_TOO_LONG and the next line works', async () => {
   const s = await setup();
   const socket = join(s.dir, 'b.sock');
