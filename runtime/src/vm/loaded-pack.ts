@@ -51,23 +51,35 @@ interface Candidates {
    * The number of candidates, and the first four triples again as fields:
    * most tools have at most four candidates, and a decision then reads this
    * one object instead of it and a typed array (at 10,000 rules every read
-   * of a decision is a cache miss; issue 15). Unused fields are -1.
+   * of a decision is a cache miss; issue 15). The rule itself is its RuleRt,
+   * read only when its condition matched. Unused fields are null / -1.
    */
   n: number;
-  r0: number;
+  q0: RuleRt | null;
   e0: number;
   p0: number;
-  r1: number;
+  q1: RuleRt | null;
   e1: number;
   p1: number;
-  r2: number;
+  q2: RuleRt | null;
   e2: number;
   p2: number;
-  r3: number;
+  q3: RuleRt | null;
   e3: number;
   p3: number;
   red: ToolRedactions | null;
   rate: Uint8Array;
+}
+
+/** What a decision needs of a rule once it matched, in one object (built on first use). */
+interface RuleRt {
+  index: number;
+  effect: 'permit' | 'deny' | 'defer';
+  mandatory: boolean;
+  reason: string | null;
+  notify: string | null;
+  /** `FILE:LINE`. */
+  ref: string;
 }
 
 /**
@@ -158,6 +170,8 @@ export class LoadedPack {
   private readonly clock: Clock;
   private readonly stack: XValue[] = new Array(66);
   private readonly ruleRefs: Array<string | undefined>;
+  /** What a decision reads of each rule, built on first use (ruleRt). */
+  private readonly ruleRts: Array<RuleRt | undefined>;
   /** Candidate rules of the last evaluation (for explain). */
   private lastCandidates = 0;
   /**
@@ -190,7 +204,8 @@ export class LoadedPack {
     this.pathSegs = model.paths.map((p) => p.segs);
     this.regexes = model.regexes.map((src, i) => lazyMatcher(src, i));
     this.ruleRefs = new Array(model.ruleLocs.length);
-    this.ruleJson = new Array(model.ruleLocs.length);
+    this.ruleJson = new Array(model.rules.length);
+    this.ruleRts = new Array(model.rules.length);
     // Every path is used (the verifier checks), so a `session` path means a LOAD of it.
     this.usesHistory = (prog.called & HISTORY_BUILTINS) !== 0 || this.pathRoots.includes('session');
     // The history built-ins read the clock too (their windows end now).
@@ -263,6 +278,17 @@ export class LoadedPack {
     return (this.ruleRefs[ri] ??= ref(l.file, l.line));
   }
 
+  /** The RuleRt of rule `ri`, built on first use. */
+  private ruleRt(ri: number): RuleRt {
+    let q = this.ruleRts[ri];
+    if (q === undefined) {
+      const r = this.model.rules[ri]!;
+      q = { index: ri, effect: EFFECT_NAMES[r.effect]!, mandatory: r.mandatory, reason: r.reason, notify: r.notify, ref: this.ruleRef(ri) };
+      this.ruleRts[ri] = q;
+    }
+    return q;
+  }
+
   /** Agent ids in the pack. */
   agentIds(): string[] {
     return [...this.agents.keys()];
@@ -304,19 +330,20 @@ export class LoadedPack {
         cand[3 * k + 2] = this.model.rules[ri]!.phase;
       }
       const at = (i: number): number => (i < cand.length ? cand[i]! : -1);
+      const rt = (k: number): RuleRt | null => (k < all.length ? this.ruleRt(all[k]!) : null);
       c = {
         cand,
         n: all.length,
-        r0: at(0),
+        q0: rt(0),
         e0: at(1),
         p0: at(2),
-        r1: at(3),
+        q1: rt(1),
         e1: at(4),
         p1: at(5),
-        r2: at(6),
+        q2: rt(2),
         e2: at(7),
         p2: at(8),
-        r3: at(9),
+        q3: rt(3),
         e3: at(10),
         p3: at(11),
         red,
@@ -646,32 +673,35 @@ export class LoadedPack {
     const rules = this.model.rules;
     {
       for (let k = 0; k < n; k++) {
-        let ri: number;
+        let q: RuleRt | null;
         let e: number;
         let ph: number;
         if (k === 0) {
-          ri = c.r0;
+          q = c.q0;
           e = c.e0;
           ph = c.p0;
         } else if (k === 1) {
-          ri = c.r1;
+          q = c.q1;
           e = c.e1;
           ph = c.p1;
         } else if (k === 2) {
-          ri = c.r2;
+          q = c.q2;
           e = c.e2;
           ph = c.p2;
         } else if (k === 3) {
-          ri = c.r3;
+          q = c.q3;
           e = c.e3;
           ph = c.p3;
         } else {
-          ri = c.cand[3 * k]!;
+          q = null;
           e = c.cand[3 * k + 1]!;
           ph = c.cand[3 * k + 2]!;
         }
         if (ph >= 0 && ph !== phaseIdx) {
-          if (trace) trace.push({ kind: 'rule', rule_ref: this.ruleRef(ri), text: this.model.ruleLocs[ri]!.text, mandatory: rules[ri]!.mandatory, result: 'skipped-phase', steps: [], missing: [] });
+          if (trace) {
+            const ri = c.cand[3 * k]!;
+            trace.push({ kind: 'rule', rule_ref: this.ruleRef(ri), text: this.model.ruleLocs[ri]!.text, mandatory: rules[ri]!.mandatory, result: 'skipped-phase', steps: [], missing: [] });
+          }
           continue;
         }
         if (e >= 0 && env === null) env = { call, nowMs, phase: phaseIdx >= 0 ? phases[phaseIdx]!.id : null, sessionCalls: sess ? sess.history.length : 0, agentModel: lim.model };
@@ -679,6 +709,7 @@ export class LoadedPack {
         if (trace) {
           const tr = new RunTrace(rec);
           res = e < 0 ? true : this.run(e, env!, sess, tr);
+          const ri = c.cand[3 * k]!;
           const ev: TraceEvent = {
             kind: 'rule',
             rule_ref: this.ruleRef(ri),
@@ -697,16 +728,17 @@ export class LoadedPack {
           // Rerun with a trace (rare path) to name the field.
           const tr = new RunTrace();
           this.run(e, env!, sess, tr);
-          const c = tr.cause();
-          return finish(call, evalError(this.ruleRef(ri), `${c.detail} (rule ${this.ruleRef(ri)}: ${this.model.ruleLocs[ri]!.text})`), sess, nowMs, this.state, commit, trace, rec);
+          const why = tr.cause();
+          const ri = c.cand[3 * k]!;
+          return finish(call, evalError(this.ruleRef(ri), `${why.detail} (rule ${this.ruleRef(ri)}: ${this.model.ruleLocs[ri]!.text})`), sess, nowMs, this.state, commit, trace, rec);
         }
         if (res !== true) continue;
-        const rule = rules[ri]!;
-        const eff = EFFECT_NAMES[rule.effect]!;
-        const d = ruleDecision(eff, tool, this.ruleRef(ri), rule.mandatory, rule.reason, rule.notify, false);
+        const rule = q ?? this.ruleRt(c.cand[3 * k]!);
+        const eff = rule.effect;
+        const d = ruleDecision(eff, tool, rule.ref, rule.mandatory, rule.reason, rule.notify, false);
         this.plainBase = d;
         this.plainAgent = a;
-        this.plainRule = ri;
+        this.plainRule = rule.index;
         this.plainTool = tool;
         if (eff === 'deny') return finish(call, d, sess, nowMs, this.state, commit, trace, rec);
         if (Number.isNaN(nowMs)) {
