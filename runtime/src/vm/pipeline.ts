@@ -12,7 +12,7 @@
  */
 import type { BudgetModel, HostListModel, PhaseModel, RateLimitModel, RedactionModel, SessionLimitModel } from '../pack/body-model';
 import { ON_EXCEED_NAMES, WINDOW_NAMES, WINDOW_SECONDS } from '../pack/format';
-import { type BudgetCounter, type SessionState, type StateStore, recordHistory } from '../state/store';
+import { type BudgetCounter, type SessionState, type StateStore, type TokenBucket, recordHistory } from '../state/store';
 import { type DelegationGrants, checkDelegation, recordDelegation } from './delegation';
 import { DESTINATION_FIELDS, checkEgress } from './egress';
 import { checkSessionLimits, recordSessionCall } from './session-limits';
@@ -54,10 +54,16 @@ export interface LimitKeys {
   /** The day `dayKeys` is for. */
   day: number;
   dayKeys: string[];
-  /** Per budget: session id → key. */
-  sessKeys: Array<Map<string, string>>;
-  /** `sessionKey(agent, session)` by session id. */
-  sessions: Map<string, string>;
+  /** Per session id: its keys (one lookup per decision for all of them). */
+  sessions: Map<string, SessionSlot>;
+}
+
+/** The state keys of one (agent, session). */
+interface SessionSlot {
+  /** `sessionKey(agent, session)`. */
+  key: string;
+  /** Budget i's per-session key (every budget has one; only session-window budgets use it). */
+  budget: string[];
 }
 
 const KEY_CACHE_LIMIT = 65536;
@@ -71,7 +77,6 @@ function limitKeys(agent: AgentLimits): LimitKeys {
       sessPrefix: agent.budgets.map((_, i) => agent.id + '\u0000bs\u0000' + i + '\u0000'),
       day: -1,
       dayKeys: [],
-      sessKeys: agent.budgets.map(() => new Map()),
       sessions: new Map(),
     };
     agent.keys = k;
@@ -79,16 +84,22 @@ function limitKeys(agent: AgentLimits): LimitKeys {
   return k;
 }
 
+/** The keys of (agent, session), cached per agent (bounded). */
+function sessionSlot(agent: AgentLimits, session: string): SessionSlot {
+  const k = limitKeys(agent);
+  const m = k.sessions;
+  let slot = m.get(session);
+  if (slot === undefined) {
+    if (m.size >= KEY_CACHE_LIMIT) m.clear();
+    slot = { key: sessionKey(agent.id, session), budget: k.sessPrefix.map((p) => p + session) };
+    m.set(session, slot);
+  }
+  return slot;
+}
+
 /** `sessionKey(agent.id, session)`, cached per agent. */
 export function agentSessionKey(agent: AgentLimits, session: string): string {
-  const m = limitKeys(agent).sessions;
-  let key = m.get(session);
-  if (key === undefined) {
-    if (m.size >= KEY_CACHE_LIMIT) m.clear();
-    key = sessionKey(agent.id, session);
-    m.set(session, key);
-  }
-  return key;
+  return sessionSlot(agent, session).key;
 }
 
 function dayKeys(k: LimitKeys, day: number): string[] {
@@ -99,16 +110,6 @@ function dayKeys(k: LimitKeys, day: number): string[] {
   return k.dayKeys;
 }
 
-function sessKey(k: LimitKeys, i: number, session: string): string {
-  const m = k.sessKeys[i]!;
-  let key = m.get(session);
-  if (key === undefined) {
-    if (m.size >= KEY_CACHE_LIMIT) m.clear();
-    key = k.sessPrefix[i]! + session;
-    m.set(session, key);
-  }
-  return key;
-}
 
 /*
  * Pending state writes of one applyLimits call, committed at its end. Reused
@@ -118,6 +119,9 @@ function sessKey(k: LimitKeys, i: number, session: string): string {
  */
 const pendingBucketKeys: string[] = [];
 const pendingBucketTokens: number[] = [];
+/** The bucket object read for pending write i (updated in place), or undefined (a new one is stored). */
+const pendingBucketObjs: Array<TokenBucket | undefined> = [];
+const pendingCounterObjs: Array<BudgetCounter | undefined> = [];
 const pendingCounterKeys: string[] = [];
 const pendingCounterSpent: number[] = [];
 const pendingCounterCalls: number[] = [];
@@ -207,8 +211,10 @@ export function applyLimits(inp: LimitsInput): Decision {
 
   // Delegation grants, then session limits (issue 9, class 9): delegation.ts, session-limits.ts.
   let limitSess: SessionState | null = null;
+  let slot: SessionSlot | null = null;
   if (call.delegation !== undefined || agent.session) {
-    limitSess = state.session(agentSessionKey(agent, inp.sessionId));
+    slot = sessionSlot(agent, inp.sessionId);
+    limitSess = state.session(slot.key);
     if (call.delegation !== undefined) {
       d = checkDelegation({ agent: agent.id, call, grants: agent.grants, sess: limitSess, nowMs, decision: d, decideAs: inp.decideAs, trace });
       if (d.effect === 'deny') return d;
@@ -247,6 +253,7 @@ export function applyLimits(inp: LimitsInput): Decision {
       };
     }
     pendingBucketKeys[pendingBuckets] = key;
+    pendingBucketObjs[pendingBuckets] = b;
     pendingBucketTokens[pendingBuckets++] = tokens - 1;
   }
 
@@ -258,11 +265,13 @@ export function applyLimits(inp: LimitsInput): Decision {
     for (let i = 0; i < bs.length; i++) {
       const b = bs[i]!;
       const dayKey = dks[i]!;
-      const mainKey = b.window === 0 ? sessKey(keys, i, inp.sessionId) : dayKey;
-      const c = state.getCounter(mainKey) ?? ZERO;
+      const mainKey = b.window === 0 ? (slot ??= sessionSlot(agent, inp.sessionId)).budget[i]! : dayKey;
+      const stored = state.getCounter(mainKey);
+      const c = stored ?? ZERO;
       // A session budget with a `daily` cap also counts in its day window (identity of `dc` cannot tell: both may be ZERO).
       const separateDay = b.window === 0 && b.daily !== null;
-      const dc = separateDay ? (state.getCounter(dayKey) ?? ZERO) : c;
+      const dayStored = separateDay ? state.getCounter(dayKey) : stored;
+      const dc = dayStored ?? ZERO;
       const spent = c.spent + cost;
       const exceeded =
         (b.max !== null && spent > b.max) || (b.daily !== null && dc.spent + cost > b.daily) || (b.maxCalls !== null && c.calls + 1 > b.maxCalls);
@@ -307,10 +316,12 @@ export function applyLimits(inp: LimitsInput): Decision {
         });
       }
       pendingCounterKeys[pendingCounters] = mainKey;
+      pendingCounterObjs[pendingCounters] = stored;
       pendingCounterSpent[pendingCounters] = spent;
       pendingCounterCalls[pendingCounters++] = c.calls + 1;
       if (separateDay) {
         pendingCounterKeys[pendingCounters] = dayKey;
+        pendingCounterObjs[pendingCounters] = dayStored;
         pendingCounterSpent[pendingCounters] = dc.spent + cost;
         pendingCounterCalls[pendingCounters++] = dc.calls + 1;
       }
@@ -350,13 +361,34 @@ export function applyLimits(inp: LimitsInput): Decision {
       if (agent.session) recordSessionCall(limitSess, nowMs, cost);
       if (call.delegation !== undefined) recordDelegation(limitSess, call, nowMs);
     }
-    for (let i = 0; i < pendingBuckets; i++) state.setBucket(pendingBucketKeys[i]!, { tokens: pendingBucketTokens[i]!, lastMs: nowMs });
+    // The objects the store handed out are updated in place (StateStore: the evaluator mutates them) and handed
+    // back, so a store sees every write; a key read as undefined gets a new object.
+    for (let i = 0; i < pendingBuckets; i++) {
+      const o = pendingBucketObjs[i];
+      pendingBucketObjs[i] = undefined;
+      if (o === undefined) state.setBucket(pendingBucketKeys[i]!, { tokens: pendingBucketTokens[i]!, lastMs: nowMs });
+      else {
+        o.tokens = pendingBucketTokens[i]!;
+        o.lastMs = nowMs;
+        state.setBucket(pendingBucketKeys[i]!, o);
+      }
+    }
     // A call a budget deferred has not spent anything: it waits for approval.
     // Counting it would leave the window over its ceiling, deferring every
     // later call, even free ones. (A call a rule deferred does count: it
     // reserves its cost while it waits.)
     const budgetDeferred = d.effect === 'defer' && d.code === 'BUDGET_EXCEEDED';
-    if (!budgetDeferred) for (let i = 0; i < pendingCounters; i++) state.setCounter(pendingCounterKeys[i]!, { spent: pendingCounterSpent[i]!, calls: pendingCounterCalls[i]! });
+    if (!budgetDeferred)
+      for (let i = 0; i < pendingCounters; i++) {
+        const o = pendingCounterObjs[i];
+        if (o === undefined) state.setCounter(pendingCounterKeys[i]!, { spent: pendingCounterSpent[i]!, calls: pendingCounterCalls[i]! });
+        else {
+          o.spent = pendingCounterSpent[i]!;
+          o.calls = pendingCounterCalls[i]!;
+          state.setCounter(pendingCounterKeys[i]!, o);
+        }
+      }
+    for (let i = 0; i < pendingCounters; i++) pendingCounterObjs[i] = undefined;
   }
   return d;
 }

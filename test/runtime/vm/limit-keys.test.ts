@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { emitPackBody } from '@fms/compiler';
-import { ManualClock, MemoryState, loadPackBody } from '@fms/runtime';
+import { type BudgetCounter, ManualClock, MemoryState, type TokenBucket, loadPackBody } from '@fms/runtime';
 import { agent, budget, policy, rateLimit, rule } from '../../helpers/ir-builder';
 
 const T0 = Date.UTC(2026, 4, 17, 10, 0, 0);
@@ -36,6 +36,54 @@ test('budget and rate-limit windows are per agent, per session and per day', () 
   assert.is(pack.decide({ agent: 'a', tool: 't', session: 'z' }).effect, 'permit', 'a new day');
   // Host-language names as session ids are plain keys.
   for (const s of ['__proto__', 'constructor', 'toString']) assert.is(pack.decide({ agent: 'b', tool: 't', session: s }).effect, 'permit', s);
+});
+
+
+test('every limit write goes through the store: a store that hands out copies decides like the in-memory one', () => {
+  // The evaluator updates the bucket and counter objects a store hands out in place and hands them back with
+  // setBucket / setCounter; a store that copies on every read and write must still see each write.
+  class CopyingState extends MemoryState {
+    writes = 0;
+    override getBucket(key: string): TokenBucket | undefined {
+      const b = super.getBucket(key);
+      return b && { ...b };
+    }
+    override setBucket(key: string, b: TokenBucket): void {
+      this.writes++;
+      super.setBucket(key, { ...b });
+    }
+    override getCounter(key: string): BudgetCounter | undefined {
+      const c = super.getCounter(key);
+      return c && { ...c };
+    }
+    override setCounter(key: string, c: BudgetCounter): void {
+      this.writes++;
+      super.setCounter(key, { ...c });
+    }
+  }
+  const p = policy(
+    agent('a', [rule('permit', 't*')], {
+      budgets: [budget('session', { max: 10, daily: 12, warnAt: 0.5 }), budget('daily', { maxCalls: 7, onExceed: 'defer' })],
+      rateLimits: [rateLimit('t*', 4, 'minute'), rateLimit('*', 100, 'hour')],
+    }),
+  );
+  const body = emitPackBody(p);
+  const c1 = new ManualClock(T0);
+  const c2 = new ManualClock(T0);
+  const copying = new CopyingState({ approvalId: () => 'apr-x' });
+  const plain = loadPackBody(body, { clock: c1, state: new MemoryState({ approvalId: () => 'apr-x' }) });
+  const copy = loadPackBody(body, { clock: c2, state: copying });
+  const seen = new Set<string>();
+  for (let i = 0; i < 40; i++) {
+    c1.advance(7_000);
+    c2.advance(7_000);
+    const call = { agent: 'a', tool: i % 3 ? 't1' : 't2', session: `s${i % 4}`, cost: (i % 5) * 0.75 };
+    const d = plain.decide(call);
+    assert.equal(copy.decide(call), d, `call ${i}`);
+    seen.add(d.code);
+  }
+  for (const code of ['PERMIT', 'RATE_EXCEEDED', 'BUDGET_EXCEEDED']) assert.ok(seen.has(code), code);
+  assert.ok(copying.writes > 40, 'writes reach the store');
 });
 
 test.run();
