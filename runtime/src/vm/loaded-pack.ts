@@ -671,82 +671,80 @@ export class LoadedPack {
     // Built when a rule with a condition runs (a tool no rule names needs none).
     let env: EvalEnv | null = null;
     const rules = this.model.rules;
-    {
-      for (let k = 0; k < n; k++) {
-        let q: RuleRt | null;
-        let e: number;
-        let ph: number;
-        if (k === 0) {
-          q = c.q0;
-          e = c.e0;
-          ph = c.p0;
-        } else if (k === 1) {
-          q = c.q1;
-          e = c.e1;
-          ph = c.p1;
-        } else if (k === 2) {
-          q = c.q2;
-          e = c.e2;
-          ph = c.p2;
-        } else if (k === 3) {
-          q = c.q3;
-          e = c.e3;
-          ph = c.p3;
-        } else {
-          q = null;
-          e = c.cand[3 * k + 1]!;
-          ph = c.cand[3 * k + 2]!;
-        }
-        if (ph >= 0 && ph !== phaseIdx) {
-          if (trace) {
-            const ri = c.cand[3 * k]!;
-            trace.push({ kind: 'rule', rule_ref: this.ruleRef(ri), text: this.model.ruleLocs[ri]!.text, mandatory: rules[ri]!.mandatory, result: 'skipped-phase', steps: [], missing: [] });
-          }
-          continue;
-        }
-        if (e >= 0 && env === null) env = { call, nowMs, phase: phaseIdx >= 0 ? phases[phaseIdx]!.id : null, sessionCalls: sess ? sess.history.length : 0, agentModel: lim.model };
-        let res: Tri;
-        if (trace) {
-          const tr = new RunTrace(rec);
-          res = e < 0 ? true : this.run(e, env!, sess, tr);
-          const ri = c.cand[3 * k]!;
-          const ev: TraceEvent = {
-            kind: 'rule',
-            rule_ref: this.ruleRef(ri),
-            text: this.model.ruleLocs[ri]!.text,
-            mandatory: rules[ri]!.mandatory,
-            result: res === true ? 'match' : res === TYPE_ERR ? 'type-error' : res === MISSING ? 'unknown' : 'no-match',
-            steps: tr.steps,
-            missing: tr.missing,
-          };
-          if (res === TYPE_ERR) ev.type_error = tr.cause();
-          trace.push(ev);
-        } else res = e < 0 ? true : this.run(e, env!, sess, null);
-        if (res === TYPE_ERR) {
-          // Fail closed: a field present with the wrong type in a rule that was
-          // reached denies, whatever the rule's effect (DESIGN §3 "Totality").
-          // Rerun with a trace (rare path) to name the field.
-          const tr = new RunTrace();
-          this.run(e, env!, sess, tr);
-          const why = tr.cause();
-          const ri = c.cand[3 * k]!;
-          return finish(call, evalError(this.ruleRef(ri), `${why.detail} (rule ${this.ruleRef(ri)}: ${this.model.ruleLocs[ri]!.text})`), sess, nowMs, this.state, commit, trace, rec);
-        }
-        if (res !== true) continue;
-        const rule = q ?? this.ruleRt(c.cand[3 * k]!);
-        const eff = rule.effect;
-        const d = ruleDecision(eff, tool, rule.ref, rule.mandatory, rule.reason, rule.notify, false);
-        this.plainBase = d;
-        this.plainAgent = a;
-        this.plainRule = rule.index;
-        this.plainTool = tool;
-        if (eff === 'deny') return finish(call, d, sess, nowMs, this.state, commit, trace, rec);
-        if (Number.isNaN(nowMs)) {
-          nowMs = this.clock.now();
-          if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) return evalError(null, CLOCK_INVALID);
-        }
-        return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call), rateMatch: c.rate }), sess, nowMs, this.state, commit, trace, rec);
+    for (let k = 0; k < n; k++) {
+      let q: RuleRt | null;
+      let e: number;
+      let ph: number;
+      if (k === 0) {
+        q = c.q0;
+        e = c.e0;
+        ph = c.p0;
+      } else if (k === 1) {
+        q = c.q1;
+        e = c.e1;
+        ph = c.p1;
+      } else if (k === 2) {
+        q = c.q2;
+        e = c.e2;
+        ph = c.p2;
+      } else if (k === 3) {
+        q = c.q3;
+        e = c.e3;
+        ph = c.p3;
+      } else {
+        q = null;
+        e = c.cand[3 * k + 1]!;
+        ph = c.cand[3 * k + 2]!;
       }
+      if (ph >= 0 && ph !== phaseIdx) {
+        if (trace) {
+          const ri = c.cand[3 * k]!;
+          trace.push({ kind: 'rule', rule_ref: this.ruleRef(ri), text: this.model.ruleLocs[ri]!.text, mandatory: rules[ri]!.mandatory, result: 'skipped-phase', steps: [], missing: [] });
+        }
+        continue;
+      }
+      if (e >= 0 && env === null) env = { call, nowMs, phase: phaseIdx >= 0 ? phases[phaseIdx]!.id : null, sessionCalls: sess ? sess.history.length : 0, agentModel: lim.model };
+      let res: Tri;
+      if (trace) {
+        const tr = new RunTrace(rec);
+        res = e < 0 ? true : this.run(e, env!, sess, tr);
+        const ri = c.cand[3 * k]!;
+        const ev: TraceEvent = {
+          kind: 'rule',
+          rule_ref: this.ruleRef(ri),
+          text: this.model.ruleLocs[ri]!.text,
+          mandatory: rules[ri]!.mandatory,
+          result: res === true ? 'match' : res === TYPE_ERR ? 'type-error' : res === MISSING ? 'unknown' : 'no-match',
+          steps: tr.steps,
+          missing: tr.missing,
+        };
+        if (res === TYPE_ERR) ev.type_error = tr.cause();
+        trace.push(ev);
+      } else res = e < 0 ? true : this.run(e, env!, sess, null);
+      if (res === TYPE_ERR) {
+        // Fail closed: a field present with the wrong type in a rule that was
+        // reached denies, whatever the rule's effect (DESIGN §3 "Totality").
+        // Rerun with a trace (rare path) to name the field.
+        const tr = new RunTrace();
+        this.run(e, env!, sess, tr);
+        const why = tr.cause();
+        const ri = c.cand[3 * k]!;
+        return finish(call, evalError(this.ruleRef(ri), `${why.detail} (rule ${this.ruleRef(ri)}: ${this.model.ruleLocs[ri]!.text})`), sess, nowMs, this.state, commit, trace, rec);
+      }
+      if (res !== true) continue;
+      const rule = q ?? this.ruleRt(c.cand[3 * k]!);
+      const eff = rule.effect;
+      const d = ruleDecision(eff, tool, rule.ref, rule.mandatory, rule.reason, rule.notify, false);
+      this.plainBase = d;
+      this.plainAgent = a;
+      this.plainRule = rule.index;
+      this.plainTool = tool;
+      if (eff === 'deny') return finish(call, d, sess, nowMs, this.state, commit, trace, rec);
+      if (Number.isNaN(nowMs)) {
+        nowMs = this.clock.now();
+        if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) return evalError(null, CLOCK_INVALID);
+      }
+      return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call), rateMatch: c.rate }), sess, nowMs, this.state, commit, trace, rec);
     }
     const eff = EFFECT_NAMES[a.defaultEffect]!;
     if (trace) trace.push({ kind: 'default', effect: eff, rule_ref: a.defaultRef });
