@@ -278,6 +278,12 @@ export class LoadedPack {
     return (this.ruleRefs[ri] ??= ref(l.file, l.line));
   }
 
+  /** The runtime clock's time, or NaN when it gives no valid time (a decision that needs it then fails closed). */
+  private clockNow(): number {
+    const t = this.clock.now();
+    return typeof t === 'number' && Number.isFinite(t) ? t : NaN;
+  }
+
   /** The RuleRt of rule `ri`, built on first use. */
   private ruleRt(ri: number): RuleRt {
     let q = this.ruleRts[ri];
@@ -643,10 +649,7 @@ export class LoadedPack {
     // history and `time.*` need it before the rules run; a permit or defer
     // needs it for its limits, and reads it there (LATE_CLOCK).
     let nowMs = LATE_CLOCK;
-    if (phases.length > 0 || this.usesClock) {
-      nowMs = this.clock.now();
-      if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) return evalError(null, CLOCK_INVALID);
-    }
+    if ((phases.length > 0 || this.usesClock) && Number.isNaN((nowMs = this.clockNow()))) return evalError(null, CLOCK_INVALID);
     let sess: SessionState | null = null;
     let phaseIdx = -1;
     if (phases.length > 0 || this.usesHistory) sess = this.state.session(agentSessionKey(lim, sessionId));
@@ -740,10 +743,7 @@ export class LoadedPack {
       this.plainRule = rule.index;
       this.plainTool = tool;
       if (eff === 'deny') return finish(call, d, sess, nowMs, this.state, commit, trace, rec);
-      if (Number.isNaN(nowMs)) {
-        nowMs = this.clock.now();
-        if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) return evalError(null, CLOCK_INVALID);
-      }
+      if (Number.isNaN(nowMs) && Number.isNaN((nowMs = this.clockNow()))) return evalError(null, CLOCK_INVALID);
       return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call), rateMatch: c.rate }), sess, nowMs, this.state, commit, trace, rec);
     }
     const eff = EFFECT_NAMES[a.defaultEffect]!;
@@ -754,10 +754,7 @@ export class LoadedPack {
     this.plainRule = -1;
     this.plainTool = tool;
     if (eff === 'deny') return finish(call, d, sess, nowMs, this.state, commit, trace, rec);
-    if (Number.isNaN(nowMs)) {
-      nowMs = this.clock.now();
-      if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) return evalError(null, CLOCK_INVALID);
-    }
+    if (Number.isNaN(nowMs) && Number.isNaN((nowMs = this.clockNow()))) return evalError(null, CLOCK_INVALID);
     return finish(call, applyLimits({ agent: lim, call, nowMs, sessionId, decision: d, state: this.state, commit, trace, decideAs: this.decideAs(call), rateMatch: c.rate }), sess, nowMs, this.state, commit, trace, rec);
   }
 }

@@ -79,6 +79,20 @@ test('clock: a clock that gives no valid time denies (POLICY_EVAL_ERROR), never 
     const d = pack.decide({ agent: 'bot', tool: 'x' });
     assert.equal([d.effect, d.code], ['deny', 'POLICY_EVAL_ERROR']);
   }
+  // The clock is read only when the decision can depend on it (issue 15): in a pack that never reads time.*
+  // or the history, a deny stays a deny and a permit reads the clock for its limits and fails closed; in a
+  // pack that reads time.*, every decision reads it first.
+  const noTime = compile('agent bot {\n  default deny\n  rules {\n    permit any\n    deny no\n  }\n}\n');
+  const withTime = compile('agent bot {\n  default deny\n  rules {\n    permit day if time.hour < 30\n    deny no\n  }\n}\n');
+  for (const now of [NaN, -Infinity, () => { throw new Error('clock down'); }]) {
+    const clock = { now: typeof now === 'function' ? now : () => now };
+    const a = loadPackBody(emitPackBody(noTime.ir!), { clock });
+    assert.equal(brief(a.decide({ agent: 'bot', tool: 'no' })).slice(0, 2), ['deny', 'POLICY_DENY']);
+    assert.equal(brief(a.decide({ agent: 'bot', tool: 'other' })).slice(0, 2), ['deny', 'POLICY_DENY']);
+    assert.equal(brief(a.decide({ agent: 'bot', tool: 'any' })).slice(0, 2), ['deny', 'POLICY_EVAL_ERROR']);
+    const b = loadPackBody(emitPackBody(withTime.ir!), { clock });
+    for (const tool of ['no', 'other', 'day']) assert.equal(brief(b.decide({ agent: 'bot', tool })).slice(0, 2), ['deny', 'POLICY_EVAL_ERROR'], tool);
+  }
 });
 
 // ---- class 5: purpose("x") reads args.purpose ----
