@@ -142,6 +142,8 @@ export async function benchRealistic(engine: RealisticEngine, sizes: number[], o
     const json = s.calls.map((c) => JSON.stringify(c));
     const jpack = engine.loadPackBody(body);
     const js = measure(json, (x) => engine.decideJson(jpack, x), 200_000, overhead);
+    // The floor under the JSON path: parsing the same call texts and nothing else.
+    const parse = measure(json, (x) => JSON.parse(x), 200_000, overhead);
     progress(`cedar ${s.n}`);
     const ced = measure(s.cedarCalls, (c) => cedar.statefulIsAuthorized(c), s.n >= 10000 ? 8_000 : 10_000, overhead);
     const mix = [...effects].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k.replace(/:.*/, '')}/${k.replace(/^.*:/, '')} ${((v / s.calls.length) * 100).toFixed(0)}%`);
@@ -160,6 +162,7 @@ export async function benchRealistic(engine: RealisticEngine, sizes: number[], o
       'fms CPU µs/call': us(fms.cpuMean),
       'json p50 µs': us(js.p50),
       'json p99 µs': us(js.p99),
+      'JSON.parse alone p50 µs': us(parse.p50),
       'cedar dec/s': fmtInt(ced.perSec),
       'cedar p50 µs': us(ced.p50),
       'cedar p99 µs': us(ced.p99),
