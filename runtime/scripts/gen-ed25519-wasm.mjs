@@ -79,7 +79,7 @@ const M = {
   d: alloc(FE),
   d2: alloc(FE),
   sqrtm1: alloc(FE),
-  lbytes: alloc(32), // L, little-endian
+  digits: alloc(256), // L in width-3 NAF, most significant digit first (signed bytes: 0, ±1, ±3)
   // temporaries
   y: alloc(FE),
   u: alloc(FE),
@@ -101,7 +101,7 @@ const M = {
   H: alloc(FE),
   pa: alloc(PT), // the decoded key
   r: alloc(PT), // the accumulator
-  q: alloc(PT), // the key prepared for additions: Y − X, Y + X, 2d·T, 2Z
+  tbl: alloc(2 * PT), // A and 3A prepared for additions: Y − X, Y + X, 2d·T, 2Z
   scratch: alloc(FE * 8), // free for tests (exported as `scratch`)
 };
 if (next > 65536) throw new Error('layout does not fit in one page');
@@ -115,14 +115,34 @@ function feBytes(v) {
   limbs(v).forEach((l, i) => out.writeBigInt64LE(l, 8 * i));
   return out;
 }
-const lb = Buffer.alloc(32);
-for (let i = 0; i < 32; i++) lb[i] = Number((L >> BigInt(8 * i)) & 0xffn);
+/*
+ * L in width-3 NAF: digits 0, ±1, ±3, a non-zero digit followed by at least two
+ * zeros (31 additions of ±A or ±3A instead of 72 of A). Checked here: the
+ * digits give back L.
+ */
+function wnaf3(k) {
+  const out = []; // least significant first
+  while (k > 0n) {
+    let z = 0n;
+    if (k & 1n) {
+      z = k % 8n;
+      if (z >= 4n) z -= 8n;
+      k -= z;
+    }
+    out.push(Number(z));
+    k >>= 1n;
+  }
+  return out.reverse();
+}
+const DIGITS = wnaf3(L);
+if (DIGITS.reduce((acc, d) => 2n * acc + BigInt(d), 0n) !== L || DIGITS.some((d) => ![0, 1, -1, 3, -3].includes(d)) || DIGITS.length > 256) throw new Error('bad NAF of L');
+const lb = Buffer.from(DIGITS.map((d) => d & 0xff));
 const DATA = [
   [M.one, feBytes(1n)],
   [M.d, feBytes(D)],
   [M.d2, feBytes((2n * D) % P)],
   [M.sqrtm1, feBytes(SQRT_M1)],
-  [M.lbytes, lb],
+  [M.digits, lb],
 ];
 const watString = (buf) => [...buf].map((b) => '\\' + b.toString(16).padStart(2, '0')).join('');
 
@@ -388,24 +408,39 @@ const module = [
   ].map((l) => `    ${l}`),
   `    (if (local.get $t) (then ${call('fe_mul', M.r + T_, M.E, M.H)}))`,
   `  )`,
-  `  ;; r = r + q in place (add-2008-hwcd-3, a = −1; q prepared, r's T computed):`,
-  `  ;; A = (Y1 − X1)(Y2 − X2), B = (Y1 + X1)(Y2 + X2), C = T1 · 2dT2, D = Z1 · 2Z2; E = B − A, F = D − C, G = D + C, H = B + A`,
-  `  (func $ge_add`,
+  `  ;; r = r ± q in place (add-2008-hwcd-3, a = −1; q prepared, r's T computed):`,
+  `  ;; A = (Y1 − X1)(Y2 − X2), B = (Y1 + X1)(Y2 + X2), C = T1 · 2dT2, D = Z1 · 2Z2; E = B − A, F = D − C, G = D + C, H = B + A.`,
+  `  ;; r − q when $neg: −q = (−X2, Y2, Z2, −T2) swaps Y2 − X2 and Y2 + X2 and negates C (so F and G swap).`,
+  `  (func $ge_add (param $q i32) (param $neg i32)`,
+  `    (local $ym i32) (local $yp i32)`,
+  `    (local.set $ym (select (i32.add (local.get $q) ${I(FE)}) (local.get $q) (local.get $neg)))`,
+  `    (local.set $yp (select (local.get $q) (i32.add (local.get $q) ${I(FE)}) (local.get $neg)))`,
   ...[
     call('fe_sub', M.A, M.r + Y_, M.r + X_),
-    call('fe_mul', M.A, M.A, M.q + 0),
+    call('fe_mul', M.A, M.A, lg('ym')),
     call('fe_add', M.B, M.r + Y_, M.r + X_),
-    call('fe_mul', M.B, M.B, M.q + FE),
-    call('fe_mul', M.C, M.r + T_, M.q + 2 * FE),
-    call('fe_mul', M.F, M.r + Z_, M.q + 3 * FE), // D, kept in F's slot
+    call('fe_mul', M.B, M.B, lg('yp')),
+    call('fe_mul', M.C, M.r + T_, `(i32.add (local.get $q) ${I(2 * FE)})`),
+    call('fe_mul', M.H, M.r + Z_, `(i32.add (local.get $q) ${I(3 * FE)})`), // D, kept in H's slot
     call('fe_sub', M.E, M.B, M.A),
-    call('fe_add', M.G, M.F, M.C),
-    call('fe_sub', M.F, M.F, M.C),
+    `(if (local.get $neg) (then ${call('fe_add', M.F, M.H, M.C)} ${call('fe_sub', M.G, M.H, M.C)}) (else ${call('fe_sub', M.F, M.H, M.C)} ${call('fe_add', M.G, M.H, M.C)}))`,
     call('fe_add', M.H, M.B, M.A),
     call('fe_mul', M.r + X_, M.E, M.F),
     call('fe_mul', M.r + Y_, M.G, M.H),
     call('fe_mul', M.r + Z_, M.F, M.G),
     call('fe_mul', M.r + T_, M.E, M.H),
+  ].map((l) => `    ${l}`),
+  `  )`,
+  `  ;; o = p prepared for additions (Y − X, Y + X, 2d·T, 2Z, each carried)`,
+  `  (func $ge_prepare (param $o i32) (param $p i32)`,
+  ...[
+    call('fe_sub', lg('o'), `(i32.add (local.get $p) ${I(Y_)})`, lg('p')),
+    call('fe_carry', lg('o'), lg('o')),
+    call('fe_add', `(i32.add (local.get $o) ${I(FE)})`, `(i32.add (local.get $p) ${I(Y_)})`, lg('p')),
+    call('fe_carry', `(i32.add (local.get $o) ${I(FE)})`, `(i32.add (local.get $o) ${I(FE)})`),
+    call('fe_mul', `(i32.add (local.get $o) ${I(2 * FE)})`, `(i32.add (local.get $p) ${I(T_)})`, M.d2),
+    call('fe_add', `(i32.add (local.get $o) ${I(3 * FE)})`, `(i32.add (local.get $p) ${I(Z_)})`, `(i32.add (local.get $p) ${I(Z_)})`),
+    call('fe_carry', `(i32.add (local.get $o) ${I(3 * FE)})`, `(i32.add (local.get $o) ${I(3 * FE)})`),
   ].map((l) => `    ${l}`),
   `  )`,
   `  ;; 1 when r is the identity: X ≡ 0 and Y ≡ Z`,
@@ -459,7 +494,7 @@ const module = [
   `  ;; Classifies the key at input: 0 strong, 1 y ≥ p, 2 not a canonical point encoding, 3 small order,`,
   `  ;; 4 not in the prime-order subgroup ([L]A ≠ O)`,
   `  (func $check (export "check") (result i32)`,
-  `    (local $i i32) (local $bit i32)`,
+  `    (local $i i32) (local $d i32)`,
   `    ${call('fe_frombytes', M.y, M.input)}`,
   `    ${call('fe_freeze', M.t, M.y)}`,
   `    (if (i32.eqz ${call('fe_same', M.t, M.y)}) (then (return (i32.const 1))))`,
@@ -469,27 +504,26 @@ const module = [
   `    (call $ge_dbl (i32.const 0))`,
   `    (call $ge_dbl (i32.const 0))`,
   `    (if (call $ge_is_identity) (then (return (i32.const 3))))`,
-  `    ;; q = pa prepared; r = identity; then [L]pa, most significant bit first`,
+  `    ;; the table: A and 3A = 2A + A, prepared; then r = [L]A from the identity, one NAF digit per doubling`,
+  `    ${call('ge_prepare', M.tbl, M.pa)}`,
+  `    (memory.copy ${I(M.r)} ${I(M.pa)} ${I(PT)})`,
+  `    (call $ge_dbl (i32.const 1))`,
+  `    ${call('ge_add', M.tbl, 0)}`,
+  `    ${call('ge_prepare', M.tbl + PT, M.r)}`,
   ...[
-    call('fe_sub', M.q + 0, M.pa + Y_, M.pa + X_),
-    call('fe_carry', M.q + 0, M.q + 0),
-    call('fe_add', M.q + FE, M.pa + Y_, M.pa + X_),
-    call('fe_carry', M.q + FE, M.q + FE),
-    call('fe_mul', M.q + 2 * FE, M.pa + T_, M.d2),
-    call('fe_add', M.q + 3 * FE, M.pa + Z_, M.pa + Z_),
-    call('fe_carry', M.q + 3 * FE, M.q + 3 * FE),
     call('fe_set', M.r + X_, '(i64.const 0)'),
     call('fe_set', M.r + Y_, '(i64.const 1)'),
     call('fe_set', M.r + Z_, '(i64.const 1)'),
     call('fe_set', M.r + T_, '(i64.const 0)'),
   ].map((l) => `    ${l}`),
-  `    (local.set $i (i32.const ${L.toString(2).length - 1}))`,
-  `    (loop $bits`,
-  `      (local.set $bit (i32.and (i32.shr_u (i32.load8_u offset=${M.lbytes} (i32.shr_u (local.get $i) (i32.const 3))) (i32.and (local.get $i) (i32.const 7))) (i32.const 1)))`,
-  `      (call $ge_dbl (local.get $bit))`,
-  `      (if (local.get $bit) (then (call $ge_add)))`,
-  `      (local.set $i (i32.sub (local.get $i) (i32.const 1)))`,
-  `      (br_if $bits (i32.ge_s (local.get $i) (i32.const 0))))`,
+  `    (local.set $i (i32.const 0))`,
+  `    (loop $digits`,
+  `      (local.set $d (i32.load8_s offset=${M.digits} (local.get $i)))`,
+  `      (call $ge_dbl (local.get $d))`,
+  `      (if (local.get $d)`,
+  `        (then ${call('ge_add', `(select ${I(M.tbl + PT)} ${I(M.tbl)} (i32.gt_u (i32.add (local.get $d) (i32.const 1)) (i32.const 2)))`, '(i32.lt_s (local.get $d) (i32.const 0))')}))`,
+  `      (local.set $i (i32.add (local.get $i) (i32.const 1)))`,
+  `      (br_if $digits (i32.lt_u (local.get $i) ${I(DIGITS.length)})))`,
   `    (if (i32.eqz (call $ge_is_identity)) (then (return (i32.const 4))))`,
   `    (i32.const 0)`,
   `  )`,
