@@ -26,6 +26,10 @@
  *     limb of the result sums 10 of them, < 380 · 2^54 < 2^63.
  *   - fe_add / fe_sub / fe_nadd do not carry: their result feeds a product
  *     only when both inputs were carried; anything else goes through fe_carry.
+ *   The generator checks these bounds on every call it emits (see `RULES`):
+ *   a formula that could overflow an i64 accumulator does not assemble.
+ * [L]A uses L's width-3 NAF (digits computed and checked here) over a table
+ * of A and 3A: 253 doublings and 31 additions.
  *
  * The module's one entry point for the runtime is `check()`: it reads the key
  * at address 0 and returns 0 strong, 1 y ≥ p, 2 not a canonical point
@@ -312,7 +316,58 @@ function feFromBytes() {
   ];
 }
 
-const call = (f, ...args) => `(call $${f} ${args.map((a) => (typeof a === 'number' ? I(a) : a)).join(' ')})`;
+/*
+ * Limb bounds, checked while the code is generated: every `call` below updates
+ * an exclusive bound on |limb| for the field element it writes, and refuses
+ * to emit a product whose input may reach 2^27 (fe_mul / fe_sq) or a carry
+ * whose input may reach 2^62. An address a function reads before writing is
+ * state kept between calls (the point r, the table, pa, constants), which is
+ * always carried; a temporary a function leaves looser than that may not be
+ * read by another one before it is written again.
+ */
+const CARRIED = 2 ** 26;
+const MUL_MAX = 2 ** 27;
+const CARRY_MAX = 2 ** 62;
+let fnName = '';
+let bounds = new Map();
+const loose = new Set();
+/** Starts the bound tracking of a function (returns '' so it can sit in the module's line list). */
+function begin(name) {
+  for (const [k, b] of bounds) (b > CARRIED ? loose.add(k) : loose.delete(k));
+  bounds = new Map();
+  fnName = name;
+  return '';
+}
+function boundOf(a) {
+  const k = String(a);
+  if (bounds.has(k)) return bounds.get(k);
+  if (loose.has(k)) throw new Error(`${fnName}: reads ${k}, left loose by another function`);
+  return CARRIED;
+}
+function need(f, a, max) {
+  const b = boundOf(a);
+  if (b > max) throw new Error(`${fnName}: ${f} input ${a} may reach 2^${Math.log2(b).toFixed(2)} (limit 2^${Math.log2(max)})`);
+}
+const set = (o, b) => bounds.set(String(o), b);
+const RULES = {
+  fe_mul: (o, a, b) => (need('fe_mul', a, MUL_MAX), need('fe_mul', b, MUL_MAX), set(o, CARRIED)),
+  fe_sq: (o, a) => (need('fe_sq', a, MUL_MAX), set(o, CARRIED)),
+  fe_sqn: (o, a) => (need('fe_sqn', a, MUL_MAX), set(o, CARRIED)),
+  pow22523: (o, z) => (need('pow22523', z, MUL_MAX), set(o, CARRIED)),
+  fe_add: (o, a, b) => set(o, boundOf(a) + boundOf(b)),
+  fe_sub: (o, a, b) => set(o, boundOf(a) + boundOf(b)),
+  fe_nadd: (o, a, b) => set(o, boundOf(a) + boundOf(b)),
+  fe_carry: (o, a) => (need('fe_carry', a, CARRY_MAX), set(o, CARRIED)),
+  fe_freeze: (o, a) => (need('fe_freeze', a, CARRY_MAX), set(o, CARRIED)),
+  fe_is_zero: (a) => need('fe_is_zero', a, CARRY_MAX),
+  fe_copy: (o, a) => set(o, boundOf(a)),
+  fe_set: (o) => set(o, CARRIED),
+  fe_frombytes: (o) => set(o, CARRIED),
+};
+const call = (f, ...args) => {
+  RULES[f]?.(...args);
+  return `(call $${f} ${args.map((a) => (typeof a === 'number' ? I(a) : a)).join(' ')})`;
+};
 
 const module = [
   '(module',
@@ -329,28 +384,28 @@ const module = [
   ...feFreeze(),
   ...feFromBytes(),
   `  ;; o = a`,
-  `  (func $fe_copy (param $o i32) (param $a i32)`,
+  begin('fe_copy') + `  (func $fe_copy (param $o i32) (param $a i32)`,
   `    (memory.copy (local.get $o) (local.get $a) ${I(FE)})`,
   `  )`,
   `  ;; o = the small integer n`,
-  `  (func $fe_set (param $o i32) (param $n i64)`,
+  begin('fe_set') + `  (func $fe_set (param $o i32) (param $n i64)`,
   `    (memory.fill (local.get $o) (i32.const 0) ${I(FE)})`,
   `    (i64.store (local.get $o) (local.get $n))`,
   `  )`,
   `  ;; 1 when a ≡ 0 (mod p)`,
-  `  (func $fe_is_zero (export "fe_is_zero") (param $a i32) (result i32)`,
+  begin('fe_is_zero') + `  (func $fe_is_zero (export "fe_is_zero") (param $a i32) (result i32)`,
   `    ${call('fe_freeze', M.fz, lg('a'))}`,
   `    (i64.eqz ${range(10).reduce((acc, i) => (acc === null ? `(i64.load offset=${8 * i} ${I(M.fz)})` : `(i64.or ${acc} (i64.load offset=${8 * i} ${I(M.fz)}))`), null)})`,
   `  )`,
   `  ;; 1 when a and b have the same limbs`,
-  `  (func $fe_same (param $a i32) (param $b i32) (result i32)`,
+  begin('fe_same') + `  (func $fe_same (param $a i32) (param $b i32) (result i32)`,
   `    (i64.eqz ${range(10).reduce((acc, i) => {
     const x = `(i64.xor (i64.load offset=${8 * i} (local.get $a)) (i64.load offset=${8 * i} (local.get $b)))`;
     return acc === null ? x : `(i64.or ${acc} ${x})`;
   }, null)})`,
   `  )`,
   `  ;; o = a^(2^n) (o may alias a), n ≥ 1`,
-  `  (func $fe_sqn (param $o i32) (param $a i32) (param $n i32)`,
+  begin('fe_sqn') + `  (func $fe_sqn (param $o i32) (param $a i32) (param $n i32)`,
   `    ${call('fe_sq', lg('o'), lg('a'))}`,
   `    (block $done (loop $more`,
   `      (local.set $n (i32.sub (local.get $n) (i32.const 1)))`,
@@ -359,7 +414,7 @@ const module = [
   `      (br $more)))`,
   `  )`,
   `  ;; o = z^((p − 5) / 8) = z^(2^252 − 3), by ref10's addition chain (251 squarings, 11 products); o must not alias z`,
-  `  (func $pow22523 (export "pow22523") (param $o i32) (param $z i32)`,
+  begin('pow22523') + `  (func $pow22523 (export "pow22523") (param $o i32) (param $z i32)`,
   ...[
     call('fe_sq', M.p0, lg('z')), // z^2
     call('fe_sqn', M.p1, M.p0, 2), // z^8
@@ -387,7 +442,7 @@ const module = [
   `  )`,
   `  ;; r = 2r in place (dbl-2008-hwcd, a = −1): A = X², B = Y², C = 2Z², H = −A − B, E = (X + Y)² + H,`,
   `  ;; G = B − A, F = G − C; (EF, GH, FG, EH). T only when $t (an addition follows; a doubling does not read T).`,
-  `  (func $ge_dbl (param $t i32)`,
+  begin('ge_dbl') + `  (func $ge_dbl (param $t i32)`,
   ...[
     call('fe_sq', M.A, M.r + X_),
     call('fe_sq', M.B, M.r + Y_),
@@ -411,7 +466,7 @@ const module = [
   `  ;; r = r ± q in place (add-2008-hwcd-3, a = −1; q prepared, r's T computed):`,
   `  ;; A = (Y1 − X1)(Y2 − X2), B = (Y1 + X1)(Y2 + X2), C = T1 · 2dT2, D = Z1 · 2Z2; E = B − A, F = D − C, G = D + C, H = B + A.`,
   `  ;; r − q when $neg: −q = (−X2, Y2, Z2, −T2) swaps Y2 − X2 and Y2 + X2 and negates C (so F and G swap).`,
-  `  (func $ge_add (param $q i32) (param $neg i32)`,
+  begin('ge_add') + `  (func $ge_add (param $q i32) (param $neg i32)`,
   `    (local $ym i32) (local $yp i32)`,
   `    (local.set $ym (select (i32.add (local.get $q) ${I(FE)}) (local.get $q) (local.get $neg)))`,
   `    (local.set $yp (select (local.get $q) (i32.add (local.get $q) ${I(FE)}) (local.get $neg)))`,
@@ -432,7 +487,7 @@ const module = [
   ].map((l) => `    ${l}`),
   `  )`,
   `  ;; o = p prepared for additions (Y − X, Y + X, 2d·T, 2Z, each carried)`,
-  `  (func $ge_prepare (param $o i32) (param $p i32)`,
+  begin('ge_prepare') + `  (func $ge_prepare (param $o i32) (param $p i32)`,
   ...[
     call('fe_sub', lg('o'), `(i32.add (local.get $p) ${I(Y_)})`, lg('p')),
     call('fe_carry', lg('o'), lg('o')),
@@ -444,13 +499,13 @@ const module = [
   ].map((l) => `    ${l}`),
   `  )`,
   `  ;; 1 when r is the identity: X ≡ 0 and Y ≡ Z`,
-  `  (func $ge_is_identity (result i32)`,
+  begin('ge_is_identity') + `  (func $ge_is_identity (result i32)`,
   `    (if (i32.eqz ${call('fe_is_zero', M.r + X_)}) (then (return (i32.const 0))))`,
   `    ${call('fe_sub', M.chk, M.r + Y_, M.r + Z_)}`,
   `    ${call('fe_is_zero', M.chk)}`,
   `  )`,
   `  ;; RFC 8032 §5.1.3 decoding of the key at input (y, already checked < p, in M.y) into pa; 0 when it is no canonical encoding`,
-  `  (func $decode (result i32)`,
+  begin('decode') + `  (func $decode (result i32)`,
   `    (local $sign i32)`,
   `    (local.set $sign (i32.shr_u (i32.load8_u offset=31 ${I(M.input)}) (i32.const 7)))`,
   ...[
@@ -493,7 +548,7 @@ const module = [
   `  )`,
   `  ;; Classifies the key at input: 0 strong, 1 y ≥ p, 2 not a canonical point encoding, 3 small order,`,
   `  ;; 4 not in the prime-order subgroup ([L]A ≠ O)`,
-  `  (func $check (export "check") (result i32)`,
+  begin('check') + `  (func $check (export "check") (result i32)`,
   `    (local $i i32) (local $d i32)`,
   `    ${call('fe_frombytes', M.y, M.input)}`,
   `    ${call('fe_freeze', M.t, M.y)}`,
@@ -530,6 +585,7 @@ const module = [
   ')',
   '',
 ].join('\n');
+begin('');
 
 // ---- assemble ----------------------------------------------------------------
 
