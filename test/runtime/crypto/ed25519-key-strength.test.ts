@@ -215,6 +215,28 @@ test('without WebAssembly (node --jitless) the BigInt fallback gives the same an
   assert.ok(out.answers.filter((a) => a === null).length === 1 && out.answers.some((a) => /prime-order/.test(a ?? '')));
 });
 
+test('the module is compiled lazily, once per process, on the first key check', () => {
+  const script = `
+    const real = WebAssembly.Module;
+    let compiled = 0;
+    WebAssembly.Module = new Proxy(real, { construct(t, a) { compiled++; return Reflect.construct(t, a); } });
+    const { ed25519KeyWeakness } = await import(${JSON.stringify(join(ROOT, 'runtime/src/crypto/ed25519-key-strength.ts'))});
+    await import(${JSON.stringify(join(ROOT, 'runtime/src/crypto/index.ts'))});
+    const before = compiled;
+    const key = new Uint8Array(Buffer.from(${JSON.stringify(Buffer.from(ed.getPublicKey(new Uint8Array(32).fill(5))).toString('hex'))}, 'hex'));
+    const answers = [ed25519KeyWeakness(key), ed25519KeyWeakness(new Uint8Array(32)), ed25519KeyWeakness(key)];
+    process.stdout.write(JSON.stringify({ before, after: compiled, answers: answers.map((a) => a ?? null) }));
+  `;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { before: number; after: number; answers: (string | null)[] };
+  assert.is(out.before, 0, 'importing the runtime compiles nothing');
+  assert.is(out.after, 1, 'three checks compile the module once');
+  assert.is(out.answers[0], null);
+  assert.match(out.answers[1] ?? '', /small-order/); // y = 0: a point of order 4
+  assert.is(out.answers[2], null);
+});
+
 test('parsePublicKey (every trust root) refuses weak keys with a one-line reason', () => {
   for (const h of [...TORSION, ...NON_CANONICAL]) {
     const spki = ed25519Spki(hex(h));
