@@ -22,9 +22,9 @@ const mod = (a: bigint): bigint => {
 
 /*
  * Issue 15: this check runs on the start-up path of every `fms-run` (trust
- * roots are pinned when loaded) and was a third of a fresh process's
- * verify + load instructions. Each BigInt operation allocates, so the code
- * below counts operations: one `% P` per product only (sums and differences
+ * roots are pinned when loaded); it now runs in WebAssembly and this code is
+ * the fallback. Each BigInt operation allocates, so the code below counts
+ * operations: one `% P` per product only (sums and differences
  * are kept non-negative with multiples of p instead of being reduced), a
  * doubling formula instead of the unified addition, the scalar's bits read
  * from a string, the inversion exponent by an addition chain.
