@@ -145,7 +145,7 @@ export class LoadedPack {
     this.pathRoots = model.paths.map((p) => ROOT_NAMES[p.root]!);
     this.pathSegs = model.paths.map((p) => p.segs);
     this.regexes = model.regexes.map((src, i) => lazyMatcher(src, i));
-    this.ruleRefs = new Array(model.ruleLocs.length);
+    this.ruleRefs = new Array(model.rules.length);
     // Every path is used (the verifier checks), so a `session` path means a LOAD of it.
     this.usesHistory = (prog.called & HISTORY_BUILTINS) !== 0 || this.pathRoots.includes('session');
     let r = 0;
