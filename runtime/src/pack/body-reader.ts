@@ -349,7 +349,8 @@ function readAgents(c: Ctx, ar: ByteReader, hostLists: HostListModel[]): AgentMo
 /**
  * RULES: fixed-size records (RULE_RECORD_SIZE), read by offset: this loop
  * runs once per rule, mostly before V8 has optimised anything, so it makes
- * no calls but the pattern check.
+ * no calls but the pattern check (once per distinct pattern). Rules with the
+ * same pattern share one PatternModel object (read-only, like the whole model).
  */
 function readRules(c: Ctx, ru: ByteReader, agents: AgentModel[], codeLength: number): RuleModel[] {
   const nrule = ru.count(LIMITS.maxRules, RULE_RECORD_SIZE);
@@ -368,6 +369,7 @@ function readRules(c: Ctx, ru: ByteReader, agents: AgentModel[], codeLength: num
   let left = agents.length > 0 ? agents[0]!.ruleCount : 0;
   let phaseCount = agents.length > 0 ? agents[0]!.phaseCount : 0;
   let codeTotal = 0;
+  const patterns: Array<PatternModel | undefined> = new Array(nstr);
   for (let i = 0; i < nrule; i++, p += RULE_RECORD_SIZE) {
     while (left === 0) {
       const a = agents[++ai]!;
@@ -392,29 +394,41 @@ function readRules(c: Ctx, ru: ByteReader, agents: AgentModel[], codeLength: num
     const ti = (b[p + 6]! | (b[p + 7]! << 8) | (b[p + 8]! << 16)) + b[p + 9]! * 0x1000000;
     if (ti >= nstr) throw new PackError(`rule table: string index ${ti} out of range`);
     used[ti] = 1;
-    const text = strings[ti]!;
-    checkPattern(kind, text, 'rule table');
+    // Rules share a pattern object per (text, kind): a stack names far fewer
+    // distinct tools than it has rules, and this loop allocates per rule.
+    let pattern = patterns[ti];
+    if (pattern === undefined || pattern.kind !== kind) {
+      const text = strings[ti]!;
+      checkPattern(kind, text, 'rule table');
+      pattern = { kind, text };
+      if (patterns[ti] === undefined) patterns[ti] = pattern;
+    }
     const codeLen = (b[p + 10]! | (b[p + 11]! << 8) | (b[p + 12]! << 16)) + b[p + 13]! * 0x1000000;
     const maxStack = b[p + 14]! | (b[p + 15]! << 8);
     if (maxStack > LIMITS.maxStack) throw new PackError(`rule table: rule ${i} stack depth ${maxStack} exceeds ${LIMITS.maxStack}`);
     if ((codeLen === 0) !== (maxStack === 0)) throw new PackError(`rule table: rule ${i} code length and stack depth disagree`);
     codeTotal += codeLen;
     if (codeTotal > codeLength) throw new PackError(`rule table: rule ${i} code overruns the bytecode section`);
-    const ri = (b[p + 16]! | (b[p + 17]! << 8) | (b[p + 18]! << 16)) + b[p + 19]! * 0x1000000;
-    const ni = (b[p + 20]! | (b[p + 21]! << 8) | (b[p + 22]! << 16)) + b[p + 23]! * 0x1000000;
+    // reason and notify: a string index or NONE. Tested as low 24 bits and
+    // high byte: assembling NONE (2^32 - 1) would allocate a heap number per
+    // field per rule in the interpreter; every valid index is below 2^24.
     let reason: string | null = null;
     let notify: string | null = null;
-    if (ri !== NONE) {
-      if (ri >= nstr) throw new PackError(`rule table: string index ${ri} out of range`);
-      used[ri] = 1;
-      reason = strings[ri]!;
+    const rlo = b[p + 16]! | (b[p + 17]! << 8) | (b[p + 18]! << 16);
+    const rhi = b[p + 19]!;
+    if (rhi !== 0xff || rlo !== 0xffffff) {
+      if (rhi !== 0 || rlo >= nstr) throw new PackError(`rule table: string index ${rlo + rhi * 0x1000000} out of range`);
+      used[rlo] = 1;
+      reason = strings[rlo]!;
     }
-    if (ni !== NONE) {
-      if (ni >= nstr) throw new PackError(`rule table: string index ${ni} out of range`);
-      used[ni] = 1;
-      notify = strings[ni]!;
+    const nlo = b[p + 20]! | (b[p + 21]! << 8) | (b[p + 22]! << 16);
+    const nhi = b[p + 23]!;
+    if (nhi !== 0xff || nlo !== 0xffffff) {
+      if (nhi !== 0 || nlo >= nstr) throw new PackError(`rule table: string index ${nlo + nhi * 0x1000000} out of range`);
+      used[nlo] = 1;
+      notify = strings[nlo]!;
     }
-    rules[i] = { effect, mandatory, origin, phase, pattern: { kind, text }, codeLen, maxStack, reason, notify };
+    rules[i] = { effect, mandatory, origin, phase, pattern, codeLen, maxStack, reason, notify };
   }
   if (codeTotal !== codeLength) throw new PackError('bytecode section is not tiled exactly by the rules');
   return rules;
@@ -670,8 +684,9 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
   const sessionLimits = ranges.has(SECTION.SESSION_LIMITS) ? readSessionLimits(c, R(SECTION.SESSION_LIMITS, 'session limits'), agents.length) : undefined;
   const delegations = ranges.has(SECTION.DELEGATIONS) ? readDelegations(c, R(SECTION.DELEGATIONS, 'delegations'), agents.length) : undefined;
 
-  const used = c.used;
-  for (let i = 0; i < c.nstr; i++) if (!used[i]) throw new PackError(`string table: string ${i} is never referenced`);
+  // The first string nothing referenced (a native scan, not a loop in the interpreter).
+  const unused = c.used.indexOf(0);
+  if (unused >= 0) throw new PackError(`string table: string ${unused} is never referenced`);
 
   const reserved = new Map<number, Uint8Array>();
   for (const t of RESERVED_SECTIONS) {

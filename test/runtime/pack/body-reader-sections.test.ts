@@ -116,6 +116,33 @@ test('each section reader still checks its count at load', () => {
   assert.is(refusal(withU32(BODY, section(BODY, SECTION.META)[0], 99_999)), 'meta: string index 99999 out of range');
 });
 
+test('rule reason and notify: NONE, an index, and near-NONE values are told apart exactly', () => {
+  const [off] = section(BODY, SECTION.RULES);
+  const rec = (i: number): number => off + 4 + i * 24;
+  const m = readBody(BODY);
+  assert.is(m.rules[2]!.reason, 'money');
+  assert.is(m.rules[0]!.reason, null);
+  assert.is(m.rules[0]!.notify, null);
+  for (const x of [0xfffffffe, 0xfeffffff, 0x7fffffff, 0x01000000, 0x00ffffff, 0xff000000, 99_999]) {
+    assert.is(refusal(withU32(BODY, rec(0) + 16, x)), `rule table: string index ${x} out of range`, `reason ${x}`);
+    assert.is(refusal(withU32(BODY, rec(0) + 20, x)), `rule table: string index ${x} out of range`, `notify ${x}`);
+  }
+  // A rule's pattern index gets the same check.
+  assert.is(refusal(withU32(BODY, rec(1) + 6, 0xffffffff)), 'rule table: string index 4294967295 out of range');
+});
+
+test('rules with the same pattern share one checked pattern object; a different kind on the same text is checked on its own', () => {
+  const body = emitPackBody(policy(agent('a', [rule('permit', 'x/*', { line: 1 }), rule('deny', 'x/*', { line: 2 }), rule('permit', 'y', { line: 3 })])));
+  const m = readBody(body);
+  assert.is(m.rules[0]!.pattern, m.rules[1]!.pattern);
+  assert.equal(m.rules[1]!.pattern, { kind: m.rules[0]!.pattern.kind, text: 'x/*' });
+  // Rule 1 claims kind `exact` for `x/*`: refused although rule 0 used the same text as a prefix.
+  const [off] = section(body, SECTION.RULES);
+  const c = body.slice();
+  c[off + 4 + 24 + 5] = 1; // PATTERN.exact
+  assert.is(refusal(c), 'rule table: bad exact pattern `x/*`');
+});
+
 test('a string no section refers to is still refused, by index', () => {
   const m = readBody(BODY);
   // Point the second rule-map record's text at the first rule's text: its own text string is then unused.
