@@ -20,7 +20,6 @@ import {
   BODY_VERSION,
   BUDGET_WINDOW_NAMES,
   ByteReader,
-  CONST_TAG,
   EFFECT,
   EFFECT_NAMES,
   HOST_LIST_KIND,
@@ -112,10 +111,11 @@ function readStrings(sr: ByteReader): string[] {
   const strings: string[] = new Array(n);
   let start = 0;
   let prev = '';
+  const maxLength = LIMITS.maxStringLength;
   for (let i = 0; i < n; i++) {
     const end = ends[i]!;
     if (end < start) throw new PackError(`string table: offset of string ${i} goes backwards`);
-    if (end - start > LIMITS.maxStringLength) throw new PackError(`string table: string ${i} is too long`);
+    if (end - start > maxLength) throw new PackError(`string table: string ${i} is too long`);
     if (end > 0 && end < whole.length && (whole.charCodeAt(end - 1) & 0xfc00) === 0xd800) throw new PackError(`string table: string ${i} ends inside a character`);
     const s = whole.slice(start, end);
     if (i > 0 && !(prev < s)) throw new PackError(`string table: not sorted and unique at string ${i}`);
@@ -230,35 +230,52 @@ function readConsts(c: Ctx, cr: ByteReader): ConstModel[] {
   for (let i = 0; i < nconst; i++) {
     if (p >= end) throw new PackError(`constants: truncated at constant ${i}`);
     const tag = b[p++]!;
-    if (tag === CONST_TAG.num) {
-      if (p + 8 > end) throw new PackError(`constants: truncated at constant ${i}`);
-      const v = dv.getFloat64(p, true);
-      // NaN, infinities and -0 are refused (the writer never emits them).
-      if (!Number.isFinite(v) || (v === 0 && 1 / v < 0)) throw new PackError(`constants: non-canonical number at byte ${p}`);
-      p += 8;
-      consts[i] = { t: 'num', v };
-    } else if (tag === CONST_TAG.str) {
-      if (p + 4 > end) throw new PackError(`constants: truncated at constant ${i}`);
-      const si = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
-      p += 4;
-      if (si >= nstr) throw new PackError(`constants: string index ${si} out of range`);
-      used[si] = 1;
-      consts[i] = { t: 'str', v: strings[si]! };
-    } else if (tag === CONST_TAG.nil) consts[i] = NIL_CONST;
-    else if (tag === CONST_TAG.false) consts[i] = FALSE_CONST;
-    else if (tag === CONST_TAG.true) consts[i] = TRUE_CONST;
-    else if (tag === CONST_TAG.list) {
-      cr.pos = p;
-      const n = cr.count(LIMITS.maxListItems, 4);
-      const items: number[] = new Array(n);
-      for (let k = 0; k < n; k++) {
-        const j = cr.u32();
-        if (j >= i) throw new PackError(`constants: list ${i} refers to constant ${j} (not earlier)`);
-        items[k] = j;
+    // Literal labels (the values of CONST_TAG, pinned by a test): one jump
+    // table in V8's interpreter instead of a property load per case.
+    switch (tag) {
+      case 3: { // CONST_TAG.num
+        if (p + 8 > end) throw new PackError(`constants: truncated at constant ${i}`);
+        const v = dv.getFloat64(p, true);
+        // NaN, infinities and -0 are refused (the writer never emits them).
+        if (!Number.isFinite(v) || (v === 0 && 1 / v < 0)) throw new PackError(`constants: non-canonical number at byte ${p}`);
+        p += 8;
+        consts[i] = { t: 'num', v };
+        break;
       }
-      p = cr.pos;
-      consts[i] = { t: 'list', items };
-    } else throw new PackError(`constants: bad tag ${tag} at constant ${i}`);
+      case 4: { // CONST_TAG.str
+        if (p + 4 > end) throw new PackError(`constants: truncated at constant ${i}`);
+        const si = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
+        p += 4;
+        if (si >= nstr) throw new PackError(`constants: string index ${si} out of range`);
+        used[si] = 1;
+        consts[i] = { t: 'str', v: strings[si]! };
+        break;
+      }
+      case 0: // CONST_TAG.nil
+        consts[i] = NIL_CONST;
+        break;
+      case 1: // CONST_TAG.false
+        consts[i] = FALSE_CONST;
+        break;
+      case 2: // CONST_TAG.true
+        consts[i] = TRUE_CONST;
+        break;
+      case 5: { // CONST_TAG.list
+        cr.pos = p;
+        const n = cr.count(LIMITS.maxListItems, 4);
+        const items: number[] = new Array(n);
+        for (let k = 0; k < n; k++) {
+          const j = cr.u32();
+          if (j >= i) throw new PackError(`constants: list ${i} refers to constant ${j} (not earlier)`);
+          items[k] = j;
+        }
+        p = cr.pos;
+        consts[i] = { t: 'list', items };
+        break;
+      }
+      default:
+        throw new PackError(`constants: bad tag ${tag} at constant ${i}`);
+    }
   }
   cr.pos = p;
   cr.done();
@@ -361,16 +378,21 @@ function readRules(c: Ctx, ru: ByteReader, agents: AgentModel[], codeLength: num
   const rules: RuleModel[] = new Array(nrule);
   const b = c.body;
   const { strings, nstr, used } = c;
+  // Constants as locals: each module-level or `LIMITS.x` read in the loop is a load per rule.
   const nEffects = EFFECT_NAMES.length;
   const nOrigins = ORIGIN_NAMES.length;
   const nKinds = PATTERN_NAMES.length;
+  const deny = EFFECT.deny;
+  const maxStackLimit = LIMITS.maxStack;
+  const none16 = NONE16;
+  const size = RULE_RECORD_SIZE;
   let p = ru.pos;
   let ai = 0;
   let left = agents.length > 0 ? agents[0]!.ruleCount : 0;
   let phaseCount = agents.length > 0 ? agents[0]!.phaseCount : 0;
   let codeTotal = 0;
   const patterns: Array<PatternModel | undefined> = new Array(nstr);
-  for (let i = 0; i < nrule; i++, p += RULE_RECORD_SIZE) {
+  for (let i = 0; i < nrule; i++, p += size) {
     while (left === 0) {
       const a = agents[++ai]!;
       left = a.ruleCount;
@@ -382,11 +404,11 @@ function readRules(c: Ctx, ru: ByteReader, agents: AgentModel[], codeLength: num
     const mb = b[p + 1]!;
     if (mb > 1) throw new PackError(`rule table: rule ${i} has a bad boolean ${mb}`);
     const mandatory = mb === 1;
-    if (mandatory && effect !== EFFECT.deny) throw new PackError(`rule table: rule ${i} is mandatory but not deny`);
+    if (mandatory && effect !== deny) throw new PackError(`rule table: rule ${i} is mandatory but not deny`);
     const origin = b[p + 2]!;
     if (origin >= nOrigins) throw new PackError(`rule table: rule ${i} has a bad origin ${origin}`);
     const ph = b[p + 3]! | (b[p + 4]! << 8);
-    const phase = ph === NONE16 ? -1 : ph;
+    const phase = ph === none16 ? -1 : ph;
     if (phase >= phaseCount) throw new PackError(`rule table: rule ${i} phase ${phase} out of range`);
     if ((origin === 1) !== (phase >= 0)) throw new PackError(`rule table: rule ${i} origin and phase disagree`);
     const kind = b[p + 5]!;
@@ -405,7 +427,7 @@ function readRules(c: Ctx, ru: ByteReader, agents: AgentModel[], codeLength: num
     }
     const codeLen = (b[p + 10]! | (b[p + 11]! << 8) | (b[p + 12]! << 16)) + b[p + 13]! * 0x1000000;
     const maxStack = b[p + 14]! | (b[p + 15]! << 8);
-    if (maxStack > LIMITS.maxStack) throw new PackError(`rule table: rule ${i} stack depth ${maxStack} exceeds ${LIMITS.maxStack}`);
+    if (maxStack > maxStackLimit) throw new PackError(`rule table: rule ${i} stack depth ${maxStack} exceeds ${maxStackLimit}`);
     if ((codeLen === 0) !== (maxStack === 0)) throw new PackError(`rule table: rule ${i} code length and stack depth disagree`);
     codeTotal += codeLen;
     if (codeTotal > codeLength) throw new PackError(`rule table: rule ${i} code overruns the bytecode section`);

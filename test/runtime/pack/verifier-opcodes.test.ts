@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { OP } from '../../../runtime/src/pack/format';
+import { CONST_TAG, OP } from '../../../runtime/src/pack/format';
 
 const SRC = readFileSync(fileURLToPath(new URL('../../../runtime/src/vm/verify.ts', import.meta.url)), 'utf8');
 
@@ -29,6 +29,13 @@ test('the operator-range check compares with the numbers of CMP and IN', () => {
   assert.ok(SRC.includes('op === 0x03 ? nCmp : op === 0x04 ? 2 : nStrop'));
   assert.is(OP.CMP, 0x03);
   assert.is(OP.IN, 0x04);
+});
+
+test('the constant reader labels its cases with the numbers of CONST_TAG', () => {
+  const reader = readFileSync(fileURLToPath(new URL('../../../runtime/src/pack/body-reader.ts', import.meta.url)), 'utf8');
+  const labels = [...reader.matchAll(/case (\d+):(?: \{)? \/\/ CONST_TAG\.(\w+)/g)];
+  for (const [, value, name] of labels) assert.is(Number(value), (CONST_TAG as Record<string, number>)[name!], `case ${value} is labelled CONST_TAG.${name}`);
+  assert.equal(labels.map((l) => l[2]).sort(), Object.keys(CONST_TAG).sort());
 });
 
 test.run();
