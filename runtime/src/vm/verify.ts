@@ -270,9 +270,10 @@ export function verifyBytecode(m: BodyModel): Program {
         if (sp > maxDepth) maxDepth = sp;
         if (sp > maxStack) throw refusal(ri, pc - start, 'stack too deep');
       }
-      words[nw++] = op;
-      words[nw++] = a;
-      words[nw++] = b;
+      words[nw] = op;
+      words[nw + 1] = a;
+      words[nw + 2] = b;
+      nw += 3;
       pc += size;
     }
     if (npend > 0) throw refusal(ri, end - start, `bad jump target +${next - start}`);
