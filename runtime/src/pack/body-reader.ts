@@ -699,10 +699,26 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
   const rules = readRules(c, R(SECTION.RULES, 'rule table'), agents, code.length);
   const nrule = rules.length;
   const locAt = checkRuleMap(c, R(SECTION.RULE_MAP, 'rule map'), nrule);
-  const phases = readPhases(c, R(SECTION.PHASES, 'phase table'), agents);
-  const rateLimits = readRateLimits(c, R(SECTION.RATE_LIMITS, 'rate-limit table'), agents);
-  const budgets = readBudgets(c, R(SECTION.BUDGETS, 'budget table'), agents);
-  const redactions = readRedactions(c, R(SECTION.REDACTIONS, 'redaction table'), agents);
+  // A table that is empty (count 0, nothing else) where the agents count none
+  // needs no reader: the reader would accept it, and is not compiled for it.
+  let nph = 0;
+  let nrl = 0;
+  let nbu = 0;
+  let nrd = 0;
+  for (const a of agents) {
+    nph += a.phaseCount;
+    nrl += a.rateLimitCount;
+    nbu += a.budgetCount;
+    nrd += a.redactionCount;
+  }
+  const empty = (type: number): boolean => {
+    const [s, e] = ranges.get(type)!;
+    return e - s === 4 && (body[s]! | body[s + 1]! | body[s + 2]! | body[s + 3]!) === 0;
+  };
+  const phases = nph === 0 && empty(SECTION.PHASES) ? [] : readPhases(c, R(SECTION.PHASES, 'phase table'), agents);
+  const rateLimits = nrl === 0 && empty(SECTION.RATE_LIMITS) ? [] : readRateLimits(c, R(SECTION.RATE_LIMITS, 'rate-limit table'), agents);
+  const budgets = nbu === 0 && empty(SECTION.BUDGETS) ? [] : readBudgets(c, R(SECTION.BUDGETS, 'budget table'), agents);
+  const redactions = nrd === 0 && empty(SECTION.REDACTIONS) ? [] : readRedactions(c, R(SECTION.REDACTIONS, 'redaction table'), agents);
   const sessionLimits = ranges.has(SECTION.SESSION_LIMITS) ? readSessionLimits(c, R(SECTION.SESSION_LIMITS, 'session limits'), agents.length) : undefined;
   const delegations = ranges.has(SECTION.DELEGATIONS) ? readDelegations(c, R(SECTION.DELEGATIONS, 'delegations'), agents.length) : undefined;
 

@@ -143,6 +143,27 @@ test('rules with the same pattern share one checked pattern object; a different 
   assert.is(refusal(c), 'rule table: bad exact pattern `x/*`');
 });
 
+test('empty tables: skipped only when empty and counted by no agent; otherwise read and checked', () => {
+  const body = emitPackBody(policy(agent('a', [rule('permit', 'x', { line: 1 })])));
+  const m = readBody(body);
+  assert.equal([m.phases, m.rateLimits, m.budgets, m.redactions], [[], [], [], []]);
+  const cases: Array<[number, string]> = [
+    [SECTION.PHASES, 'phase table: count 1 does not fit the section'],
+    [SECTION.RATE_LIMITS, 'rate-limit table: count 1 does not fit the section'],
+    [SECTION.BUDGETS, 'budget table: count 1 does not fit the section'],
+    [SECTION.REDACTIONS, 'redaction table: count 1 does not fit the section'],
+  ];
+  for (const [type, want] of cases) {
+    const [off, len] = section(body, type);
+    assert.is(len, 4);
+    assert.is(refusal(withU32(body, off, 1)), want);
+  }
+  // An empty phase table while the agent counts one phase: read, and refused.
+  const [agentsAt] = section(body, SECTION.AGENTS);
+  assert.is(refusal(withU32(body, agentsAt + 4 + 26, 1)), 'phase table: count does not match the agent table');
+  assert.is(refusal(withU32(body, agentsAt + 4 + 30, 1)), 'rate-limit table: count does not match the agent table');
+});
+
 test('a string no section refers to is still refused, by index', () => {
   const m = readBody(BODY);
   // Point the second rule-map record's text at the first rule's text: its own text string is then unused.
