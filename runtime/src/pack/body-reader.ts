@@ -20,7 +20,6 @@ import {
   BODY_VERSION,
   BUDGET_WINDOW_NAMES,
   ByteReader,
-  CONST_TAG,
   EFFECT,
   EFFECT_NAMES,
   HOST_LIST_KIND,
@@ -112,10 +111,11 @@ function readStrings(sr: ByteReader): string[] {
   const strings: string[] = new Array(n);
   let start = 0;
   let prev = '';
+  const maxLength = LIMITS.maxStringLength;
   for (let i = 0; i < n; i++) {
     const end = ends[i]!;
     if (end < start) throw new PackError(`string table: offset of string ${i} goes backwards`);
-    if (end - start > LIMITS.maxStringLength) throw new PackError(`string table: string ${i} is too long`);
+    if (end - start > maxLength) throw new PackError(`string table: string ${i} is too long`);
     if (end > 0 && end < whole.length && (whole.charCodeAt(end - 1) & 0xfc00) === 0xd800) throw new PackError(`string table: string ${i} ends inside a character`);
     const s = whole.slice(start, end);
     if (i > 0 && !(prev < s)) throw new PackError(`string table: not sorted and unique at string ${i}`);
@@ -126,7 +126,62 @@ function readStrings(sr: ByteReader): string[] {
   return strings;
 }
 
-function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
+/**
+ * What the section readers share while one body is parsed: the body, the
+ * string table, and which strings something referenced (every string must be).
+ * The readers are small top-level functions, not closures of one big one:
+ * everything here runs once per process, mostly in V8's interpreter, where a
+ * function's first call pays for compiling all of its text and a hot loop
+ * tiers up the whole function it sits in (issue 15, fresh-process load).
+ */
+interface Ctx {
+  readonly body: Uint8Array;
+  readonly strings: string[];
+  readonly nstr: number;
+  readonly used: Uint8Array;
+}
+
+/** A string index (checked, marked used) read from `r`. */
+function str(c: Ctx, r: ByteReader): string {
+  const i = r.u32();
+  if (i >= c.nstr) throw new PackError(`${r.what}: string index ${i} out of range`);
+  c.used[i] = 1;
+  return c.strings[i]!;
+}
+
+/** A string index or NONE (null). */
+function optStr(c: Ctx, r: ByteReader): string | null {
+  const i = r.u32();
+  if (i === NONE) return null;
+  if (i >= c.nstr) throw new PackError(`${r.what}: string index ${i} out of range`);
+  c.used[i] = 1;
+  return c.strings[i]!;
+}
+
+/** `n` string indices. */
+function strList(c: Ctx, r: ByteReader, n: number): string[] {
+  const out: string[] = new Array(n);
+  for (let k = 0; k < n; k++) out[k] = str(c, r);
+  return out;
+}
+
+/** A pattern: kind byte and string, checked against each other. */
+function pattern(c: Ctx, r: ByteReader): PatternModel {
+  const kind = r.enumOf(PATTERN_NAMES.length, 'pattern kind');
+  const text = str(c, r);
+  checkPattern(kind, text, r.what);
+  return { kind, text };
+}
+
+/** A source line (never 0). */
+function line(r: ByteReader): number {
+  const v = r.u32();
+  if (v === 0) throw new PackError(`${r.what}: line 0`);
+  return v;
+}
+
+/** Header and section table: the byte range of each section present, by type. */
+function readSectionTable(body: Uint8Array, checksums: boolean): Map<number, [number, number]> {
   if (!(body instanceof Uint8Array)) throw new PackError('pack body is not bytes');
   if (body.length > LIMITS.maxBody) throw new PackError(`pack body is too large (${body.length} bytes)`);
   if (body.length < BODY_HEADER_SIZE) throw new PackError('pack body is truncated (no header)');
@@ -160,342 +215,361 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
   }
   if (expectOff !== body.length) throw new PackError(`${body.length - expectOff} trailing bytes after the last section`);
   for (const t of REQUIRED_SECTIONS) if (!ranges.has(t)) throw new PackError(`required section 0x${t.toString(16)} is missing`);
-  const R = (type: number, what: string): ByteReader => {
-    const [s, e] = ranges.get(type)!;
-    return new ByteReader(body, s, e, what);
-  };
+  return ranges;
+}
 
-  // STRINGS: offsets into one strict-UTF-8 blob; sorted by bytes and unique.
-  const strings = readStrings(R(SECTION.STRINGS, 'string table'));
-  const nstr = strings.length;
-  const used = new Uint8Array(nstr);
-  const str = (r: ByteReader): string => {
-    const i = r.u32();
-    if (i >= nstr) throw new PackError(`${r.what}: string index ${i} out of range`);
-    used[i] = 1;
-    return strings[i]!;
-  };
-  const optStr = (r: ByteReader): string | null => {
-    const i = r.u32();
-    if (i === NONE) return null;
-    if (i >= nstr) throw new PackError(`${r.what}: string index ${i} out of range`);
-    used[i] = 1;
-    return strings[i]!;
-  };
-  const pattern = (r: ByteReader): PatternModel => {
-    const kind = r.enumOf(PATTERN_NAMES.length, 'pattern kind');
-    const text = str(r);
-    checkPattern(kind, text, r.what);
-    return { kind, text };
-  };
-  const line = (r: ByteReader): number => {
-    const v = r.u32();
-    if (v === 0) throw new PackError(`${r.what}: line 0`);
-    return v;
-  };
-
-  // META
-  const mr = R(SECTION.META, 'meta');
-  const file = str(mr);
-  const irVersion = mr.u32();
-  if (irVersion !== 1) throw new PackError(`unsupported IR version ${irVersion}`);
-  const producer = str(mr);
-  mr.done();
-
-  // CONSTS: read by offset like the rules (one pass, few calls).
-  const cr = R(SECTION.CONSTS, 'constants');
+/** CONSTS, read by offset (one pass, few calls). */
+function readConsts(c: Ctx, cr: ByteReader): ConstModel[] {
   const nconst = cr.count(LIMITS.maxConsts, 1);
   const consts: ConstModel[] = new Array(nconst);
-  {
-    const b = body;
-    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    const end = cr.end;
-    let p = cr.pos;
-    const need = (n: number, i: number): void => {
-      if (p + n > end) throw new PackError(`constants: truncated at constant ${i}`);
-    };
-    for (let i = 0; i < nconst; i++) {
-      need(1, i);
-      const tag = b[p++]!;
-      switch (tag) {
-        case CONST_TAG.nil:
-          consts[i] = { t: 'nil' };
-          break;
-        case CONST_TAG.false:
-        case CONST_TAG.true:
-          consts[i] = { t: 'bool', v: tag === CONST_TAG.true };
-          break;
-        case CONST_TAG.num: {
-          need(8, i);
-          const v = dv.getFloat64(p, true);
-          // NaN, infinities and -0 are refused (the writer never emits them).
-          if (!Number.isFinite(v) || (v === 0 && 1 / v < 0)) throw new PackError(`constants: non-canonical number at byte ${p}`);
-          p += 8;
-          consts[i] = { t: 'num', v };
-          break;
-        }
-        case CONST_TAG.str: {
-          need(4, i);
-          const si = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
-          p += 4;
-          if (si >= nstr) throw new PackError(`constants: string index ${si} out of range`);
-          used[si] = 1;
-          consts[i] = { t: 'str', v: strings[si]! };
-          break;
-        }
-        case CONST_TAG.list: {
-          cr.pos = p;
-          const n = cr.count(LIMITS.maxListItems, 4);
-          const items: number[] = new Array(n);
-          for (let k = 0; k < n; k++) {
-            const j = cr.u32();
-            if (j >= i) throw new PackError(`constants: list ${i} refers to constant ${j} (not earlier)`);
-            items[k] = j;
-          }
-          p = cr.pos;
-          consts[i] = { t: 'list', items };
-          break;
-        }
-        default:
-          throw new PackError(`constants: bad tag ${tag} at constant ${i}`);
+  const b = c.body;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const { strings, nstr, used } = c;
+  const end = cr.end;
+  let p = cr.pos;
+  for (let i = 0; i < nconst; i++) {
+    if (p >= end) throw new PackError(`constants: truncated at constant ${i}`);
+    const tag = b[p++]!;
+    // Literal labels (the values of CONST_TAG, pinned by a test): one jump
+    // table in V8's interpreter instead of a property load per case.
+    switch (tag) {
+      case 3: { // CONST_TAG.num
+        if (p + 8 > end) throw new PackError(`constants: truncated at constant ${i}`);
+        const v = dv.getFloat64(p, true);
+        // NaN, infinities and -0 are refused (the writer never emits them).
+        if (!Number.isFinite(v) || (v === 0 && 1 / v < 0)) throw new PackError(`constants: non-canonical number at byte ${p}`);
+        p += 8;
+        consts[i] = { t: 'num', v };
+        break;
       }
+      case 4: { // CONST_TAG.str
+        if (p + 4 > end) throw new PackError(`constants: truncated at constant ${i}`);
+        const si = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
+        p += 4;
+        if (si >= nstr) throw new PackError(`constants: string index ${si} out of range`);
+        used[si] = 1;
+        consts[i] = { t: 'str', v: strings[si]! };
+        break;
+      }
+      case 0: // CONST_TAG.nil
+        consts[i] = NIL_CONST;
+        break;
+      case 1: // CONST_TAG.false
+        consts[i] = FALSE_CONST;
+        break;
+      case 2: // CONST_TAG.true
+        consts[i] = TRUE_CONST;
+        break;
+      case 5: { // CONST_TAG.list
+        cr.pos = p;
+        const n = cr.count(LIMITS.maxListItems, 4);
+        const items: number[] = new Array(n);
+        for (let k = 0; k < n; k++) {
+          const j = cr.u32();
+          if (j >= i) throw new PackError(`constants: list ${i} refers to constant ${j} (not earlier)`);
+          items[k] = j;
+        }
+        p = cr.pos;
+        consts[i] = { t: 'list', items };
+        break;
+      }
+      default:
+        throw new PackError(`constants: bad tag ${tag} at constant ${i}`);
     }
-    cr.pos = p;
   }
+  cr.pos = p;
   cr.done();
+  return consts;
+}
 
-  // PATHS
-  const pr = R(SECTION.PATHS, 'paths');
+// nil and the booleans carry no data: one frozen object each, shared by every pack.
+const NIL_CONST: ConstModel = Object.freeze({ t: 'nil' });
+const FALSE_CONST: ConstModel = Object.freeze({ t: 'bool', v: false });
+const TRUE_CONST: ConstModel = Object.freeze({ t: 'bool', v: true });
+
+function readPaths(c: Ctx, pr: ByteReader): PathModel[] {
   const npath = pr.count(LIMITS.maxConsts, 3);
   const paths: PathModel[] = new Array(npath);
   for (let i = 0; i < npath; i++) {
     const root = pr.enumOf(ROOT_NAMES.length, 'variable root');
     const n = pr.u16();
     if (n > LIMITS.maxPathSegs) throw new PackError(`paths: path ${i} has too many segments`);
-    const segs: string[] = new Array(n);
-    for (let k = 0; k < n; k++) segs[k] = str(pr);
-    paths[i] = { root, segs };
+    paths[i] = { root, segs: strList(c, pr, n) };
   }
   pr.done();
+  return paths;
+}
 
-  // REGEXES
-  const rr = R(SECTION.REGEXES, 'regexes');
-  const nre = rr.count(LIMITS.maxConsts, 4);
-  const regexes: string[] = new Array(nre);
-  for (let i = 0; i < nre; i++) regexes[i] = str(rr);
+function readRegexes(c: Ctx, rr: ByteReader): string[] {
+  const regexes = strList(c, rr, rr.count(LIMITS.maxConsts, 4));
   rr.done();
+  return regexes;
+}
 
-  // HOST_LISTS (read before agents so references can be checked)
-  const hr = R(SECTION.HOST_LISTS, 'host lists');
+function readHostLists(c: Ctx, hr: ByteReader): HostListModel[] {
   const nhl = hr.count(LIMITS.maxAgents * 2, 17);
   const hostLists: HostListModel[] = new Array(nhl);
   for (let i = 0; i < nhl; i++) {
     const kind = hr.enumOf(2, 'host list kind');
     const ln = line(hr);
-    const hfile = str(hr);
-    const na = hr.count(LIMITS.maxPatternList, 4);
-    const allow: string[] = new Array(na);
-    for (let k = 0; k < na; k++) allow[k] = str(hr);
-    const nd = hr.count(LIMITS.maxPatternList, 4);
-    const deny: string[] = new Array(nd);
-    for (let k = 0; k < nd; k++) deny[k] = str(hr);
+    const hfile = str(c, hr);
+    const allow = strList(c, hr, hr.count(LIMITS.maxPatternList, 4));
+    const deny = strList(c, hr, hr.count(LIMITS.maxPatternList, 4));
     hostLists[i] = { kind, allow, deny, line: ln, file: hfile };
   }
   hr.done();
+  return hostLists;
+}
 
-  // AGENTS
-  const ar = R(SECTION.AGENTS, 'agent table');
+/** An agent's egress or model host list reference: right kind, each list used by exactly one agent. */
+function hostRef(ar: ByteReader, hostLists: HostListModel[], hlUsed: Uint8Array, kind: number): number {
+  const i = ar.u32();
+  if (i === NONE) return -1;
+  if (i >= hostLists.length) throw new PackError(`agent table: host list index ${i} out of range`);
+  if (hostLists[i]!.kind !== kind) throw new PackError(`agent table: host list ${i} has the wrong kind`);
+  if (hlUsed[i]) throw new PackError(`agent table: host list ${i} referenced twice`);
+  hlUsed[i] = 1;
+  return i;
+}
+
+function readAgents(c: Ctx, ar: ByteReader, hostLists: HostListModel[]): AgentModel[] {
   const nag = ar.count(LIMITS.maxAgents, 50);
   const agents: AgentModel[] = new Array(nag);
   const ids = new Set<string>();
+  const nhl = hostLists.length;
   const hlUsed = new Uint8Array(nhl);
-  const hostRef = (kind: number): number => {
-    const i = ar.u32();
-    if (i === NONE) return -1;
-    if (i >= nhl) throw new PackError(`agent table: host list index ${i} out of range`);
-    if (hostLists[i]!.kind !== kind) throw new PackError(`agent table: host list ${i} has the wrong kind`);
-    if (hlUsed[i]) throw new PackError(`agent table: host list ${i} referenced twice`);
-    hlUsed[i] = 1;
-    return i;
-  };
   for (let i = 0; i < nag; i++) {
-    const id = str(ar);
+    const id = str(c, ar);
     if (ids.has(id)) throw new PackError(`agent table: duplicate agent \`${id}\``);
     ids.add(id);
     const defaultEffect = ar.enumOf(EFFECT_NAMES.length, 'default effect');
     const defaultDeclared = ar.bool();
-    const model = optStr(ar);
+    const model = optStr(c, ar);
     const ln = line(ar);
     const col = ar.u32();
-    const afile = str(ar);
+    const afile = str(c, ar);
     const ruleCount = ar.u32();
     const phaseCount = ar.u32();
     const rateLimitCount = ar.u32();
     const budgetCount = ar.u32();
     const redactionCount = ar.u32();
     if (phaseCount > LIMITS.maxPhases) throw new PackError(`agent table: agent \`${id}\` has too many phases`);
-    const egress = hostRef(HOST_LIST_KIND.egress);
-    const modelPolicy = hostRef(HOST_LIST_KIND.model);
+    const egress = hostRef(ar, hostLists, hlUsed, HOST_LIST_KIND.egress);
+    const modelPolicy = hostRef(ar, hostLists, hlUsed, HOST_LIST_KIND.model);
     agents[i] = { id, defaultEffect, defaultDeclared, model, line: ln, col, file: afile, ruleCount, phaseCount, rateLimitCount, budgetCount, redactionCount, egress, modelPolicy };
   }
   ar.done();
   for (let i = 0; i < nhl; i++) if (!hlUsed[i]) throw new PackError(`host list ${i} is not referenced by any agent`);
-  const sum = (f: (a: AgentModel) => number): number => agents.reduce((s, a) => s + f(a), 0);
+  return agents;
+}
 
-  // RULES: fixed-size records (RULE_RECORD_SIZE), read by offset: this loop
-  // runs once per rule, mostly before V8 has optimised anything, so it makes
-  // no calls but the pattern check.
-  const ru = R(SECTION.RULES, 'rule table');
+/**
+ * RULES: fixed-size records (RULE_RECORD_SIZE), read by offset: this loop
+ * runs once per rule, mostly before V8 has optimised anything, so it makes
+ * no calls but the pattern check (once per distinct pattern). Rules with the
+ * same pattern share one PatternModel object (read-only, like the whole model).
+ */
+function readRules(c: Ctx, ru: ByteReader, agents: AgentModel[], codeLength: number): RuleModel[] {
   const nrule = ru.count(LIMITS.maxRules, RULE_RECORD_SIZE);
   if (ru.end - ru.pos !== nrule * RULE_RECORD_SIZE) throw new PackError(`rule table: ${ru.end - ru.pos - nrule * RULE_RECORD_SIZE} bytes beyond ${nrule} records`);
-  if (nrule !== sum((a) => a.ruleCount)) throw new PackError('rule table: count does not match the agent table');
-  const [codeStart, codeEnd] = ranges.get(SECTION.BYTECODE)!;
-  const code = body.subarray(codeStart, codeEnd);
+  let total = 0;
+  for (const a of agents) total += a.ruleCount;
+  if (nrule !== total) throw new PackError('rule table: count does not match the agent table');
   const rules: RuleModel[] = new Array(nrule);
-  {
-    const b = body;
-    const nEffects = EFFECT_NAMES.length;
-    const nOrigins = ORIGIN_NAMES.length;
-    const nKinds = PATTERN_NAMES.length;
-    let p = ru.pos;
-    let ai = 0;
-    let left = nag > 0 ? agents[0]!.ruleCount : 0;
-    let codeTotal = 0;
-    for (let i = 0; i < nrule; i++, p += RULE_RECORD_SIZE) {
-      while (left === 0) left = agents[++ai]!.ruleCount;
-      left--;
-      const effect = b[p]!;
-      if (effect >= nEffects) throw new PackError(`rule table: rule ${i} has a bad effect ${effect}`);
-      const mb = b[p + 1]!;
-      if (mb > 1) throw new PackError(`rule table: rule ${i} has a bad boolean ${mb}`);
-      const mandatory = mb === 1;
-      if (mandatory && effect !== EFFECT.deny) throw new PackError(`rule table: rule ${i} is mandatory but not deny`);
-      const origin = b[p + 2]!;
-      if (origin >= nOrigins) throw new PackError(`rule table: rule ${i} has a bad origin ${origin}`);
-      const ph = b[p + 3]! | (b[p + 4]! << 8);
-      const phase = ph === NONE16 ? -1 : ph;
-      if (phase >= agents[ai]!.phaseCount) throw new PackError(`rule table: rule ${i} phase ${phase} out of range`);
-      if ((origin === 1) !== (phase >= 0)) throw new PackError(`rule table: rule ${i} origin and phase disagree`);
-      const kind = b[p + 5]!;
-      if (kind >= nKinds) throw new PackError(`rule table: rule ${i} has a bad pattern kind ${kind}`);
-      const ti = (b[p + 6]! | (b[p + 7]! << 8) | (b[p + 8]! << 16)) + b[p + 9]! * 0x1000000;
-      if (ti >= nstr) throw new PackError(`rule table: string index ${ti} out of range`);
-      used[ti] = 1;
+  const b = c.body;
+  const { strings, nstr, used } = c;
+  // Constants as locals: each module-level or `LIMITS.x` read in the loop is a load per rule.
+  const nEffects = EFFECT_NAMES.length;
+  const nOrigins = ORIGIN_NAMES.length;
+  const nKinds = PATTERN_NAMES.length;
+  const deny = EFFECT.deny;
+  const maxStackLimit = LIMITS.maxStack;
+  const none16 = NONE16;
+  const size = RULE_RECORD_SIZE;
+  let p = ru.pos;
+  let ai = 0;
+  let left = agents.length > 0 ? agents[0]!.ruleCount : 0;
+  let phaseCount = agents.length > 0 ? agents[0]!.phaseCount : 0;
+  let codeTotal = 0;
+  const patterns: Array<PatternModel | undefined> = new Array(nstr);
+  for (let i = 0; i < nrule; i++, p += size) {
+    while (left === 0) {
+      const a = agents[++ai]!;
+      left = a.ruleCount;
+      phaseCount = a.phaseCount;
+    }
+    left--;
+    const effect = b[p]!;
+    if (effect >= nEffects) throw new PackError(`rule table: rule ${i} has a bad effect ${effect}`);
+    const mb = b[p + 1]!;
+    if (mb > 1) throw new PackError(`rule table: rule ${i} has a bad boolean ${mb}`);
+    const mandatory = mb === 1;
+    if (mandatory && effect !== deny) throw new PackError(`rule table: rule ${i} is mandatory but not deny`);
+    const origin = b[p + 2]!;
+    if (origin >= nOrigins) throw new PackError(`rule table: rule ${i} has a bad origin ${origin}`);
+    const ph = b[p + 3]! | (b[p + 4]! << 8);
+    const phase = ph === none16 ? -1 : ph;
+    if (phase >= phaseCount) throw new PackError(`rule table: rule ${i} phase ${phase} out of range`);
+    if ((origin === 1) !== (phase >= 0)) throw new PackError(`rule table: rule ${i} origin and phase disagree`);
+    const kind = b[p + 5]!;
+    if (kind >= nKinds) throw new PackError(`rule table: rule ${i} has a bad pattern kind ${kind}`);
+    const ti = (b[p + 6]! | (b[p + 7]! << 8) | (b[p + 8]! << 16)) + b[p + 9]! * 0x1000000;
+    if (ti >= nstr) throw new PackError(`rule table: string index ${ti} out of range`);
+    used[ti] = 1;
+    // Rules share a pattern object per (text, kind): a stack names far fewer
+    // distinct tools than it has rules, and this loop allocates per rule.
+    let pattern = patterns[ti];
+    if (pattern === undefined || pattern.kind !== kind) {
       const text = strings[ti]!;
       checkPattern(kind, text, 'rule table');
-      const codeLen = (b[p + 10]! | (b[p + 11]! << 8) | (b[p + 12]! << 16)) + b[p + 13]! * 0x1000000;
-      const maxStack = b[p + 14]! | (b[p + 15]! << 8);
-      if (maxStack > LIMITS.maxStack) throw new PackError(`rule table: rule ${i} stack depth ${maxStack} exceeds ${LIMITS.maxStack}`);
-      if ((codeLen === 0) !== (maxStack === 0)) throw new PackError(`rule table: rule ${i} code length and stack depth disagree`);
-      codeTotal += codeLen;
-      if (codeTotal > code.length) throw new PackError(`rule table: rule ${i} code overruns the bytecode section`);
-      const ri = (b[p + 16]! | (b[p + 17]! << 8) | (b[p + 18]! << 16)) + b[p + 19]! * 0x1000000;
-      const ni = (b[p + 20]! | (b[p + 21]! << 8) | (b[p + 22]! << 16)) + b[p + 23]! * 0x1000000;
-      let reason: string | null = null;
-      let notify: string | null = null;
-      if (ri !== NONE) {
-        if (ri >= nstr) throw new PackError(`rule table: string index ${ri} out of range`);
-        used[ri] = 1;
-        reason = strings[ri]!;
-      }
-      if (ni !== NONE) {
-        if (ni >= nstr) throw new PackError(`rule table: string index ${ni} out of range`);
-        used[ni] = 1;
-        notify = strings[ni]!;
-      }
-      rules[i] = { effect, mandatory, origin, phase, pattern: { kind, text }, codeLen, maxStack, reason, notify };
+      pattern = { kind, text };
+      if (patterns[ti] === undefined) patterns[ti] = pattern;
     }
-    if (codeTotal !== code.length) throw new PackError('bytecode section is not tiled exactly by the rules');
+    const codeLen = (b[p + 10]! | (b[p + 11]! << 8) | (b[p + 12]! << 16)) + b[p + 13]! * 0x1000000;
+    const maxStack = b[p + 14]! | (b[p + 15]! << 8);
+    if (maxStack > maxStackLimit) throw new PackError(`rule table: rule ${i} stack depth ${maxStack} exceeds ${maxStackLimit}`);
+    if ((codeLen === 0) !== (maxStack === 0)) throw new PackError(`rule table: rule ${i} code length and stack depth disagree`);
+    codeTotal += codeLen;
+    if (codeTotal > codeLength) throw new PackError(`rule table: rule ${i} code overruns the bytecode section`);
+    // reason and notify: a string index or NONE. Tested as low 24 bits and
+    // high byte: assembling NONE (2^32 - 1) would allocate a heap number per
+    // field per rule in the interpreter; every valid index is below 2^24.
+    let reason: string | null = null;
+    let notify: string | null = null;
+    const rlo = b[p + 16]! | (b[p + 17]! << 8) | (b[p + 18]! << 16);
+    const rhi = b[p + 19]!;
+    if (rhi !== 0xff || rlo !== 0xffffff) {
+      if (rhi !== 0 || rlo >= nstr) throw new PackError(`rule table: string index ${rlo + rhi * 0x1000000} out of range`);
+      used[rlo] = 1;
+      reason = strings[rlo]!;
+    }
+    const nlo = b[p + 20]! | (b[p + 21]! << 8) | (b[p + 22]! << 16);
+    const nhi = b[p + 23]!;
+    if (nhi !== 0xff || nlo !== 0xffffff) {
+      if (nhi !== 0 || nlo >= nstr) throw new PackError(`rule table: string index ${nlo + nhi * 0x1000000} out of range`);
+      used[nlo] = 1;
+      notify = strings[nlo]!;
+    }
+    rules[i] = { effect, mandatory, origin, phase, pattern, codeLen, maxStack, reason, notify };
   }
+  if (codeTotal !== codeLength) throw new PackError('bytecode section is not tiled exactly by the rules');
+  return rules;
+}
 
-  // RULE_MAP: fixed 16-byte records (u32 line, u32 column, u32 text, u32 file).
-  const lm = R(SECTION.RULE_MAP, 'rule map');
-  const nloc = lm.count(LIMITS.maxRules, 16);
+/** Size of one RULE_MAP record: u32 line, u32 column, u32 text, u32 file. */
+const RULE_LOC_SIZE = 16;
+
+/**
+ * RULE_MAP: checks every record (line and column not 0, both strings in
+ * range, marked used) without building anything; `ruleLocsAt` builds the
+ * objects from the same, already checked, bytes.
+ */
+function checkRuleMap(c: Ctx, lm: ByteReader, nrule: number): number {
+  const nloc = lm.count(LIMITS.maxRules, RULE_LOC_SIZE);
   if (nloc !== nrule) throw new PackError('rule map: count does not match the rule table');
-  if (lm.end - lm.pos !== nloc * 16) throw new PackError(`rule map: ${lm.end - lm.pos - nloc * 16} bytes beyond ${nloc} records`);
-  const ruleLocs: RuleLocModel[] = new Array(nloc);
-  {
-    const b = body;
-    let p = lm.pos;
-    for (let i = 0; i < nloc; i++, p += 16) {
-      const ln = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
-      const col = (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16)) + b[p + 7]! * 0x1000000;
-      const ti = (b[p + 8]! | (b[p + 9]! << 8) | (b[p + 10]! << 16)) + b[p + 11]! * 0x1000000;
-      if (ln === 0) throw new PackError('rule map: line 0');
-      if (col === 0) throw new PackError('rule map: column 0');
-      const fi = (b[p + 12]! | (b[p + 13]! << 8) | (b[p + 14]! << 16)) + b[p + 15]! * 0x1000000;
-      if (ti >= nstr) throw new PackError(`rule map: string index ${ti} out of range`);
-      if (fi >= nstr) throw new PackError(`rule map: string index ${fi} out of range`);
-      used[ti] = 1;
-      used[fi] = 1;
-      ruleLocs[i] = { line: ln, col, text: strings[ti]!, file: strings[fi]! };
-    }
+  if (lm.end - lm.pos !== nloc * RULE_LOC_SIZE) throw new PackError(`rule map: ${lm.end - lm.pos - nloc * RULE_LOC_SIZE} bytes beyond ${nloc} records`);
+  const b = c.body;
+  const { nstr, used } = c;
+  let p = lm.pos;
+  for (let i = 0; i < nloc; i++, p += RULE_LOC_SIZE) {
+    // Zero tests need no assembly: a u32 is 0 exactly when its four bytes are.
+    if ((b[p]! | b[p + 1]! | b[p + 2]! | b[p + 3]!) === 0) throw new PackError('rule map: line 0');
+    if ((b[p + 4]! | b[p + 5]! | b[p + 6]! | b[p + 7]!) === 0) throw new PackError('rule map: column 0');
+    const ti = (b[p + 8]! | (b[p + 9]! << 8) | (b[p + 10]! << 16)) + b[p + 11]! * 0x1000000;
+    const fi = (b[p + 12]! | (b[p + 13]! << 8) | (b[p + 14]! << 16)) + b[p + 15]! * 0x1000000;
+    if (ti >= nstr) throw new PackError(`rule map: string index ${ti} out of range`);
+    if (fi >= nstr) throw new PackError(`rule map: string index ${fi} out of range`);
+    used[ti] = 1;
+    used[fi] = 1;
   }
+  return lm.pos;
+}
 
-  // PHASES
-  const ph = R(SECTION.PHASES, 'phase table');
+/** The RuleLocModel objects of `n` records at `p` that `checkRuleMap` accepted. */
+function ruleLocsAt(b: Uint8Array, p: number, n: number, strings: readonly string[]): RuleLocModel[] {
+  const out: RuleLocModel[] = new Array(n);
+  for (let i = 0; i < n; i++, p += RULE_LOC_SIZE) {
+    const ln = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
+    const col = (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16)) + b[p + 7]! * 0x1000000;
+    const ti = (b[p + 8]! | (b[p + 9]! << 8) | (b[p + 10]! << 16)) + b[p + 11]! * 0x1000000;
+    const fi = (b[p + 12]! | (b[p + 13]! << 8) | (b[p + 14]! << 16)) + b[p + 15]! * 0x1000000;
+    out[i] = { line: ln, col, text: strings[ti]!, file: strings[fi]! };
+  }
+  return out;
+}
+
+function readPhases(c: Ctx, ph: ByteReader, agents: AgentModel[]): PhaseModel[] {
   const nph = ph.count(LIMITS.maxAgents * LIMITS.maxPhases, 23);
-  if (nph !== sum((a) => a.phaseCount)) throw new PackError('phase table: count does not match the agent table');
+  let total = 0;
+  for (const a of agents) total += a.phaseCount;
+  if (nph !== total) throw new PackError('phase table: count does not match the agent table');
   const phases: PhaseModel[] = new Array(nph);
-  {
-    let ai = 0;
-    let left = nag > 0 ? agents[0]!.phaseCount : 0;
-    for (let i = 0; i < nph; i++) {
-      while (left === 0) left = agents[++ai]!.phaseCount;
-      left--;
-      const id = str(ph);
-      const hasDur = ph.bool();
-      let duration: number | null = null;
-      if (hasDur) {
-        duration = ph.f64();
-        if (duration < 0) throw new PackError(`phase table: negative duration`);
-      }
-      const nx = ph.u16();
-      const next = nx === NONE16 ? -1 : nx;
-      if (next >= agents[ai]!.phaseCount) throw new PackError(`phase table: phase ${i} next ${next} out of range`);
-      const ln = line(ph);
-      const col = ph.u32();
-      const pfile = str(ph);
-      const nt = ph.count(LIMITS.maxPatternList, 5);
-      const tools: PatternModel[] = new Array(nt);
-      for (let k = 0; k < nt; k++) tools[k] = pattern(ph);
-      phases[i] = { id, duration, next, tools, line: ln, col, file: pfile };
+  let ai = 0;
+  let left = agents.length > 0 ? agents[0]!.phaseCount : 0;
+  for (let i = 0; i < nph; i++) {
+    while (left === 0) left = agents[++ai]!.phaseCount;
+    left--;
+    const id = str(c, ph);
+    const hasDur = ph.bool();
+    let duration: number | null = null;
+    if (hasDur) {
+      duration = ph.f64();
+      if (duration < 0) throw new PackError(`phase table: negative duration`);
     }
+    const nx = ph.u16();
+    const next = nx === NONE16 ? -1 : nx;
+    if (next >= agents[ai]!.phaseCount) throw new PackError(`phase table: phase ${i} next ${next} out of range`);
+    const ln = line(ph);
+    const col = ph.u32();
+    const pfile = str(c, ph);
+    const nt = ph.count(LIMITS.maxPatternList, 5);
+    const tools: PatternModel[] = new Array(nt);
+    for (let k = 0; k < nt; k++) tools[k] = pattern(c, ph);
+    phases[i] = { id, duration, next, tools, line: ln, col, file: pfile };
   }
   ph.done();
+  return phases;
+}
 
-  // RATE_LIMITS
-  const rl = R(SECTION.RATE_LIMITS, 'rate-limit table');
+function readRateLimits(c: Ctx, rl: ByteReader, agents: AgentModel[]): RateLimitModel[] {
   const nrl = rl.count(LIMITS.maxRules, 18);
-  if (nrl !== sum((a) => a.rateLimitCount)) throw new PackError('rate-limit table: count does not match the agent table');
+  let total = 0;
+  for (const a of agents) total += a.rateLimitCount;
+  if (nrl !== total) throw new PackError('rate-limit table: count does not match the agent table');
   const rateLimits: RateLimitModel[] = new Array(nrl);
   for (let i = 0; i < nrl; i++) {
-    const pat = pattern(rl);
+    const pat = pattern(c, rl);
     const count = rl.u32();
     if (count === 0) throw new PackError('rate-limit table: count 0');
     const per = rl.enumOf(WINDOW_NAMES.length, 'window');
     const rline = line(rl);
-    rateLimits[i] = { pattern: pat, count, per, line: rline, file: str(rl) };
+    rateLimits[i] = { pattern: pat, count, per, line: rline, file: str(c, rl) };
   }
   rl.done();
+  return rateLimits;
+}
 
-  // BUDGETS
-  const bu = R(SECTION.BUDGETS, 'budget table');
+/** A budget amount (never negative). */
+function budgetAmount(bu: ByteReader): number {
+  const v = bu.f64();
+  if (v < 0) throw new PackError('budget table: negative amount');
+  return v;
+}
+
+function readBudgets(c: Ctx, bu: ByteReader, agents: AgentModel[]): BudgetModel[] {
   const nbu = bu.count(LIMITS.maxRules, 15);
-  if (nbu !== sum((a) => a.budgetCount)) throw new PackError('budget table: count does not match the agent table');
+  let total = 0;
+  for (const a of agents) total += a.budgetCount;
+  if (nbu !== total) throw new PackError('budget table: count does not match the agent table');
   const budgets: BudgetModel[] = new Array(nbu);
   for (let i = 0; i < nbu; i++) {
-    const id = str(bu);
+    const id = str(c, bu);
     const window = bu.enumOf(BUDGET_WINDOW_NAMES.length, 'budget window');
     const onExceed = bu.enumOf(ON_EXCEED_NAMES.length, 'on_exceed');
     const flags = bu.u8();
     if (flags > 15) throw new PackError(`budget table: bad flags ${flags}`);
-    const nonNeg = (v: number): number => {
-      if (v < 0) throw new PackError('budget table: negative amount');
-      return v;
-    };
-    const max = flags & 1 ? nonNeg(bu.f64()) : null;
-    const daily = flags & 2 ? nonNeg(bu.f64()) : null;
+    const max = flags & 1 ? budgetAmount(bu) : null;
+    const daily = flags & 2 ? budgetAmount(bu) : null;
     const maxCalls = flags & 4 ? bu.u32() : null;
     let warnAt: number | null = null;
     if (flags & 8) {
@@ -503,110 +577,171 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
       if (warnAt < 0 || warnAt > 1) throw new PackError('budget table: warn_at outside 0..1');
     }
     const bline = line(bu);
-    budgets[i] = { id, window, max, daily, maxCalls, warnAt, onExceed, line: bline, file: str(bu) };
+    budgets[i] = { id, window, max, daily, maxCalls, warnAt, onExceed, line: bline, file: str(c, bu) };
   }
   bu.done();
+  return budgets;
+}
 
-  // REDACTIONS
-  const rd = R(SECTION.REDACTIONS, 'redaction table');
+function readRedactions(c: Ctx, rd: ByteReader, agents: AgentModel[]): RedactionModel[] {
   const nrd = rd.count(LIMITS.maxRules, 17);
-  if (nrd !== sum((a) => a.redactionCount)) throw new PackError('redaction table: count does not match the agent table');
+  let total = 0;
+  for (const a of agents) total += a.redactionCount;
+  if (nrd !== total) throw new PackError('redaction table: count does not match the agent table');
   const redactions: RedactionModel[] = new Array(nrd);
   for (let i = 0; i < nrd; i++) {
-    const pat = pattern(rd);
+    const pat = pattern(c, rd);
     const ln = line(rd);
-    const rfile = str(rd);
-    const np = rd.count(LIMITS.maxPatternList, 4);
-    const ps: string[] = new Array(np);
-    for (let k = 0; k < np; k++) ps[k] = str(rd);
+    const rfile = str(c, rd);
+    const ps = strList(c, rd, rd.count(LIMITS.maxPatternList, 4));
     redactions[i] = { pattern: pat, paths: ps, line: ln, file: rfile };
   }
   rd.done();
+  return redactions;
+}
 
-  // SESSION_LIMITS (optional): at most one record per agent, agents ascending.
-  let sessionLimits: SessionLimitModel[] | undefined;
-  if (ranges.has(SECTION.SESSION_LIMITS)) {
-    const sl = R(SECTION.SESSION_LIMITS, 'session limits');
-    const n = sl.count(nag, 14);
-    if (n === 0) throw new PackError('session limits: empty section (the writer omits it)');
-    sessionLimits = new Array(n);
-    let prev = -1;
-    for (let i = 0; i < n; i++) {
-      const agent = sl.u32();
-      if (agent >= nag || agent <= prev) throw new PackError(`session limits: agent index ${agent} out of range or order`);
-      prev = agent;
-      const flags = sl.enumOf(16, 'session limit flags');
-      if (flags === 0) throw new PackError(`session limits: record ${i} sets no limit`);
-      const pos = (v: number, what: string): number => {
-        if (!(v > 0)) throw new PackError(`session limits: ${what} must be > 0`);
-        return v;
-      };
-      const maxDuration = flags & 1 ? pos(sl.f64(), 'max_duration') : null;
-      const idleTimeout = flags & 2 ? pos(sl.f64(), 'idle_timeout') : null;
-      const maxCalls = flags & 4 ? pos(sl.u32(), 'max_calls') : null;
-      const maxCost = flags & 8 ? sl.f64() : null;
-      if (maxCost !== null && maxCost < 0) throw new PackError('session limits: max_cost must be ≥ 0');
-      const ln = line(sl);
-      sessionLimits[i] = { agent, maxDuration, idleTimeout, maxCalls, maxCost, line: ln, file: str(sl) };
-    }
-    sl.done();
+/** A session limit that must be > 0. */
+function positive(v: number, what: string): number {
+  if (!(v > 0)) throw new PackError(`session limits: ${what} must be > 0`);
+  return v;
+}
+
+/** SESSION_LIMITS (optional): at most one record per agent, agents ascending. */
+function readSessionLimits(c: Ctx, sl: ByteReader, nag: number): SessionLimitModel[] {
+  const n = sl.count(nag, 14);
+  if (n === 0) throw new PackError('session limits: empty section (the writer omits it)');
+  const sessionLimits: SessionLimitModel[] = new Array(n);
+  let prev = -1;
+  for (let i = 0; i < n; i++) {
+    const agent = sl.u32();
+    if (agent >= nag || agent <= prev) throw new PackError(`session limits: agent index ${agent} out of range or order`);
+    prev = agent;
+    const flags = sl.enumOf(16, 'session limit flags');
+    if (flags === 0) throw new PackError(`session limits: record ${i} sets no limit`);
+    const maxDuration = flags & 1 ? positive(sl.f64(), 'max_duration') : null;
+    const idleTimeout = flags & 2 ? positive(sl.f64(), 'idle_timeout') : null;
+    const maxCalls = flags & 4 ? positive(sl.u32(), 'max_calls') : null;
+    const maxCost = flags & 8 ? sl.f64() : null;
+    if (maxCost !== null && maxCost < 0) throw new PackError('session limits: max_cost must be ≥ 0');
+    const ln = line(sl);
+    sessionLimits[i] = { agent, maxDuration, idleTimeout, maxCalls, maxCost, line: ln, file: str(c, sl) };
   }
+  sl.done();
+  return sessionLimits;
+}
 
-  // DELEGATIONS (optional): grants by delegator, delegators non-decreasing.
-  let delegations: DelegationModel[] | undefined;
-  if (ranges.has(SECTION.DELEGATIONS)) {
-    const dr = R(SECTION.DELEGATIONS, 'delegations');
-    const n = dr.count(LIMITS.maxRules, 18);
-    if (n === 0) throw new PackError('delegations: empty section (the writer omits it)');
-    delegations = new Array(n);
-    let prev = 0;
-    for (let i = 0; i < n; i++) {
-      const agent = dr.u32();
-      if (agent >= nag || agent < prev) throw new PackError(`delegations: agent index ${agent} out of range or order`);
-      prev = agent;
-      const k = dr.count(LIMITS.maxPatternList, 4);
-      const targets: string[] = new Array(k);
-      for (let t = 0; t < k; t++) targets[t] = str(dr);
-      const flags = dr.enumOf(16, 'delegation flags');
-      const scope = flags & 1 ? pattern(dr) : null;
-      let bound: DelegationModel['bound'] = null;
-      if (flags & 2) {
-        const ns = dr.u16();
-        if (ns === 0 || ns > LIMITS.maxPathSegs) throw new PackError(`delegations: bound path of record ${i} has ${ns} segments`);
-        const path: string[] = new Array(ns);
-        for (let q = 0; q < ns; q++) path[q] = str(dr);
-        const op = dr.enumOf(CMP_NAMES.length, 'comparison');
-        bound = { path, op, value: dr.f64() };
-      }
-      let ttl: number | null = null;
-      if (flags & 4) {
-        ttl = dr.f64();
-        if (!(ttl > 0)) throw new PackError('delegations: ttl must be > 0');
-      }
-      const ceiling = dr.enumOf(CEILING_NAMES.length, 'ceiling');
-      let maxDepth: number | null = null;
-      if (flags & 8) {
-        maxDepth = dr.u32();
-        if (maxDepth < 1 || maxDepth > 1024) throw new PackError('delegations: max_depth out of range');
-      }
-      const ln = line(dr);
-      delegations[i] = { agent, targets, scope, bound, ttl, ceiling, maxDepth, line: ln, file: str(dr) };
+/** DELEGATIONS (optional): grants by delegator, delegators non-decreasing. */
+function readDelegations(c: Ctx, dr: ByteReader, nag: number): DelegationModel[] {
+  const n = dr.count(LIMITS.maxRules, 18);
+  if (n === 0) throw new PackError('delegations: empty section (the writer omits it)');
+  const delegations: DelegationModel[] = new Array(n);
+  let prev = 0;
+  for (let i = 0; i < n; i++) {
+    const agent = dr.u32();
+    if (agent >= nag || agent < prev) throw new PackError(`delegations: agent index ${agent} out of range or order`);
+    prev = agent;
+    const targets = strList(c, dr, dr.count(LIMITS.maxPatternList, 4));
+    const flags = dr.enumOf(16, 'delegation flags');
+    const scope = flags & 1 ? pattern(c, dr) : null;
+    let bound: DelegationModel['bound'] = null;
+    if (flags & 2) {
+      const ns = dr.u16();
+      if (ns === 0 || ns > LIMITS.maxPathSegs) throw new PackError(`delegations: bound path of record ${i} has ${ns} segments`);
+      const path = strList(c, dr, ns);
+      const op = dr.enumOf(CMP_NAMES.length, 'comparison');
+      bound = { path, op, value: dr.f64() };
     }
-    dr.done();
+    let ttl: number | null = null;
+    if (flags & 4) {
+      ttl = dr.f64();
+      if (!(ttl > 0)) throw new PackError('delegations: ttl must be > 0');
+    }
+    const ceiling = dr.enumOf(CEILING_NAMES.length, 'ceiling');
+    let maxDepth: number | null = null;
+    if (flags & 8) {
+      maxDepth = dr.u32();
+      if (maxDepth < 1 || maxDepth > 1024) throw new PackError('delegations: max_depth out of range');
+    }
+    const ln = line(dr);
+    delegations[i] = { agent, targets, scope, bound, ttl, ceiling, maxDepth, line: ln, file: str(c, dr) };
   }
+  dr.done();
+  return delegations;
+}
 
-  for (let i = 0; i < nstr; i++) if (!used[i]) throw new PackError(`string table: string ${i} is never referenced`);
+function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
+  const ranges = readSectionTable(body, checksums);
+  const R = (type: number, what: string): ByteReader => {
+    const [s, e] = ranges.get(type)!;
+    return new ByteReader(body, s, e, what);
+  };
+
+  // STRINGS: offsets into one strict-UTF-8 blob; sorted by bytes and unique.
+  const strings = readStrings(R(SECTION.STRINGS, 'string table'));
+  const c: Ctx = { body, strings, nstr: strings.length, used: new Uint8Array(strings.length) };
+
+  // META
+  const mr = R(SECTION.META, 'meta');
+  const file = str(c, mr);
+  const irVersion = mr.u32();
+  if (irVersion !== 1) throw new PackError(`unsupported IR version ${irVersion}`);
+  const producer = str(c, mr);
+  mr.done();
+
+  const consts = readConsts(c, R(SECTION.CONSTS, 'constants'));
+  const paths = readPaths(c, R(SECTION.PATHS, 'paths'));
+  const regexes = readRegexes(c, R(SECTION.REGEXES, 'regexes'));
+  // HOST_LISTS before agents, so that references can be checked.
+  const hostLists = readHostLists(c, R(SECTION.HOST_LISTS, 'host lists'));
+  const agents = readAgents(c, R(SECTION.AGENTS, 'agent table'), hostLists);
+  const [codeStart, codeEnd] = ranges.get(SECTION.BYTECODE)!;
+  const code = body.subarray(codeStart, codeEnd);
+  const rules = readRules(c, R(SECTION.RULES, 'rule table'), agents, code.length);
+  const nrule = rules.length;
+  const locAt = checkRuleMap(c, R(SECTION.RULE_MAP, 'rule map'), nrule);
+  // A table that is empty (count 0, nothing else) where the agents count none
+  // needs no reader: the reader would accept it, and is not compiled for it.
+  let nph = 0;
+  let nrl = 0;
+  let nbu = 0;
+  let nrd = 0;
+  for (const a of agents) {
+    nph += a.phaseCount;
+    nrl += a.rateLimitCount;
+    nbu += a.budgetCount;
+    nrd += a.redactionCount;
+  }
+  const empty = (type: number): boolean => {
+    const [s, e] = ranges.get(type)!;
+    return e - s === 4 && (body[s]! | body[s + 1]! | body[s + 2]! | body[s + 3]!) === 0;
+  };
+  const phases = nph === 0 && empty(SECTION.PHASES) ? [] : readPhases(c, R(SECTION.PHASES, 'phase table'), agents);
+  const rateLimits = nrl === 0 && empty(SECTION.RATE_LIMITS) ? [] : readRateLimits(c, R(SECTION.RATE_LIMITS, 'rate-limit table'), agents);
+  const budgets = nbu === 0 && empty(SECTION.BUDGETS) ? [] : readBudgets(c, R(SECTION.BUDGETS, 'budget table'), agents);
+  const redactions = nrd === 0 && empty(SECTION.REDACTIONS) ? [] : readRedactions(c, R(SECTION.REDACTIONS, 'redaction table'), agents);
+  const sessionLimits = ranges.has(SECTION.SESSION_LIMITS) ? readSessionLimits(c, R(SECTION.SESSION_LIMITS, 'session limits'), agents.length) : undefined;
+  const delegations = ranges.has(SECTION.DELEGATIONS) ? readDelegations(c, R(SECTION.DELEGATIONS, 'delegations'), agents.length) : undefined;
+
+  // The first string nothing referenced (a native scan, not a loop in the interpreter).
+  const unused = c.used.indexOf(0);
+  if (unused >= 0) throw new PackError(`string table: string ${unused} is never referenced`);
 
   const reserved = new Map<number, Uint8Array>();
   for (const t of RESERVED_SECTIONS) {
     const r = ranges.get(t);
     if (r) reserved.set(t, body.subarray(r[0], r[1]));
   }
-  // The kernel fence: parsed and checked here so a malformed OS profile refuses the whole pack.
-  const agentIds = new Set(agents.map((a) => a.id));
-  for (const f of readFenceSections(reserved).keys()) {
-    if (!agentIds.has(f)) throw new PackError(`OS profile: fence for unknown agent \`${f}\``);
+  // The kernel fence: parsed and checked here so a malformed OS profile refuses
+  // the whole pack (a body without OS-profile sections has no fence to read).
+  if (reserved.size > 0) {
+    const agentIds = new Set(agents.map((a) => a.id));
+    for (const f of readFenceSections(reserved).keys()) {
+      if (!agentIds.has(f)) throw new PackError(`OS profile: fence for unknown agent \`${f}\``);
+    }
   }
+  // ruleLocs: every record was checked above; the objects are built on first
+  // read (most loads never read them: only rule refs, explain and inspect do).
+  let ruleLocs: RuleLocModel[] | null = null;
   return {
     file,
     irVersion,
@@ -616,7 +751,12 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
     regexes,
     agents,
     rules,
-    ruleLocs,
+    get ruleLocs(): RuleLocModel[] {
+      return (ruleLocs ??= ruleLocsAt(body, locAt, nrule, strings));
+    },
+    set ruleLocs(v: RuleLocModel[]) {
+      ruleLocs = v;
+    },
     code,
     phases,
     rateLimits,

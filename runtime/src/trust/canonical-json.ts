@@ -28,3 +28,27 @@ export function hasExactKeys(v: unknown, keys: readonly string[]): v is Record<s
   const own = Object.keys(v);
   return own.length === keys.length && keys.every((k) => Object.prototype.hasOwnProperty.call(v, k));
 }
+
+/**
+ * True when `a` and `b` hold the same bytes: one native comparison, not a
+ * callback per byte (the strict decoders compare every signed input with its
+ * canonical re-encoding).
+ */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+/**
+ * True when `s` is a string whose code units [from, to) are all lowercase hex
+ * digits (`[0-9a-f]`) and `to` is its length. A loop instead of a regular
+ * expression: the load path runs once per process, where compiling a pattern
+ * costs more than the check.
+ */
+export function isLowerHexTail(s: unknown, from: number, to: number): boolean {
+  if (typeof s !== 'string' || s.length !== to) return false;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}

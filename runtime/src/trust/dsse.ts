@@ -1,5 +1,5 @@
 import { decodeBase64Strict, encodeBase64 } from '../crypto/base64';
-import { canonicalJson, hasExactKeys } from './canonical-json';
+import { bytesEqual, canonicalJson, hasExactKeys, isLowerHexTail } from './canonical-json';
 import { PackRefusal } from './refusal';
 
 /** The DSSE payload type of an fms pack manifest. */
@@ -47,7 +47,12 @@ export function encodeEnvelope(env: DsseEnvelope): Uint8Array {
   );
 }
 
-const KEYID_RE = /^sha256:[0-9a-f]{64}$/;
+/** A key id: `sha256:` and 64 lowercase hex digits (what `/^sha256:[0-9a-f]{64}$/` accepts). */
+export function isKeyId(s: string): boolean {
+  return typeof s === 'string' && s.startsWith('sha256:') && isLowerHexTail(s, 7, 71);
+}
+
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
 /** Options of {@link decodeEnvelope}. */
 export interface DecodeEnvelopeOptions {
@@ -77,7 +82,7 @@ export function decodeEnvelope(bytes: Uint8Array, payloadType: string = MANIFEST
   };
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = utf8Strict.decode(bytes);
   } catch {
     return bad('not utf-8');
   }
@@ -100,12 +105,12 @@ export function decodeEnvelope(bytes: Uint8Array, payloadType: string = MANIFEST
   for (const s of v.signatures as unknown[]) {
     if (!hasExactKeys(s, ['keyid', 'sig']) || typeof s.keyid !== 'string' || typeof s.sig !== 'string')
       return bad('signature entry must be {keyid, sig}');
-    if (!KEYID_RE.test(s.keyid)) return bad('signature key id is not `sha256:<hex>`');
+    if (!isKeyId(s.keyid)) return bad('signature key id is not `sha256:<hex>`');
     const sig = decodeBase64Strict(s.sig) ?? bad('signature is not canonical base64');
     signatures.push({ keyid: s.keyid, sig });
   }
   const env: DsseEnvelope = { payloadType: v.payloadType, payload, signatures };
   const again = encodeEnvelope(env);
-  if (again.length !== bytes.length || !again.every((b, i) => b === bytes[i])) return bad('not in canonical form');
+  if (!bytesEqual(again, bytes)) return bad('not in canonical form');
   return env;
 }

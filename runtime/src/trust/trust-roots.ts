@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { decodeBase64Strict } from '../crypto/base64';
 import { parsePublicKey, SIG_ALGORITHMS, type SigAlgorithm } from '../crypto/keys';
+import { isKeyId } from './dsse';
 import { isValidPackName } from './manifest';
 import { PackRefusal } from './refusal';
 
@@ -47,7 +48,6 @@ export interface TrustRoots {
 
 const DEPLOYMENT_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-const KEYID_RE = /^sha256:[0-9a-f]{64}$/;
 
 function refuse(why: string): never {
   throw new PackRefusal('trust-file', `invalid trust file: ${why}`);
@@ -83,7 +83,7 @@ export function parseTrustRoots(json: unknown): TrustRoots {
   const keys = new Map<string, TrustedKey>();
   top.keys.forEach((k, i) => {
     const o = checkFields(k, `keys[${i}]`, ['id', 'algorithm', 'public_key'], ['comment']);
-    if (typeof o.id !== 'string' || !KEYID_RE.test(o.id)) refuse(`keys[${i}].id must be \`sha256:<64 hex>\``);
+    if (typeof o.id !== 'string' || !isKeyId(o.id)) refuse(`keys[${i}].id must be \`sha256:<64 hex>\``);
     if (typeof o.algorithm !== 'string' || !SIG_ALGORITHMS.includes(o.algorithm as SigAlgorithm))
       refuse(`keys[${i}].algorithm must be one of ${SIG_ALGORITHMS.join(', ')}`);
     if (typeof o.public_key !== 'string') refuse(`keys[${i}].public_key must be a string`);
@@ -136,7 +136,7 @@ export function parseTrustRoots(json: unknown): TrustRoots {
   if (top.revoked !== undefined) {
     if (!Array.isArray(top.revoked)) refuse('`revoked` must be an array of key ids');
     for (const id of top.revoked) {
-      if (typeof id !== 'string' || !KEYID_RE.test(id)) refuse('`revoked` entries must be `sha256:<64 hex>`');
+      if (typeof id !== 'string' || !isKeyId(id)) refuse('`revoked` entries must be `sha256:<64 hex>`');
       revoked.add(id);
     }
   }

@@ -189,39 +189,72 @@ export class LoadedPack {
   /** JSON templates of plain rule decisions by rule index (decideText); undefined = not built yet. */
   private readonly ruleJson: Array<JsonTemplate | undefined>;
 
-  /** @internal use `loadPackBody`. */
+  /**
+   * @internal use `loadPackBody`.
+   *
+   * Runs once per load, mostly in V8's interpreter: plain loops, no
+   * iterators, spreads or per-item closures (issue 15, fresh-process load).
+   */
   constructor(model: BodyModel, prog: Program, opts: LoadOptions) {
     this.model = model;
     this.file = model.file;
     this.prog = prog;
     this.state = opts.state ?? new MemoryState();
     this.clock = opts.clock ?? systemClock;
-    this.consts = [];
+    const consts: RValue[] = [];
     for (const c of model.consts) {
-      this.consts.push(c.t === 'nil' ? null : c.t === 'list' ? Object.freeze(c.items.map((j) => this.consts[j]!)) : c.v);
+      if (c.t === 'nil') consts.push(null);
+      else if (c.t !== 'list') consts.push(c.v);
+      else {
+        // Items are earlier constants (the reader checks).
+        const items: RValue[] = [];
+        for (const j of c.items) items.push(consts[j]!);
+        consts.push(Object.freeze(items));
+      }
     }
-    this.pathRoots = model.paths.map((p) => ROOT_NAMES[p.root]!);
-    this.pathSegs = model.paths.map((p) => p.segs);
-    this.regexes = model.regexes.map((src, i) => lazyMatcher(src, i));
-    this.ruleRefs = new Array(model.ruleLocs.length);
+    this.consts = consts;
+    const npath = model.paths.length;
+    const pathRoots: string[] = [];
+    const pathSegs: string[][] = [];
+    let sessionPath = false;
+    let timePath = false;
+    for (let i = 0; i < npath; i++) {
+      const p = model.paths[i]!;
+      const root = ROOT_NAMES[p.root]!;
+      if (root === 'session') sessionPath = true;
+      else if (root === 'time') timePath = true;
+      pathRoots.push(root);
+      pathSegs.push(p.segs);
+    }
+    this.pathRoots = pathRoots;
+    this.pathSegs = pathSegs;
+    const regexes: Array<(s: string) => boolean> = [];
+    for (let i = 0; i < model.regexes.length; i++) regexes.push(lazyMatcher(model.regexes[i]!, i));
+    this.regexes = regexes;
+    this.ruleRefs = new Array(model.rules.length);
     this.ruleJson = new Array(model.rules.length);
     this.ruleRts = new Array(model.rules.length);
     // Every path is used (the verifier checks), so a `session` path means a LOAD of it.
-    this.usesHistory = (prog.called & HISTORY_BUILTINS) !== 0 || this.pathRoots.includes('session');
+    this.usesHistory = (prog.called & HISTORY_BUILTINS) !== 0 || sessionPath;
     // The history built-ins read the clock too (their windows end now).
-    this.usesClock = this.usesHistory || this.pathRoots.includes('time');
+    this.usesClock = this.usesHistory || timePath;
     let r = 0;
     let ph = 0;
     let rl = 0;
     let bu = 0;
     let rd = 0;
     // Session limits and delegation grants (optional sections; issue 9, class 9).
-    const sessionLimits = new Map((model.sessionLimits ?? []).map((l) => [l.agent, l]));
-    const grants = indexGrants(
-      model.agents.map((x) => x.id),
-      model.delegations,
-    );
-    for (const [ai, a] of model.agents.entries()) {
+    const sessionLimits = new Map<number, NonNullable<BodyModel['sessionLimits']>[number]>();
+    if (model.sessionLimits) for (const l of model.sessionLimits) sessionLimits.set(l.agent, l);
+    let grants: ReturnType<typeof indexGrants> | null = null;
+    if (model.delegations) {
+      const ids: string[] = [];
+      for (const x of model.agents) ids.push(x.id);
+      grants = indexGrants(ids, model.delegations);
+    }
+    const rules = model.rules;
+    for (let ai = 0; ai < model.agents.length; ai++) {
+      const a = model.agents[ai]!;
       const rt: AgentRt = {
         id: a.id,
         defaultEffect: a.defaultEffect,
@@ -238,7 +271,7 @@ export class LoadedPack {
           modelPolicy: a.modelPolicy >= 0 ? model.hostLists[a.modelPolicy]! : null,
           redactions: model.redactions.slice(rd, rd + a.redactionCount),
           session: sessionLimits.get(ai) ?? null,
-          grants: grants.get(a.id),
+          grants: grants === null ? undefined : grants.get(a.id),
         },
         exact: new Map(),
         anyRules: [],
@@ -248,21 +281,26 @@ export class LoadedPack {
         interned: new Map(),
         defaultJson: undefined,
       };
+      const globLens: number[] = [];
       for (let i = r; i < r + a.ruleCount; i++) {
-        const p = model.rules[i]!.pattern;
+        const p = rules[i]!.pattern;
         if (p.kind === PATTERN.any) rt.anyRules.push(i);
         else if (p.kind === PATTERN.exact) {
           const l = rt.exact.get(p.text);
           if (l) l.push(i);
           else rt.exact.set(p.text, [i]);
         } else {
-          const key = p.text.slice(0, p.text.indexOf('*'));
+          const star = p.text.indexOf('*');
+          const key = p.text.slice(0, star);
           const l = rt.globs.get(key);
           if (l) l.push(i);
-          else rt.globs.set(key, [i]);
+          else {
+            rt.globs.set(key, [i]);
+            if (!globLens.includes(star)) globLens.push(star);
+          }
         }
       }
-      rt.globLens = [...new Set([...rt.globs.keys()].map((k) => k.length))].sort((x, y) => x - y);
+      rt.globLens = globLens.sort((x, y) => x - y);
       this.agents.set(a.id, rt);
       r += a.ruleCount;
       ph += a.phaseCount;
