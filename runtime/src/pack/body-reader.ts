@@ -372,9 +372,7 @@ function readAgents(c: Ctx, ar: ByteReader, hostLists: HostListModel[]): AgentMo
 function readRules(c: Ctx, ru: ByteReader, agents: AgentModel[], codeLength: number): RuleModel[] {
   const nrule = ru.count(LIMITS.maxRules, RULE_RECORD_SIZE);
   if (ru.end - ru.pos !== nrule * RULE_RECORD_SIZE) throw new PackError(`rule table: ${ru.end - ru.pos - nrule * RULE_RECORD_SIZE} bytes beyond ${nrule} records`);
-  let total = 0;
-  for (const a of agents) total += a.ruleCount;
-  if (nrule !== total) throw new PackError('rule table: count does not match the agent table');
+  checkAgentCount(nrule, agents, 'ruleCount', 'rule table');
   const rules: RuleModel[] = new Array(nrule);
   const b = c.body;
   const { strings, nstr, used } = c;
@@ -500,9 +498,7 @@ function ruleLocsAt(b: Uint8Array, p: number, n: number, strings: readonly strin
 
 function readPhases(c: Ctx, ph: ByteReader, agents: AgentModel[]): PhaseModel[] {
   const nph = ph.count(LIMITS.maxAgents * LIMITS.maxPhases, 23);
-  let total = 0;
-  for (const a of agents) total += a.phaseCount;
-  if (nph !== total) throw new PackError('phase table: count does not match the agent table');
+  checkAgentCount(nph, agents, 'phaseCount', 'phase table');
   const phases: PhaseModel[] = new Array(nph);
   let ai = 0;
   let left = agents.length > 0 ? agents[0]!.phaseCount : 0;
@@ -533,9 +529,7 @@ function readPhases(c: Ctx, ph: ByteReader, agents: AgentModel[]): PhaseModel[] 
 
 function readRateLimits(c: Ctx, rl: ByteReader, agents: AgentModel[]): RateLimitModel[] {
   const nrl = rl.count(LIMITS.maxRules, 18);
-  let total = 0;
-  for (const a of agents) total += a.rateLimitCount;
-  if (nrl !== total) throw new PackError('rate-limit table: count does not match the agent table');
+  checkAgentCount(nrl, agents, 'rateLimitCount', 'rate-limit table');
   const rateLimits: RateLimitModel[] = new Array(nrl);
   for (let i = 0; i < nrl; i++) {
     const pat = pattern(c, rl);
@@ -558,9 +552,7 @@ function budgetAmount(bu: ByteReader): number {
 
 function readBudgets(c: Ctx, bu: ByteReader, agents: AgentModel[]): BudgetModel[] {
   const nbu = bu.count(LIMITS.maxRules, 15);
-  let total = 0;
-  for (const a of agents) total += a.budgetCount;
-  if (nbu !== total) throw new PackError('budget table: count does not match the agent table');
+  checkAgentCount(nbu, agents, 'budgetCount', 'budget table');
   const budgets: BudgetModel[] = new Array(nbu);
   for (let i = 0; i < nbu; i++) {
     const id = str(c, bu);
@@ -585,9 +577,7 @@ function readBudgets(c: Ctx, bu: ByteReader, agents: AgentModel[]): BudgetModel[
 
 function readRedactions(c: Ctx, rd: ByteReader, agents: AgentModel[]): RedactionModel[] {
   const nrd = rd.count(LIMITS.maxRules, 17);
-  let total = 0;
-  for (const a of agents) total += a.redactionCount;
-  if (nrd !== total) throw new PackError('redaction table: count does not match the agent table');
+  checkAgentCount(nrd, agents, 'redactionCount', 'redaction table');
   const redactions: RedactionModel[] = new Array(nrd);
   for (let i = 0; i < nrd; i++) {
     const pat = pattern(c, rd);
@@ -667,6 +657,16 @@ function readDelegations(c: Ctx, dr: ByteReader, nag: number): DelegationModel[]
   }
   dr.done();
   return delegations;
+}
+
+/** The agent-table fields that count an agent's records in another section. */
+type AgentCountField = 'ruleCount' | 'phaseCount' | 'rateLimitCount' | 'budgetCount' | 'redactionCount';
+
+/** Refuses a section whose record count `n` is not the sum of the agents' `field`. */
+function checkAgentCount(n: number, agents: AgentModel[], field: AgentCountField, what: string): void {
+  let total = 0;
+  for (let i = 0; i < agents.length; i++) total += agents[i]![field];
+  if (n !== total) throw new PackError(`${what}: count does not match the agent table`);
 }
 
 function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
