@@ -29,6 +29,11 @@ export function p256Spki(point: Uint8Array): Uint8Array {
   return new Uint8Array(Buffer.concat([P256_SPKI_PREFIX, point]));
 }
 
+function hasEd25519Prefix(der: Uint8Array): boolean {
+  for (let i = 0; i < ED25519_SPKI_PREFIX.length; i++) if (der[i] !== ED25519_SPKI_PREFIX[i]) return false;
+  return true;
+}
+
 /** DER SPKI for a raw 32-byte Ed25519 public key. */
 export function ed25519Spki(raw: Uint8Array): Uint8Array {
   if (raw.length !== 32) throw new Error('ed25519 public key must be 32 bytes');
@@ -50,6 +55,22 @@ export function keyIdOf(spki: Uint8Array): string {
  * `ed25519KeyWeakness`) are refused, so no caller can pin one.
  */
 export function parsePublicKey(input: Uint8Array | string): PublicKeyInfo {
+  // The canonical Ed25519 SPKI (what trust files and `fmsc pubkey` hold) is the fixed 12-byte prefix and
+  // the raw key: no re-export is needed to canonicalise it (a fresh process saved ~0.35 ms per key).
+  if (typeof input !== 'string' && input.length === 44 && hasEd25519Prefix(input)) {
+    const why = ed25519KeyWeakness(input.subarray(12));
+    if (why) throw new Error(why);
+    let keyObject: KeyObject;
+    try {
+      keyObject = createPublicKey({ key: Buffer.from(input), format: 'der', type: 'spki' });
+    } catch {
+      throw new Error('public key is not a valid spki');
+    }
+    // INVARIANT: OpenSSL reads these 44 bytes as an Ed25519 key, as the prefix says.
+    if (keyObject.asymmetricKeyType !== 'ed25519') throw new Error(`unsupported public key type \`${keyObject.asymmetricKeyType ?? 'unknown'}\``);
+    const spki = Uint8Array.from(input);
+    return { algorithm: 'ed25519', spki, keyId: keyIdOf(spki), keyObject };
+  }
   let keyObject: KeyObject;
   try {
     keyObject =
