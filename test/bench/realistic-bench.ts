@@ -9,11 +9,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
 import { createSignedPack, generateKeyFile, localEd25519Signer } from '@fms/compiler/sign';
 import type { Call, Decision } from '@fms/runtime';
 import type { CedarCall, RealisticStack } from './realistic';
+import { freshRuns, type FreshResult } from './fresh';
 import { measure, medianMs, quantile } from './stats';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -46,22 +46,14 @@ function cedarEffect(cedar: Cedar, s: RealisticStack, c: CedarCall): 'permit' | 
   return 'defer';
 }
 
-/** A bundled loader for fresh processes: trust roots, verifyPack and loadPackBody, like dist/fms-run.mjs. */
-async function bundleLoader(dir: string): Promise<string> {
-  const entry = join(dir, 'entry.ts');
-  writeFileSync(entry, `export { loadPackBody, verifyPack, parseTrustRoots, MemoryRollbackStore } from '@fms/runtime';\n`);
-  const out = join(dir, 'loader.mjs');
-  await build({ entryPoints: [entry], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning', absWorkingDir: join(here, '../..'), nodePaths: [join(here, '../../node_modules')] });
-  return out;
-}
-
 /**
- * Pack load in a fresh `node` (median of `runs` processes): trust roots parsed,
- * container, DSSE envelope, manifest, Ed25519 signature and body digest
- * verified, then body parse + CRCs + bytecode verification + index. Also the
- * time from process start to a loaded pack (module load included).
+ * Pack load in a fresh `node` (median of `runs` processes, with and without
+ * the code cache: fresh.ts): trust roots parsed, container, DSSE envelope,
+ * manifest, Ed25519 signature and body digest verified, then body parse +
+ * CRCs + bytecode verification + index. Also the time from process start to
+ * a loaded pack (module load included).
  */
-async function freshVerifyLoad(body: Uint8Array, runs: number): Promise<{ loadMs: number; sinceStartMs: number; cpuMs: number }> {
+async function freshVerifyLoad(body: Uint8Array, runs: number): Promise<FreshResult> {
   const dir = mkdtempSync(join(tmpdir(), 'fms-bench-real-'));
   generateKeyFile(join(dir, 'k.pem'));
   const signer = localEd25519Signer(join(dir, 'k.pem'));
@@ -69,33 +61,13 @@ async function freshVerifyLoad(body: Uint8Array, runs: number): Promise<{ loadMs
   writeFileSync(join(dir, 'pack.fmspack'), pack);
   const trust = { version: 1, keys: [{ id: signer.keyId, algorithm: signer.algorithm, public_key: Buffer.from(signer.publicKeySpki).toString('base64') }], scopes: [{ prefix: 'bench', keys: [signer.keyId], threshold: 1 }] };
   writeFileSync(join(dir, 'trust.json'), JSON.stringify(trust));
-  const loader = await bundleLoader(dir);
-  const script = join(dir, 'cold.mjs');
-  writeFileSync(
-    script,
-    `import { readFileSync } from 'node:fs';\n` +
-      `import { loadPackBody, verifyPack, parseTrustRoots, MemoryRollbackStore } from ${JSON.stringify(pathToFileURL(loader).href)};\n` +
-      `const bytes = new Uint8Array(readFileSync(${JSON.stringify(join(dir, 'pack.fmspack'))}));\n` +
-      `const tj = JSON.parse(readFileSync(${JSON.stringify(join(dir, 'trust.json'))}, 'utf8'));\n` +
-      `const c0 = process.cpuUsage();\nconst t0 = performance.now();\n` +
-      `const v = verifyPack(bytes, { trust: parseTrustRoots(tj), state: new MemoryRollbackStore(), now: new Date() });\n` +
-      `const p = loadPackBody(v.body);\n` +
-      `const t1 = performance.now();\nconst cu = process.cpuUsage(c0);\n` +
-      `if (p.agentIds().length === 0) throw new Error('empty');\n` +
-      `process.stdout.write(JSON.stringify([t1 - t0, t1, (cu.user + cu.system) / 1000]));\n`,
+  return freshRuns(
+    `const bytes = new Uint8Array(readFileSync(${JSON.stringify(join(dir, 'pack.fmspack'))}));\n` +
+      `const tj = JSON.parse(readFileSync(${JSON.stringify(join(dir, 'trust.json'))}, 'utf8'));`,
+    `const v = m.verifyPack(bytes, { trust: m.parseTrustRoots(tj), state: new m.MemoryRollbackStore(), now: new Date() });\n` +
+      `const p = m.loadPackBody(v.body);\nif (p.agentIds().length === 0) throw new Error('empty');`,
+    runs,
   );
-  const load = new Float64Array(runs);
-  const since = new Float64Array(runs);
-  const cpu = new Float64Array(runs);
-  for (let i = 0; i < runs; i++) {
-    const r = spawnSync(process.execPath, [script], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`fresh-process load failed: ${r.stderr}`);
-    const [a, b, c] = JSON.parse(r.stdout) as [number, number, number];
-    load[i] = a;
-    since[i] = b;
-    cpu[i] = c;
-  }
-  return { loadMs: quantile(load, 0.5), sinceStartMs: quantile(since, 0.5), cpuMs: quantile(cpu, 0.5) };
 }
 
 type Row = Record<string, string>;
@@ -114,7 +86,7 @@ export async function benchRealistic(engine: RealisticEngine, sizes: number[], o
     if (!r.ir || errs.length > 0) throw new Error(`realistic stack does not compile: ${errs[0]?.message}`);
     return engine.emitPackBody(r.ir);
   });
-  const fresh: Array<{ loadMs: number; sinceStartMs: number; cpuMs: number }> = [];
+  const fresh: FreshResult[] = [];
   for (const b of bodies) fresh.push(await freshVerifyLoad(b, 15));
   for (let si = 0; si < stacks.length; si++) {
     const s = stacks[si]!;
@@ -152,9 +124,11 @@ export async function benchRealistic(engine: RealisticEngine, sizes: number[], o
       agents: String(s.agents.length),
       tools: fmtInt(new Set(s.calls.map((c) => c.tool)).size),
       'load ms': loadMs.toFixed(2),
-      'verify+load ms (new process)': fresh[si]!.loadMs.toFixed(2),
-      'same, CPU ms': fresh[si]!.cpuMs.toFixed(2),
-      'process start → loaded ms': fresh[si]!.sinceStartMs.toFixed(1),
+      'verify+load ms (new process)': fresh[si]!.cached.loadMs.toFixed(2),
+      'same, CPU ms': fresh[si]!.cached.cpuMs.toFixed(2),
+      'same, no code cache ms': fresh[si]!.uncached.loadMs.toFixed(2),
+      'process start → loaded ms': fresh[si]!.cached.sinceStartMs.toFixed(1),
+      'same, no code cache': fresh[si]!.uncached.sinceStartMs.toFixed(1),
       'fms dec/s': fmtInt(fms.perSec),
       'fms p50 µs': us(fms.p50),
       'fms p99 µs': us(fms.p99),

@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
 type Engine = typeof import('./engine');
+import { freshRuns } from './fresh';
 import { benchCheckCli, benchRealistic } from './realistic-bench';
 import { measure, medianMs as median, quantile } from './stats';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -30,40 +31,14 @@ async function loadEngine(): Promise<Engine> {
 }
 
 /**
- * The first load in a fresh Node process (what `fms-run` pays once at start):
- * V8 has not compiled the loader yet, so this includes that one-time cost. The
- * child imports only the runtime's loader, bundled like `dist/fms-run.mjs`.
+ * The first load of a pack body in a fresh Node process (what `fms-run` pays
+ * once at start), through dist/fms-run.cjs with its code cache (fresh.ts).
  * Median of `runs` processes.
  */
-async function freshProcessLoadMs(body: Uint8Array, runs: number): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'fms-bench-cold-'));
-  const bodyPath = join(dir, 'body.bin');
-  const loader = join(dir, 'loader.mjs');
-  const script = join(dir, 'cold.mjs');
-  await build({
-    entryPoints: [join(here, '../../runtime/src/vm/loaded-pack.ts')],
-    outfile: loader,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-  });
+function freshProcessLoadMs(body: Uint8Array, runs: number): number {
+  const bodyPath = join(mkdtempSync(join(tmpdir(), 'fms-bench-cold-')), 'body.bin');
   writeFileSync(bodyPath, body);
-  writeFileSync(
-    script,
-    `import { readFileSync } from 'node:fs';\n` +
-      `import { loadPackBody } from ${JSON.stringify(pathToFileURL(loader).href)};\n` +
-      `const b = new Uint8Array(readFileSync(${JSON.stringify(bodyPath)}));\n` +
-      `const t0 = performance.now();\nloadPackBody(b);\nprocess.stdout.write(String(performance.now() - t0));\n`,
-  );
-  const xs = new Float64Array(runs);
-  for (let i = 0; i < runs; i++) {
-    const r = spawnSync(process.execPath, [script], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`cold load failed: ${r.stderr}`);
-    xs[i] = Number(r.stdout);
-  }
-  return quantile(xs, 0.5);
+  return freshRuns(`const b = new Uint8Array(readFileSync(${JSON.stringify(bodyPath)}));`, 'm.loadPackBody(b);', runs).cached.loadMs;
 }
 
 type Row = Record<string, string>;
@@ -127,7 +102,7 @@ async function main(): Promise<void> {
   {
     const bodies = sizes.map((n) => emitPackBody(benchPolicy(n).ir));
     await new Promise((r) => setTimeout(r, 500));
-    for (let i = 0; i < sizes.length; i++) coldMs.set(sizes[i]!, await freshProcessLoadMs(bodies[i]!, 15));
+    for (let i = 0; i < sizes.length; i++) coldMs.set(sizes[i]!, freshProcessLoadMs(bodies[i]!, 15));
   }
   for (const n of sizes) {
     const p = benchPolicy(n);

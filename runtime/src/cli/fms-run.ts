@@ -1,15 +1,5 @@
-import { Command } from 'commander';
-import { runProgram, versionLine } from './common';
-import { register as verify } from './commands/verify';
-import { register as evalCmd } from './commands/eval';
-import { register as explain } from './commands/explain';
-import { register as serve } from './commands/serve';
-import { register as exec } from './commands/exec';
-import { register as admin } from './commands/admin';
-import { register as log } from './commands/log';
+// `fms-run` from the sources (tsx) and for `runtime/scripts/pack.mjs`. The
+// bundled CLI (`dist/fms-run.mjs`) calls the same `main` through dist/fms-boot.mjs.
+import { main } from './fms-run-main';
 
-const program = new Command('fms-run')
-  .description('Verify signed fms policy packs against pinned trust roots and decide agents\' tool calls')
-  .version(versionLine('0.1.0'));
-for (const r of [verify, evalCmd, explain, serve, exec, admin, log]) r(program);
-await runProgram(program, process.argv, 'fms-run');
+await main(process.argv);
