@@ -22,7 +22,9 @@ function outcome(input: Uint8Array | string): string {
     const k = parsePublicKey(input);
     assert.instance(k.spki, Uint8Array);
     assert.is(k.keyObject.asymmetricKeyType, k.algorithm === 'ed25519' ? 'ed25519' : 'ec');
-    return `${k.algorithm} ${k.keyId} ${Buffer.from(k.spki).toString('hex')}`;
+    // The key object too: the one `crypto.verify` will use must hold the same key.
+    const held = k.keyObject.export({ format: 'der', type: 'spki' }).toString('hex');
+    return `${k.algorithm} ${k.keyId} ${Buffer.from(k.spki).toString('hex')} ${held}`;
   } catch (e) {
     return `refused: ${(e as Error).message}`;
   }
