@@ -76,11 +76,12 @@ for (const c of clis) {
   link(`dist/${c.name}.mjs`);
 }
 
-// The warm-up: each CLI once on the bundled example, in a scratch HOME with no FMS_/XDG_ settings and no NODE_OPTIONS
-// (V8 refuses a cache made under other flags), so the build touches nothing outside dist/ and the scratch folder.
+// The warm-up: each CLI once on the bundled example, in a scratch HOME with no FMS_/XDG_ settings, no NODE_OPTIONS
+// (V8 refuses a cache made under other flags) and no CI (under CI=true fmsc refuses the development key the warm-up
+// signs with), so the build touches nothing outside dist/ and the scratch folder.
 const home = mkdtempSync(join(tmpdir(), 'fms-code-cache-'));
 try {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(FMS_|XDG_|NODE_OPTIONS$)/.test(k)));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(FMS_|XDG_|NODE_OPTIONS$|CI$)/.test(k)));
   Object.assign(env, { HOME: home, NO_COLOR: '1', FMS_STATE_DIR: join(home, 'state') });
   const example = 'examples/support-bot/governance.fms';
   const pack = join(home, 'p.fmspack');
