@@ -598,8 +598,9 @@ export class LoadedPack {
    * (the daemon answers with it). A plain rule decision (one that limits,
    * approvals and redaction left as the rule made it: most denies and
    * permits) depends only on the rule (or agent default) and the tool name,
-   * so its text is a per-rule template with the tool name filled in; any
-   * other decision, or any other object, is serialised.
+   * so its text is a per-rule template with the tool name filled in; a
+   * plain defer's template also takes the approval id `finish` gave it (see
+   * deferText); any other decision, or any other object, is serialised.
    * @internal used by decideJson and the decision daemon.
    */
   decisionText(d: Decision): string {
