@@ -112,6 +112,14 @@ interface AgentRt {
 
 const CACHE_LIMIT = 4096;
 /**
+ * What evaluate returns to decideText for a plain deny instead of a Decision
+ * object (LoadedPack.plainDeny): a marker only decisionText reads (its text
+ * is the rule's template with the tool name; plainDecision rebuilds the
+ * object when there is no template). Frozen: `finish` writes nothing to a
+ * deny without redaction, and nothing else may.
+ */
+const PLAIN_DENY: Decision = Object.freeze({ effect: 'deny', code: 'POLICY_DENY', rule_ref: null, human_message: '', resolution: null }) as Decision;
+/**
  * `nowMs` of a decision that has not read the clock (yet): nothing read it so
  * far, and nothing will unless the decision reaches its limits (evaluate).
  * NaN: no valid clock reading equals it.
@@ -188,6 +196,10 @@ export class LoadedPack {
   private plainTool = '';
   /** JSON templates of plain rule decisions by rule index (decideText); undefined = not built yet. */
   private readonly ruleJson: Array<JsonTemplate | undefined>;
+  /** Templates of plain defers (tool name and approval id) by rule index, built on first use. */
+  private readonly ruleDeferJson: Array<DeferTemplate | undefined> = [];
+  /** The same for agent defaults that defer. */
+  private readonly defaultDeferJson = new Map<AgentRt, DeferTemplate>();
 
   /**
    * @internal use `loadPackBody`.
@@ -574,7 +586,7 @@ export class LoadedPack {
   decideText(call: Call): string {
     let d: Decision;
     try {
-      d = this.evaluate(call, true, null);
+      d = this.evaluate(call, true, null, true);
     } catch (e) {
       return decisionToJson(evalError(null, `internal error: ${oneLine(e)}`));
     }
@@ -586,8 +598,9 @@ export class LoadedPack {
    * (the daemon answers with it). A plain rule decision (one that limits,
    * approvals and redaction left as the rule made it: most denies and
    * permits) depends only on the rule (or agent default) and the tool name,
-   * so its text is a per-rule template with the tool name filled in; any
-   * other decision, or any other object, is serialised.
+   * so its text is a per-rule template with the tool name filled in; a
+   * plain defer's template also takes the approval id `finish` gave it (see
+   * deferText); any other decision, or any other object, is serialised.
    * @internal used by decideJson and the decision daemon.
    */
   decisionText(d: Decision): string {
@@ -595,7 +608,8 @@ export class LoadedPack {
     // INVARIANT: ruleDecision's output is a function of (effect, tool, rule ref, mandatory, reason, notify, default),
     // all fixed by (agent, rule) but the tool; finish adds approval_id / redacted_args in place, limits add warnings
     // on a copy or return another object, so identity plus these three fields show nothing was added.
-    if (d !== this.plainBase || a === null || d.approval_id !== undefined || d.redacted_args !== undefined || d.warnings !== undefined) return decisionToJson(d);
+    if (d !== this.plainBase || a === null || d.redacted_args !== undefined || d.warnings !== undefined) return decisionToJson(d);
+    if (d.approval_id !== undefined) return this.deferText(d, a);
     const ri = this.plainRule;
     let tpl = ri < 0 ? a.defaultJson : this.ruleJson[ri];
     if (tpl === undefined) {
@@ -603,11 +617,70 @@ export class LoadedPack {
       if (ri < 0) a.defaultJson = tpl;
       else this.ruleJson[ri] = tpl;
     }
-    if (tpl === null) return decisionToJson(d);
+    if (tpl === null) return decisionToJson(d === PLAIN_DENY ? this.plainDecision() : d);
     const tool = this.plainTool;
     const esc = plainJsonString(tool) ? tool : JSON.stringify(tool).slice(1, -1);
     if (tpl.length === 2) return tpl[0] + esc + tpl[1];
     return tpl.join(esc);
+  }
+
+  /**
+   * The text of a plain defer: the rule's (or default's) decision as `finish`
+   * completes it (approval id in `resolution` and `approval_id`, nothing
+   * else), from a template with two slots; any other shape is serialised.
+   */
+  private deferText(d: Decision, a: AgentRt): string {
+    const id = d.approval_id;
+    const r = d.resolution;
+    // What finish writes: one string id in both places (a StateStore may hand out anything).
+    if (d.effect !== 'defer' || typeof id !== 'string' || r === null || r.type !== 'pending_approval' || r.approval_id !== id) return decisionToJson(d);
+    const ri = this.plainRule;
+    let tpl = ri < 0 ? this.defaultDeferJson.get(a) : this.ruleDeferJson[ri];
+    if (tpl === undefined) {
+      if (ri < 0) {
+        tpl = deferTemplate(a.defaultEffect, a.defaultRef, false, null, null, true);
+        this.defaultDeferJson.set(a, tpl);
+      } else {
+        const m = this.model.rules[ri]!;
+        tpl = deferTemplate(m.effect, this.ruleRef(ri), m.mandatory, m.reason, m.notify, false);
+        this.ruleDeferJson[ri] = tpl;
+      }
+    }
+    if (tpl === null) return decisionToJson(d);
+    const tool = this.plainTool;
+    const escTool = plainJsonString(tool) ? tool : JSON.stringify(tool).slice(1, -1);
+    const escId = plainJsonString(id) ? id : JSON.stringify(id).slice(1, -1);
+    const parts = tpl.parts;
+    let out = parts[0]!;
+    for (let i = 1; i < parts.length; i++) out += (tpl.slots[i - 1] === 0 ? escTool : escId) + parts[i]!;
+    return out;
+  }
+
+  /**
+   * The Decision object of the last plain decision (plainAgent, plainRule,
+   * plainTool): what ruleDecision made, or would have made for a deny
+   * evaluate left as PLAIN_DENY.
+   */
+  private plainDecision(): Decision {
+    const a = this.plainAgent!;
+    const ri = this.plainRule;
+    if (ri < 0) return ruleDecision(EFFECT_NAMES[a.defaultEffect]!, this.plainTool, a.defaultRef, false, null, null, true);
+    const r = this.model.rules[ri]!;
+    return ruleDecision(EFFECT_NAMES[r.effect]!, this.plainTool, this.ruleRef(ri), r.mandatory, r.reason, r.notify, false);
+  }
+
+  /**
+   * A plain deny of the JSON path (evaluate with `text`): what `finish` does
+   * for a deny without redaction (the history entry, when one is kept), with
+   * the plain fields decisionText renders from the template, and no Decision
+   * object (issue 15: the JSON path only threw it away). Returns PLAIN_DENY.
+   */
+  private plainDeny(call: Call, a: AgentRt, ri: number, tool: string, sess: SessionState | null, nowMs: number, commit: boolean, rec: Recorded): Decision {
+    this.plainBase = PLAIN_DENY;
+    this.plainAgent = a;
+    this.plainRule = ri;
+    this.plainTool = tool;
+    return finish(call, PLAIN_DENY, sess, nowMs, this.state, commit, null, rec);
   }
 
   /** The JSON template of rule `ri`'s plain decision. */
@@ -668,9 +741,11 @@ export class LoadedPack {
   /**
    * Decides `call`; the candidate count of the last evaluation is left in
    * `lastCandidates` (explain reports it). Returns the bare decision so the
-   * common path allocates no wrapper, closure or empty event list.
+   * common path allocates no wrapper, closure or empty event list. With
+   * `text` (decideText, never with a trace), a plain deny returns PLAIN_DENY
+   * (see plainDeny), which nothing but decisionText may see.
    */
-  private evaluate(call: Call, commit: boolean, trace: TraceEvent[] | null): Decision {
+  private evaluate(call: Call, commit: boolean, trace: TraceEvent[] | null, text = false): Decision {
     this.lastCandidates = 0;
     this.plainBase = null;
     const bad = checkCall(call);
@@ -775,6 +850,7 @@ export class LoadedPack {
       if (res !== true) continue;
       const rule = q ?? this.ruleRt(c.cand[3 * k]!);
       const eff = rule.effect;
+      if (text && eff === 'deny' && rec.redactions.length === 0) return this.plainDeny(call, a, rule.index, tool, sess, nowMs, commit, rec);
       const d = ruleDecision(eff, tool, rule.ref, rule.mandatory, rule.reason, rule.notify, false);
       this.plainBase = d;
       this.plainAgent = a;
@@ -786,6 +862,7 @@ export class LoadedPack {
     }
     const eff = EFFECT_NAMES[a.defaultEffect]!;
     if (trace) trace.push({ kind: 'default', effect: eff, rule_ref: a.defaultRef });
+    if (text && eff === 'deny' && rec.redactions.length === 0) return this.plainDeny(call, a, -1, tool, sess, nowMs, commit, rec);
     const d = ruleDecision(eff, tool, a.defaultRef, false, null, null, true);
     this.plainBase = d;
     this.plainAgent = a;
@@ -917,6 +994,51 @@ function jsonTemplate(effect: number, ruleRef: string, mandatory: boolean, reaso
   if (a.length !== b.length) return null;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return null;
   return Object.freeze(a);
+}
+
+/** Two approval ids no store hands out by accident (see TOOL_MARK_A). */
+const ID_MARK_A = '\u0006\u0007\u000e';
+const ID_MARK_B = '\u000f\u0010\u0011';
+
+/**
+ * The JSON text of a plain defer around its two variable parts: `parts[0]`,
+ * then for each slot the tool name (0) or the approval id (1) JSON-escaped
+ * and the next part. Null when it could not be made safely.
+ */
+type DeferTemplate = { readonly parts: readonly string[]; readonly slots: readonly number[] } | null;
+
+/** The template of a plain defer (see DeferTemplate): rendered twice with different marks, kept only when both agree. */
+function deferTemplate(effect: number, ruleRef: string, mandatory: boolean, reason: string | null, notify: string | null, isDefault: boolean): DeferTemplate {
+  const eff = EFFECT_NAMES[effect]!;
+  const render = (tool: string, id: string): DeferTemplate => {
+    const d = ruleDecision(eff, tool, ruleRef, mandatory, reason, notify, isDefault);
+    // As finish completes a defer.
+    d.approval_id = id;
+    d.resolution = { type: 'pending_approval', approval_id: id };
+    const text = decisionToJson(d);
+    const marks = [JSON.stringify(tool).slice(1, -1), JSON.stringify(id).slice(1, -1)];
+    const parts: string[] = [];
+    const slots: number[] = [];
+    let at = 0;
+    for (;;) {
+      const t = text.indexOf(marks[0]!, at);
+      const i = text.indexOf(marks[1]!, at);
+      if (t < 0 && i < 0) break;
+      const k = t >= 0 && (i < 0 || t < i) ? 0 : 1;
+      const pos = k === 0 ? t : i;
+      parts.push(text.slice(at, pos));
+      slots.push(k);
+      at = pos + marks[k]!.length;
+    }
+    parts.push(text.slice(at));
+    return { parts, slots };
+  };
+  const a = render(TOOL_MARK_A, ID_MARK_A)!;
+  const b = render(TOOL_MARK_B, ID_MARK_B)!;
+  if (a.parts.length !== b.parts.length) return null;
+  for (let i = 0; i < a.parts.length; i++) if (a.parts[i] !== b.parts[i]) return null;
+  for (let i = 0; i < a.slots.length; i++) if (a.slots[i] !== b.slots[i]) return null;
+  return Object.freeze({ parts: Object.freeze(a.parts), slots: Object.freeze(a.slots) });
 }
 
 /** True when JSON.stringify writes `s` as it is (printable ASCII without `"` and `\`): no escaping needed. */

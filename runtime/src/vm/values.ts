@@ -173,6 +173,8 @@ function str(v: XValue): XValue {
 export function resolveVar(env: EvalEnv, root: string, segs: readonly string[]): XValue {
   const call = env.call;
   const a = call.args;
+  // Most loads read `args` (issue 15, session 6): no Set lookup for them (`args` needs no check here).
+  if (root === 'args') return walk(a, segs);
   if (ROOTS_NEEDING_ARGS.has(root) && (a === undefined || a === null || typeof a !== 'object')) return MISSING;
   switch (root) {
     case 'args':

@@ -105,6 +105,61 @@ test('decideJson: rule texts templated around the tool name stay exact for hosti
     for (const pre of ['t0/', 't1/', 't2/', 't3/', 't4/', 't5/', '', 'ok', 'bad']) for (const t of tools) same(a, b, { agent: 'bot', tool: pre + t }, JSON.stringify(pre + t));
 });
 
+test('decideJson: plain denies without a Decision object record the same history (deny counts, explain, later decisions)', () => {
+  // The JSON path renders a plain deny from the rule's template without building the decision (issue 15,
+  // session 6): the session history must still record it, so a history condition decides alike on both twins.
+  const p = policy(
+    agent(
+      'bot',
+      [
+        rule('deny!', 'rm/*'),
+        rule('deny', 'x/*', { reason: 'no "x"' }),
+        rule('deny', 'y', { when: E.cmp('>', E.args('n'), E.lit(2)), notify: 'ops' }),
+        rule('permit', '*', { when: E.cmp('<', E.call('deny_count_within', E.lit(60)), E.lit(4)) }),
+      ],
+      { default: 'deny', redactions: [redact('x/secret', ['k'])] },
+    ),
+  );
+  const { a, b, clock } = twins(emitPackBody(p));
+  const tools = ['rm/a', 'x/1', 'y', 'ok', 'x/secret', 'toString', '__proto__', 'x/"q"\\'];
+  const codes: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    clock.advance(7_000);
+    for (const s of ['s1', 's2']) {
+      const d = same(a, b, { agent: 'bot', tool: tools[(i * 3 + (s === 's1' ? 0 : 1)) % tools.length]!, session: s, args: { n: i % 5, k: i } }, `call ${i} ${s}`);
+      codes.push(d.code);
+    }
+    // Both twins hold the same history: the same call explained gives the same decision and steps.
+    assert.equal(b.explain({ agent: 'bot', tool: 'ok', session: 's1' }), a.explain({ agent: 'bot', tool: 'ok', session: 's1' }), `explain after ${i}`);
+  }
+  assert.ok(codes.includes('PERMIT') && codes.includes('POLICY_DENY'), 'both permits and denies');
+  assert.ok(codes.filter((c) => c === 'PERMIT').length < 40, 'the deny count closes the permit rule at times');
+});
+
+test('decideJson: defer texts templated around the tool name and the approval id stay exact (hostile ids, names, policy strings)', () => {
+  // A plain defer's text is a template with two slots (issue 15, session 6). Approval ids come from the
+  // StateStore, which may hand out anything: quotes, escapes, the template marks, lone surrogates, non-strings.
+  const marks = ['\u0000\u0001\u0002', '\u0006\u0007\u000e', '\u000f\u0010\u0011', '"', '\\', 'apr-1'];
+  const rules = marks.map((m, i) => rule('defer', `d${i}/*`, { reason: i % 2 ? `why ${m}` : undefined, notify: i % 3 === 0 ? `ops ${m}` : undefined }));
+  const p = policy(agent('bot', [...rules, rule('deny', 'no')], { default: 'defer', redactions: [redact('d0/r', ['k'])] }), agent('dflt', [], { default: 'defer' }));
+  const ids: unknown[] = ['apr-1', 'a"b', 'a\\b', '\u0006\u0007\u000e', '\u000f\u0010\u0011', '\u0000\u0001\u0002', '\ud800', '😀', '', 7, null, { x: 1 }];
+  const clock = new ManualClock(T0);
+  let x = 0;
+  let y = 0;
+  // Casts: a StateStore written in JS may return a non-string; both twins must print it the same way.
+  const a = loadPackBody(emitPackBody(p), { clock, state: new MemoryState({ approvalId: () => ids[x++ % ids.length] as string }) });
+  const b = loadPackBody(emitPackBody(p), { clock, state: new MemoryState({ approvalId: () => ids[y++ % ids.length] as string }) });
+  const tools = ['x', '\u0006\u0007\u000e', '\u0000\u0001\u0002', 'a"b', '\ud800', 'é', 'r'];
+  for (let round = 0; round < 2; round++)
+    for (const pre of ['d0/', 'd1/', 'd2/', 'd3/', 'd4/', 'd5/', 'other/', 'no'])
+      for (const t of tools) {
+        for (const who of ['bot', 'dflt']) {
+          const d = same(a, b, { agent: who, tool: pre + t, args: { k: 1 } }, `${who} ${JSON.stringify(pre + t)}`);
+          if (pre !== 'no' || who === 'dflt') assert.is(d.effect, 'defer');
+        }
+      }
+});
+
 test('per-tool cache: redactions and rate limits per tool, also past the cache limit and for host-language names', () => {
   const p = policy(
     agent('bot', [rule('permit', '*')], {
