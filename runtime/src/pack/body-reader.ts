@@ -251,7 +251,8 @@ function readConsts(c: Ctx, cr: ByteReader): ConstModel[] {
         if (p + 8 > end) throw new PackError(`constants: truncated at constant ${i}`);
         const v = dv.getFloat64(p, true);
         // NaN, infinities and -0 are refused (the writer never emits them).
-        if (!Number.isFinite(v) || (v === 0 && 1 / v < 0)) throw new PackError(`constants: non-canonical number at byte ${p}`);
+        // \`v - v\` is 0 exactly when v is finite (no call in the interpreter).
+        if (v - v !== 0 || (v === 0 && 1 / v < 0)) throw new PackError(`constants: non-canonical number at byte ${p}`);
         p += 8;
         consts[i] = { t: 'num', v };
         break;

@@ -144,6 +144,30 @@ test('corruptions of a realistic body: single bytes and runs of random bytes (CR
   assert.ok(refused > 1000, `only ${refused} refused`);
 });
 
+test('number constants: NaN, infinities and -0 refused with the same message, finite ones kept', () => {
+  const view = new DataView(SMALL.buffer, SMALL.byteOffset, SMALL.byteLength);
+  const nsec = view.getUint16(6, true);
+  let at = -1;
+  for (let k = 0; k < nsec; k++) {
+    const e = BODY_HEADER_SIZE + k * SECTION_ENTRY_SIZE;
+    if (view.getUint16(e, true) !== 0x03) continue;
+    // CONSTS: u32 n, then tagged items; find the first number (tag 3).
+    let p = view.getUint32(e + 4, true) + 4;
+    for (;;) {
+      const tag = SMALL[p]!;
+      if (tag === 3) break;
+      p += tag === 4 ? 5 : tag === 5 ? 5 + 4 * view.getUint32(p + 1, true) : 1;
+    }
+    at = p + 1;
+  }
+  assert.ok(at > 0, 'no number constant');
+  for (const v of [NaN, Infinity, -Infinity, -0, 0, 1e300, -2.5, Number.MIN_VALUE]) {
+    const b = SMALL.slice();
+    new DataView(b.buffer).setFloat64(at, v, true);
+    assert.is(same(b, `constant ${v}`), !Number.isFinite(v) || Object.is(v, -0), String(v));
+  }
+});
+
 /**
  * Random functions over a small alphabet of instructions (valid and invalid
  * operands, jumps, every opcode and some unknown ones), each the only rule of
