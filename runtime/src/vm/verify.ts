@@ -60,6 +60,8 @@ function refusal(ri: number, at: number, why: string): PackError {
  */
 interface Pass {
   called: number;
+  /** Stack depth after `settle`. */
+  sp: number;
   npend: number;
   pendOff: Int32Array;
   pendWord: Int32Array;
@@ -105,7 +107,7 @@ export function verifyBytecode(m: BodyModel): Program {
   const entry = new Int32Array(nrule);
   // Abstract stack (types), shared by the functions.
   const stk = new Uint8Array(DEPTH);
-  const pass: Pass = { called: 0, npend: 0, pendOff: new Int32Array(16), pendWord: new Int32Array(16), pendSp: new Uint8Array(16), pendStk: new Uint8Array(16 * DEPTH) };
+  const pass: Pass = { called: 0, sp: 0, npend: 0, pendOff: new Int32Array(16), pendWord: new Int32Array(16), pendSp: new Uint8Array(16), pendStk: new Uint8Array(16 * DEPTH) };
   let nw = 0;
   let off = 0;
   for (let ri = 0; ri < nrule; ri++) {
@@ -156,6 +158,57 @@ function addPending(pass: Pass, target: number, word: number, stk: Uint8Array, s
 }
 
 /**
+ * Settles every pending jump to the instruction at `pc` (instruction index
+ * `ii`): each jump brings the same stack types (and so does the fall-through
+ * when `live`). Leaves the stack in `stk` and its depth in `pass.sp`, patches
+ * the jumps' words, and returns the next pending target (`end` when none).
+ * Out of `verifyFunction`, which the compiler's output (no jumps) never needs:
+ * V8 compiles that hot function in the background, and its size is the cost.
+ */
+function settle(pass: Pass, pc: number, start: number, end: number, ri: number, stk: Uint8Array, sp: number, live: boolean, words: Int32Array, ii: number): number {
+  const pendOff = pass.pendOff;
+  const pendWord = pass.pendWord;
+  const pendSp = pass.pendSp;
+  const pendStk = pass.pendStk;
+  let npend = pass.npend;
+  let first = -1;
+  let newNext = end;
+  let k = 0;
+  while (k < npend) {
+    const o = pendOff[k]!;
+    if (o !== pc) {
+      if (o < newNext) newNext = o;
+      k++;
+      continue;
+    }
+    const d = pendSp[k]!;
+    const base = k * DEPTH;
+    if (first < 0) {
+      first = k;
+      if (live) {
+        if (sp !== d) throw refusal(ri, pc - start, 'stack types disagree at a join');
+        for (let q = 0; q < sp; q++) if (stk[q] !== pendStk[base + q]) throw refusal(ri, pc - start, 'stack types disagree at a join');
+      }
+      for (let q = 0; q < d; q++) stk[q] = pendStk[base + q]!;
+      sp = d;
+    } else {
+      if (sp !== d) throw refusal(ri, pc - start, 'stack types disagree at a jump target');
+      for (let q = 0; q < sp; q++) if (stk[q] !== pendStk[base + q]) throw refusal(ri, pc - start, 'stack types disagree at a jump target');
+    }
+    words[pendWord[k]!] = ii;
+    // Remove entry k (swap with the last).
+    npend--;
+    pendOff[k] = pendOff[npend]!;
+    pendWord[k] = pendWord[npend]!;
+    pendSp[k] = pendSp[npend]!;
+    pendStk.copyWithin(base, npend * DEPTH, npend * DEPTH + DEPTH);
+  }
+  pass.npend = npend;
+  pass.sp = sp;
+  return newNext;
+}
+
+/**
  * Verifies and decodes rule `ri`'s function, bytes [start, end) of `code`,
  * writing its words from word `nw`; returns the next free word. Each case does
  * its own stack effect, with the checks in the same order as always (operands,
@@ -190,52 +243,14 @@ function verifyFunction(
   let maxDepth = 0;
   pass.npend = 0;
   for (let pc = start; pc < end; ) {
-    if (pc === next) {
-      // Settle every jump to this instruction: same stack types from each
-      // jump (and from the fall-through when live). Only code with jumps
-      // gets here (next < end).
-      const ii = nw / 3;
-      const pendOff = pass.pendOff;
-      const pendWord = pass.pendWord;
-      const pendSp = pass.pendSp;
-      const pendStk = pass.pendStk;
-      let npend = pass.npend;
-      let first = -1;
-      let newNext = end;
-      let k = 0;
-      while (k < npend) {
-        const o = pendOff[k]!;
-        if (o !== pc) {
-          if (o < newNext) newNext = o;
-          k++;
-          continue;
-        }
-        const d = pendSp[k]!;
-        const base = k * DEPTH;
-        if (first < 0) {
-          first = k;
-          if (live) {
-            if (sp !== d) throw refusal(ri, pc - start, 'stack types disagree at a join');
-            for (let q = 0; q < sp; q++) if (stk[q] !== pendStk[base + q]) throw refusal(ri, pc - start, 'stack types disagree at a join');
-          }
-          for (let q = 0; q < d; q++) stk[q] = pendStk[base + q]!;
-          sp = d;
-          live = true;
-        } else {
-          if (sp !== d) throw refusal(ri, pc - start, 'stack types disagree at a jump target');
-          for (let q = 0; q < sp; q++) if (stk[q] !== pendStk[base + q]) throw refusal(ri, pc - start, 'stack types disagree at a jump target');
-        }
-        words[pendWord[k]!] = ii;
-        // Remove entry k (swap with the last).
-        npend--;
-        pendOff[k] = pendOff[npend]!;
-        pendWord[k] = pendWord[npend]!;
-        pendSp[k] = pendSp[npend]!;
-        pendStk.copyWithin(base, npend * DEPTH, npend * DEPTH + DEPTH);
-      }
-      pass.npend = npend;
-      next = newNext;
-    } else if (pc > next) throw refusal(ri, pc - start, `bad jump target +${next - start}`);
+    if (pc >= next) {
+      if (pc > next) throw refusal(ri, pc - start, `bad jump target +${next - start}`);
+      // Only code with jumps gets here (next < end); the settled stack is in
+      // stk, its depth in pass.sp.
+      next = settle(pass, pc, start, end, ri, stk, sp, live, words, nw / 3);
+      sp = pass.sp;
+      live = true;
+    }
     if (!live) throw refusal(ri, pc - start, 'unreachable instruction');
     const op = code[pc]!;
     const sz = size[op]!;
