@@ -394,12 +394,19 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  * A record loop then reads a field with one load instead of assembling it
  * from four bytes: at load time these loops run in V8's interpreter, where
  * every element load is a handler dispatch (issue 15, fresh-process load).
+ * `littleEndian` is this machine's byte order (a parameter only so that a
+ * test can run the big-endian path).
+ *
+ * @internal exported for tests.
  */
-function wordsAt(b: Uint8Array, p: number, n: number): Int32Array {
+export function wordsAt(b: Uint8Array, p: number, n: number, littleEndian: boolean = LITTLE_ENDIAN): Int32Array {
   const at = b.byteOffset + p;
-  if (LITTLE_ENDIAN && (at & 3) === 0) return new Int32Array(b.buffer, at, n);
-  const copy = b.slice(p, p + n * 4);
-  if (!LITTLE_ENDIAN) {
+  if (littleEndian && (at & 3) === 0) return new Int32Array(b.buffer, at, n);
+  // A fresh buffer and `set`, not `slice`: the body may be a Node Buffer,
+  // whose `slice` is a view into its (pooled) memory, not a copy.
+  const copy = new Uint8Array(n * 4);
+  copy.set(b.subarray(p, p + n * 4));
+  if (!littleEndian) {
     for (let i = 0; i < copy.length; i += 4) {
       const x = copy[i]!;
       copy[i] = copy[i + 3]!;
@@ -409,7 +416,7 @@ function wordsAt(b: Uint8Array, p: number, n: number): Int32Array {
       copy[i + 2] = y;
     }
   }
-  return new Int32Array(copy.buffer, 0, n);
+  return new Int32Array(copy.buffer);
 }
 
 /**

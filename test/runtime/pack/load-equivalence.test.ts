@@ -12,7 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compile, emitPackBody } from '@fms/compiler';
 import type { BodyModel } from '../../../runtime/src/pack/body-model';
-import { readBody } from '../../../runtime/src/pack/body-reader';
+import { readBody, wordsAt } from '../../../runtime/src/pack/body-reader';
 import { BODY_HEADER_SIZE, OP, PackError, SECTION_ENTRY_SIZE, crc32 } from '../../../runtime/src/pack/format';
 import { verifyBytecode } from '../../../runtime/src/vm/verify';
 import { realisticStack } from '../../bench/realistic';
@@ -110,6 +110,36 @@ test('bodies at every alignment in memory read the same (word views and copies)'
     const bad = buf.slice();
     bad[shift + SMALL.length - 1] ^= 0xff;
     same(bad.subarray(shift), `shift ${shift}, corrupt`);
+  }
+});
+
+test('bodies in Node Buffers (pooled memory, every offset) read like plain bytes', () => {
+  const big = realisticBody(40);
+  for (const body of [SMALL, big]) {
+    for (let shift = 0; shift < 4; shift++) {
+      // Junk before and after the body in the same memory: a reader that
+      // copied with Buffer's \`slice\` (a view) would read the junk.
+      const buf = Buffer.allocUnsafe(body.length + 16).fill(0xa5);
+      buf.set(body, 4 + shift);
+      const view = buf.subarray(4 + shift, 4 + shift + body.length);
+      assert.ok(view instanceof Buffer);
+      assert.not.ok(same(view, `Buffer at +${shift}`));
+      assert.equal(readBody(view).rules, readBody(body).rules);
+    }
+  }
+});
+
+test('the word reader: little-endian values at every alignment, and the big-endian path swaps bytes', () => {
+  const bytes = Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 11) & 0xff);
+  const dv = new DataView(bytes.buffer);
+  for (let p = 0; p < 8; p++) {
+    const le = wordsAt(bytes, p, 8);
+    const be = wordsAt(bytes, p, 8, false);
+    for (let i = 0; i < 8; i++) {
+      assert.is(le[i], dv.getInt32(p + 4 * i, true), `LE word ${i} at ${p}`);
+      // On this (little-endian) machine the swapped copy reads as the big-endian value.
+      assert.is(be[i], dv.getInt32(p + 4 * i, false), `BE word ${i} at ${p}`);
+    }
   }
 });
 
