@@ -203,23 +203,25 @@ export class LoadedPack {
     this.clock = opts.clock ?? systemClock;
     const mconsts = model.consts;
     const nconst = mconsts.length;
-    const consts: RValue[] = new Array(nconst);
+    // Tables the decision path reads are grown by push, not preallocated:
+    // \`new Array(n)\` would make them holey arrays, a hole check on every read.
+    const consts: RValue[] = [];
     for (let i = 0; i < nconst; i++) {
       const c = mconsts[i]!;
-      if (c.t === 'nil') consts[i] = null;
-      else if (c.t !== 'list') consts[i] = c.v;
+      if (c.t === 'nil') consts.push(null);
+      else if (c.t !== 'list') consts.push(c.v);
       else {
         // Items are earlier constants (the reader checks).
         const ids = c.items;
-        const items: RValue[] = new Array(ids.length);
-        for (let k = 0; k < ids.length; k++) items[k] = consts[ids[k]!]!;
-        consts[i] = Object.freeze(items);
+        const items: RValue[] = [];
+        for (let k = 0; k < ids.length; k++) items.push(consts[ids[k]!]!);
+        consts.push(Object.freeze(items));
       }
     }
     this.consts = consts;
     const npath = model.paths.length;
-    const pathRoots: string[] = new Array(npath);
-    const pathSegs: string[][] = new Array(npath);
+    const pathRoots: string[] = [];
+    const pathSegs: string[][] = [];
     let sessionPath = false;
     let timePath = false;
     for (let i = 0; i < npath; i++) {
@@ -227,14 +229,14 @@ export class LoadedPack {
       const root = ROOT_NAMES[p.root]!;
       if (root === 'session') sessionPath = true;
       else if (root === 'time') timePath = true;
-      pathRoots[i] = root;
-      pathSegs[i] = p.segs;
+      pathRoots.push(root);
+      pathSegs.push(p.segs);
     }
     this.pathRoots = pathRoots;
     this.pathSegs = pathSegs;
     const nre = model.regexes.length;
-    const regexes: Array<(s: string) => boolean> = new Array(nre);
-    for (let i = 0; i < nre; i++) regexes[i] = lazyMatcher(model.regexes[i]!, i);
+    const regexes: Array<(s: string) => boolean> = [];
+    for (let i = 0; i < nre; i++) regexes.push(lazyMatcher(model.regexes[i]!, i));
     this.regexes = regexes;
     this.ruleRefs = new Array(model.rules.length);
     this.ruleJson = new Array(model.rules.length);
