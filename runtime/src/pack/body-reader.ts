@@ -103,20 +103,23 @@ export function readBody(body: Uint8Array, opts: ReadBodyOptions = {}): BodyMode
  */
 function readStrings(sr: ByteReader): string[] {
   const n = sr.count(LIMITS.maxStrings, 4);
-  const ends = new Uint32Array(n);
-  for (let i = 0; i < n; i++) ends[i] = sr.u32();
-  const whole = decodeUtf8(sr.bytes(sr.end - sr.pos));
+  const ends = wordsAt(sr.buf, sr.pos, n);
+  sr.pos += 4 * n;
+  const blob = sr.bytes(sr.end - sr.pos);
+  const whole = decodeUtf8(blob);
   sr.done();
-  if ((n === 0 ? 0 : ends[n - 1]!) !== whole.length) throw new PackError('string table: offsets do not cover the string bytes');
+  if ((n === 0 ? 0 : ends[n - 1]! >>> 0) !== whole.length) throw new PackError('string table: offsets do not cover the string bytes');
+  // All ASCII (as many code units as bytes): no boundary can split a surrogate pair.
+  const ascii = whole.length === blob.length;
   const strings: string[] = new Array(n);
   let start = 0;
   let prev = '';
   const maxLength = LIMITS.maxStringLength;
   for (let i = 0; i < n; i++) {
-    const end = ends[i]!;
+    const end = ends[i]! >>> 0;
     if (end < start) throw new PackError(`string table: offset of string ${i} goes backwards`);
     if (end - start > maxLength) throw new PackError(`string table: string ${i} is too long`);
-    if (end > 0 && end < whole.length && (whole.charCodeAt(end - 1) & 0xfc00) === 0xd800) throw new PackError(`string table: string ${i} ends inside a character`);
+    if (!ascii && end > 0 && end < whole.length && (whole.charCodeAt(end - 1) & 0xfc00) === 0xd800) throw new PackError(`string table: string ${i} ends inside a character`);
     const s = whole.slice(start, end);
     if (i > 0 && !(prev < s)) throw new PackError(`string table: not sorted and unique at string ${i}`);
     strings[i] = s;
@@ -180,8 +183,18 @@ function line(r: ByteReader): number {
   return v;
 }
 
-/** Header and section table: the byte range of each section present, by type. */
-function readSectionTable(body: Uint8Array, checksums: boolean): Map<number, [number, number]> {
+/** Every known section type is below this. */
+const MAX_SECTION_TYPE = Math.max(...REQUIRED_SECTIONS, ...OPTIONAL_SECTIONS, ...RESERVED_SECTIONS) + 1;
+/** 1 at each known section type (required, optional or reserved): one load instead of three list scans. */
+const KNOWN_SECTIONS = new Uint8Array(MAX_SECTION_TYPE);
+for (const t of [...REQUIRED_SECTIONS, ...OPTIONAL_SECTIONS, ...RESERVED_SECTIONS]) KNOWN_SECTIONS[t] = 1;
+
+/**
+ * Header and section table: the byte range of each section present, by type:
+ * `[2 * type]` its start and `[2 * type + 1]` its end, -1 when absent (a typed
+ * array, not a Map of pairs: no tuple per section, no iterator to read one).
+ */
+function readSectionTable(body: Uint8Array, checksums: boolean): Int32Array {
   if (!(body instanceof Uint8Array)) throw new PackError('pack body is not bytes');
   if (body.length > LIMITS.maxBody) throw new PackError(`pack body is too large (${body.length} bytes)`);
   if (body.length < BODY_HEADER_SIZE) throw new PackError('pack body is truncated (no header)');
@@ -193,28 +206,35 @@ function readSectionTable(body: Uint8Array, checksums: boolean): Map<number, [nu
   if (nsec > LIMITS.maxSections) throw new PackError(`too many sections (${nsec})`);
   const tableEnd = BODY_HEADER_SIZE + nsec * SECTION_ENTRY_SIZE;
   if (tableEnd > body.length) throw new PackError('section table is truncated');
-  const tr = new ByteReader(body, BODY_HEADER_SIZE, tableEnd, 'section table');
-  const ranges = new Map<number, [number, number]>();
+  // Each entry is four u32 words: type | flags << 16, offset, length, CRC.
+  const tw = wordsAt(body, BODY_HEADER_SIZE, nsec * (SECTION_ENTRY_SIZE >> 2));
+  const ranges = new Int32Array(2 * MAX_SECTION_TYPE).fill(-1);
+  const known = KNOWN_SECTIONS;
   let expectOff = tableEnd;
   let lastType = -1;
-  for (let i = 0; i < nsec; i++) {
-    const type = tr.u16();
-    const flags = tr.u16();
-    const off = tr.u32();
-    const len = tr.u32();
-    const crc = tr.u32();
+  for (let i = 0, q = 0; i < nsec; i++, q += 4) {
+    const w0 = tw[q]!;
+    const type = w0 & 0xffff;
+    const flags = w0 >>> 16;
+    const off = tw[q + 1]! >>> 0;
+    const len = tw[q + 2]! >>> 0;
+    const crc = tw[q + 3]! >>> 0;
     if (type <= lastType) throw new PackError(`section table is not in ascending type order at entry ${i}`);
     lastType = type;
-    if (!REQUIRED_SECTIONS.includes(type) && !OPTIONAL_SECTIONS.includes(type) && !RESERVED_SECTIONS.includes(type)) throw new PackError(`unknown section type 0x${type.toString(16)}`);
+    if (type >= MAX_SECTION_TYPE || known[type] === 0) throw new PackError(`unknown section type 0x${type.toString(16)}`);
     if (flags !== 0) throw new PackError(`section 0x${type.toString(16)} has unknown flags ${flags}`);
     if (off !== expectOff) throw new PackError(`section 0x${type.toString(16)} is not contiguous (offset ${off}, expected ${expectOff})`);
     if (len > body.length - off) throw new PackError(`section 0x${type.toString(16)} overruns the body`);
     if (checksums && crc32(body, off, off + len) !== crc) throw new PackError(`section 0x${type.toString(16)} fails its checksum`);
-    ranges.set(type, [off, off + len]);
+    ranges[2 * type] = off;
+    ranges[2 * type + 1] = off + len;
     expectOff = off + len;
   }
   if (expectOff !== body.length) throw new PackError(`${body.length - expectOff} trailing bytes after the last section`);
-  for (const t of REQUIRED_SECTIONS) if (!ranges.has(t)) throw new PackError(`required section 0x${t.toString(16)} is missing`);
+  for (let k = 0; k < REQUIRED_SECTIONS.length; k++) {
+    const t = REQUIRED_SECTIONS[k]!;
+    if (ranges[2 * t]! < 0) throw new PackError(`required section 0x${t.toString(16)} is missing`);
+  }
   return ranges;
 }
 
@@ -237,7 +257,8 @@ function readConsts(c: Ctx, cr: ByteReader): ConstModel[] {
         if (p + 8 > end) throw new PackError(`constants: truncated at constant ${i}`);
         const v = dv.getFloat64(p, true);
         // NaN, infinities and -0 are refused (the writer never emits them).
-        if (!Number.isFinite(v) || (v === 0 && 1 / v < 0)) throw new PackError(`constants: non-canonical number at byte ${p}`);
+        // \`v - v\` is 0 exactly when v is finite (no call in the interpreter).
+        if (v - v !== 0 || (v === 0 && 1 / v < 0)) throw new PackError(`constants: non-canonical number at byte ${p}`);
         p += 8;
         consts[i] = { t: 'num', v };
         break;
@@ -363,18 +384,54 @@ function readAgents(c: Ctx, ar: ByteReader, hostLists: HostListModel[]): AgentMo
   return agents;
 }
 
+/** Whether this machine stores integers little-endian, like the pack format. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /**
- * RULES: fixed-size records (RULE_RECORD_SIZE), read by offset: this loop
- * runs once per rule, mostly before V8 has optimised anything, so it makes
- * no calls but the pattern check (once per distinct pattern). Rules with the
- * same pattern share one PatternModel object (read-only, like the whole model).
+ * The `n` little-endian u32 fields of the body from byte `p` as an Int32Array
+ * (values ≥ 2^31 read as negative): a view of the body when it is 4-aligned
+ * in memory, else one native copy (byte-swapped on a big-endian machine).
+ * A record loop then reads a field with one load instead of assembling it
+ * from four bytes: at load time these loops run in V8's interpreter, where
+ * every element load is a handler dispatch (issue 15, fresh-process load).
+ * `littleEndian` is this machine's byte order (a parameter only so that a
+ * test can run the big-endian path).
+ *
+ * @internal exported for tests.
+ */
+export function wordsAt(b: Uint8Array, p: number, n: number, littleEndian: boolean = LITTLE_ENDIAN): Int32Array {
+  const at = b.byteOffset + p;
+  if (littleEndian && (at & 3) === 0) return new Int32Array(b.buffer, at, n);
+  // A fresh buffer and `set`, not `slice`: the body may be a Node Buffer,
+  // whose `slice` is a view into its (pooled) memory, not a copy.
+  const copy = new Uint8Array(n * 4);
+  copy.set(b.subarray(p, p + n * 4));
+  if (!littleEndian) {
+    for (let i = 0; i < copy.length; i += 4) {
+      const x = copy[i]!;
+      copy[i] = copy[i + 3]!;
+      copy[i + 3] = x;
+      const y = copy[i + 1]!;
+      copy[i + 1] = copy[i + 2]!;
+      copy[i + 2] = y;
+    }
+  }
+  return new Int32Array(copy.buffer);
+}
+
+/**
+ * RULES: fixed-size records (RULE_RECORD_SIZE: six u32 words), read as words
+ * by offset: this loop runs once per rule, mostly before V8 has optimised
+ * anything, so it makes no calls but the pattern check (once per distinct
+ * pattern). Rules with the same pattern share one PatternModel object
+ * (read-only, like the whole model).
  */
 function readRules(c: Ctx, ru: ByteReader, agents: AgentModel[], codeLength: number): RuleModel[] {
   const nrule = ru.count(LIMITS.maxRules, RULE_RECORD_SIZE);
   if (ru.end - ru.pos !== nrule * RULE_RECORD_SIZE) throw new PackError(`rule table: ${ru.end - ru.pos - nrule * RULE_RECORD_SIZE} bytes beyond ${nrule} records`);
   checkAgentCount(nrule, agents, 'ruleCount', 'rule table');
   const rules: RuleModel[] = new Array(nrule);
-  const b = c.body;
+  const w = wordsAt(c.body, ru.pos, nrule * (RULE_RECORD_SIZE >> 2));
   const { strings, nstr, used } = c;
   // Constants as locals: each module-level or `LIMITS.x` read in the loop is a load per rule.
   const nEffects = EFFECT_NAMES.length;
@@ -383,35 +440,43 @@ function readRules(c: Ctx, ru: ByteReader, agents: AgentModel[], codeLength: num
   const deny = EFFECT.deny;
   const maxStackLimit = LIMITS.maxStack;
   const none16 = NONE16;
-  const size = RULE_RECORD_SIZE;
-  let p = ru.pos;
+  let q = 0;
   let ai = 0;
   let left = agents.length > 0 ? agents[0]!.ruleCount : 0;
   let phaseCount = agents.length > 0 ? agents[0]!.phaseCount : 0;
   let codeTotal = 0;
   const patterns: Array<PatternModel | undefined> = new Array(nstr);
-  for (let i = 0; i < nrule; i++, p += size) {
+  for (let i = 0; i < nrule; i++, q += 6) {
     while (left === 0) {
       const a = agents[++ai]!;
       left = a.ruleCount;
       phaseCount = a.phaseCount;
     }
     left--;
-    const effect = b[p]!;
+    // Bytes 0-3: effect, mandatory, origin, phase low byte.
+    const w0 = w[q]!;
+    // Bytes 4-7: phase high byte, pattern kind, pattern text (low half).
+    const w1 = w[q + 1]!;
+    // Bytes 8-11: pattern text (high half), code length (low half).
+    const w2 = w[q + 2]!;
+    // Bytes 12-15: code length (high half), max stack.
+    const w3 = w[q + 3]!;
+    const effect = w0 & 0xff;
     if (effect >= nEffects) throw new PackError(`rule table: rule ${i} has a bad effect ${effect}`);
-    const mb = b[p + 1]!;
+    const mb = (w0 >> 8) & 0xff;
     if (mb > 1) throw new PackError(`rule table: rule ${i} has a bad boolean ${mb}`);
     const mandatory = mb === 1;
     if (mandatory && effect !== deny) throw new PackError(`rule table: rule ${i} is mandatory but not deny`);
-    const origin = b[p + 2]!;
+    const origin = (w0 >> 16) & 0xff;
     if (origin >= nOrigins) throw new PackError(`rule table: rule ${i} has a bad origin ${origin}`);
-    const ph = b[p + 3]! | (b[p + 4]! << 8);
+    const ph = (w0 >>> 24) | ((w1 & 0xff) << 8);
     const phase = ph === none16 ? -1 : ph;
     if (phase >= phaseCount) throw new PackError(`rule table: rule ${i} phase ${phase} out of range`);
     if ((origin === 1) !== (phase >= 0)) throw new PackError(`rule table: rule ${i} origin and phase disagree`);
-    const kind = b[p + 5]!;
+    const kind = (w1 >> 8) & 0xff;
     if (kind >= nKinds) throw new PackError(`rule table: rule ${i} has a bad pattern kind ${kind}`);
-    const ti = (b[p + 6]! | (b[p + 7]! << 8) | (b[p + 8]! << 16)) + b[p + 9]! * 0x1000000;
+    // A u32 split across two words; `>>> 0` keeps it unsigned (valid indices are small).
+    const ti = ((w1 >>> 16) | (w2 << 16)) >>> 0;
     if (ti >= nstr) throw new PackError(`rule table: string index ${ti} out of range`);
     used[ti] = 1;
     // Rules share a pattern object per (text, kind): a stack names far fewer
@@ -423,30 +488,28 @@ function readRules(c: Ctx, ru: ByteReader, agents: AgentModel[], codeLength: num
       pattern = { kind, text };
       if (patterns[ti] === undefined) patterns[ti] = pattern;
     }
-    const codeLen = (b[p + 10]! | (b[p + 11]! << 8) | (b[p + 12]! << 16)) + b[p + 13]! * 0x1000000;
-    const maxStack = b[p + 14]! | (b[p + 15]! << 8);
+    const codeLen = ((w2 >>> 16) | (w3 << 16)) >>> 0;
+    const maxStack = w3 >>> 16;
     if (maxStack > maxStackLimit) throw new PackError(`rule table: rule ${i} stack depth ${maxStack} exceeds ${maxStackLimit}`);
     if ((codeLen === 0) !== (maxStack === 0)) throw new PackError(`rule table: rule ${i} code length and stack depth disagree`);
     codeTotal += codeLen;
     if (codeTotal > codeLength) throw new PackError(`rule table: rule ${i} code overruns the bytecode section`);
-    // reason and notify: a string index or NONE. Tested as low 24 bits and
-    // high byte: assembling NONE (2^32 - 1) would allocate a heap number per
-    // field per rule in the interpreter; every valid index is below 2^24.
+    // reason and notify: a string index or NONE, which reads as -1 here
+    // (no heap number for 2^32 - 1); every other value at or above 2^31 reads
+    // as negative and is out of range like the rest.
     let reason: string | null = null;
     let notify: string | null = null;
-    const rlo = b[p + 16]! | (b[p + 17]! << 8) | (b[p + 18]! << 16);
-    const rhi = b[p + 19]!;
-    if (rhi !== 0xff || rlo !== 0xffffff) {
-      if (rhi !== 0 || rlo >= nstr) throw new PackError(`rule table: string index ${rlo + rhi * 0x1000000} out of range`);
-      used[rlo] = 1;
-      reason = strings[rlo]!;
+    const rs = w[q + 4]!;
+    if (rs !== -1) {
+      if (rs < 0 || rs >= nstr) throw new PackError(`rule table: string index ${rs >>> 0} out of range`);
+      used[rs] = 1;
+      reason = strings[rs]!;
     }
-    const nlo = b[p + 20]! | (b[p + 21]! << 8) | (b[p + 22]! << 16);
-    const nhi = b[p + 23]!;
-    if (nhi !== 0xff || nlo !== 0xffffff) {
-      if (nhi !== 0 || nlo >= nstr) throw new PackError(`rule table: string index ${nlo + nhi * 0x1000000} out of range`);
-      used[nlo] = 1;
-      notify = strings[nlo]!;
+    const ns = w[q + 5]!;
+    if (ns !== -1) {
+      if (ns < 0 || ns >= nstr) throw new PackError(`rule table: string index ${ns >>> 0} out of range`);
+      used[ns] = 1;
+      notify = strings[ns]!;
     }
     rules[i] = { effect, mandatory, origin, phase, pattern, codeLen, maxStack, reason, notify };
   }
@@ -460,23 +523,23 @@ const RULE_LOC_SIZE = 16;
 /**
  * RULE_MAP: checks every record (line and column not 0, both strings in
  * range, marked used) without building anything; `ruleLocsAt` builds the
- * objects from the same, already checked, bytes.
+ * objects from the same, already checked, bytes. Read as words (wordsAt).
  */
 function checkRuleMap(c: Ctx, lm: ByteReader, nrule: number): number {
   const nloc = lm.count(LIMITS.maxRules, RULE_LOC_SIZE);
   if (nloc !== nrule) throw new PackError('rule map: count does not match the rule table');
   if (lm.end - lm.pos !== nloc * RULE_LOC_SIZE) throw new PackError(`rule map: ${lm.end - lm.pos - nloc * RULE_LOC_SIZE} bytes beyond ${nloc} records`);
-  const b = c.body;
+  const w = wordsAt(c.body, lm.pos, nloc * 4);
   const { nstr, used } = c;
-  let p = lm.pos;
-  for (let i = 0; i < nloc; i++, p += RULE_LOC_SIZE) {
-    // Zero tests need no assembly: a u32 is 0 exactly when its four bytes are.
-    if ((b[p]! | b[p + 1]! | b[p + 2]! | b[p + 3]!) === 0) throw new PackError('rule map: line 0');
-    if ((b[p + 4]! | b[p + 5]! | b[p + 6]! | b[p + 7]!) === 0) throw new PackError('rule map: column 0');
-    const ti = (b[p + 8]! | (b[p + 9]! << 8) | (b[p + 10]! << 16)) + b[p + 11]! * 0x1000000;
-    const fi = (b[p + 12]! | (b[p + 13]! << 8) | (b[p + 14]! << 16)) + b[p + 15]! * 0x1000000;
-    if (ti >= nstr) throw new PackError(`rule map: string index ${ti} out of range`);
-    if (fi >= nstr) throw new PackError(`rule map: string index ${fi} out of range`);
+  const n = nloc * 4;
+  for (let q = 0; q < n; q += 4) {
+    if (w[q] === 0) throw new PackError('rule map: line 0');
+    if (w[q + 1] === 0) throw new PackError('rule map: column 0');
+    const ti = w[q + 2]!;
+    const fi = w[q + 3]!;
+    // Indices at or above 2^31 read as negative: out of range like the rest.
+    if (ti < 0 || ti >= nstr) throw new PackError(`rule map: string index ${ti >>> 0} out of range`);
+    if (fi < 0 || fi >= nstr) throw new PackError(`rule map: string index ${fi >>> 0} out of range`);
     used[ti] = 1;
     used[fi] = 1;
   }
@@ -671,10 +734,7 @@ function checkAgentCount(n: number, agents: AgentModel[], field: AgentCountField
 
 function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
   const ranges = readSectionTable(body, checksums);
-  const R = (type: number, what: string): ByteReader => {
-    const [s, e] = ranges.get(type)!;
-    return new ByteReader(body, s, e, what);
-  };
+  const R = (type: number, what: string): ByteReader => new ByteReader(body, ranges[2 * type]!, ranges[2 * type + 1]!, what);
 
   // STRINGS: offsets into one strict-UTF-8 blob; sorted by bytes and unique.
   const strings = readStrings(R(SECTION.STRINGS, 'string table'));
@@ -694,8 +754,7 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
   // HOST_LISTS before agents, so that references can be checked.
   const hostLists = readHostLists(c, R(SECTION.HOST_LISTS, 'host lists'));
   const agents = readAgents(c, R(SECTION.AGENTS, 'agent table'), hostLists);
-  const [codeStart, codeEnd] = ranges.get(SECTION.BYTECODE)!;
-  const code = body.subarray(codeStart, codeEnd);
+  const code = body.subarray(ranges[2 * SECTION.BYTECODE]!, ranges[2 * SECTION.BYTECODE + 1]!);
   const rules = readRules(c, R(SECTION.RULES, 'rule table'), agents, code.length);
   const nrule = rules.length;
   const locAt = checkRuleMap(c, R(SECTION.RULE_MAP, 'rule map'), nrule);
@@ -705,31 +764,32 @@ function readBodyUnchecked(body: Uint8Array, checksums: boolean): BodyModel {
   let nrl = 0;
   let nbu = 0;
   let nrd = 0;
-  for (const a of agents) {
+  for (let i = 0; i < agents.length; i++) {
+    const a = agents[i]!;
     nph += a.phaseCount;
     nrl += a.rateLimitCount;
     nbu += a.budgetCount;
     nrd += a.redactionCount;
   }
   const empty = (type: number): boolean => {
-    const [s, e] = ranges.get(type)!;
-    return e - s === 4 && (body[s]! | body[s + 1]! | body[s + 2]! | body[s + 3]!) === 0;
+    const s = ranges[2 * type]!;
+    return ranges[2 * type + 1]! - s === 4 && (body[s]! | body[s + 1]! | body[s + 2]! | body[s + 3]!) === 0;
   };
   const phases = nph === 0 && empty(SECTION.PHASES) ? [] : readPhases(c, R(SECTION.PHASES, 'phase table'), agents);
   const rateLimits = nrl === 0 && empty(SECTION.RATE_LIMITS) ? [] : readRateLimits(c, R(SECTION.RATE_LIMITS, 'rate-limit table'), agents);
   const budgets = nbu === 0 && empty(SECTION.BUDGETS) ? [] : readBudgets(c, R(SECTION.BUDGETS, 'budget table'), agents);
   const redactions = nrd === 0 && empty(SECTION.REDACTIONS) ? [] : readRedactions(c, R(SECTION.REDACTIONS, 'redaction table'), agents);
-  const sessionLimits = ranges.has(SECTION.SESSION_LIMITS) ? readSessionLimits(c, R(SECTION.SESSION_LIMITS, 'session limits'), agents.length) : undefined;
-  const delegations = ranges.has(SECTION.DELEGATIONS) ? readDelegations(c, R(SECTION.DELEGATIONS, 'delegations'), agents.length) : undefined;
+  const sessionLimits = ranges[2 * SECTION.SESSION_LIMITS]! >= 0 ? readSessionLimits(c, R(SECTION.SESSION_LIMITS, 'session limits'), agents.length) : undefined;
+  const delegations = ranges[2 * SECTION.DELEGATIONS]! >= 0 ? readDelegations(c, R(SECTION.DELEGATIONS, 'delegations'), agents.length) : undefined;
 
   // The first string nothing referenced (a native scan, not a loop in the interpreter).
   const unused = c.used.indexOf(0);
   if (unused >= 0) throw new PackError(`string table: string ${unused} is never referenced`);
 
   const reserved = new Map<number, Uint8Array>();
-  for (const t of RESERVED_SECTIONS) {
-    const r = ranges.get(t);
-    if (r) reserved.set(t, body.subarray(r[0], r[1]));
+  for (let k = 0; k < RESERVED_SECTIONS.length; k++) {
+    const t = RESERVED_SECTIONS[k]!;
+    if (ranges[2 * t]! >= 0) reserved.set(t, body.subarray(ranges[2 * t]!, ranges[2 * t + 1]!));
   }
   // The kernel fence: parsed and checked here so a malformed OS profile refuses
   // the whole pack (a body without OS-profile sections has no fence to read).

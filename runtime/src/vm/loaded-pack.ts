@@ -213,14 +213,20 @@ export class LoadedPack {
     this.prog = prog;
     this.state = opts.state ?? new MemoryState();
     this.clock = opts.clock ?? systemClock;
+    const mconsts = model.consts;
+    const nconst = mconsts.length;
+    // Tables the decision path reads are grown by push, not preallocated:
+    // \`new Array(n)\` would make them holey arrays, a hole check on every read.
     const consts: RValue[] = [];
-    for (const c of model.consts) {
+    for (let i = 0; i < nconst; i++) {
+      const c = mconsts[i]!;
       if (c.t === 'nil') consts.push(null);
       else if (c.t !== 'list') consts.push(c.v);
       else {
         // Items are earlier constants (the reader checks).
+        const ids = c.items;
         const items: RValue[] = [];
-        for (const j of c.items) items.push(consts[j]!);
+        for (let k = 0; k < ids.length; k++) items.push(consts[ids[k]!]!);
         consts.push(Object.freeze(items));
       }
     }
@@ -240,8 +246,9 @@ export class LoadedPack {
     }
     this.pathRoots = pathRoots;
     this.pathSegs = pathSegs;
+    const nre = model.regexes.length;
     const regexes: Array<(s: string) => boolean> = [];
-    for (let i = 0; i < model.regexes.length; i++) regexes.push(lazyMatcher(model.regexes[i]!, i));
+    for (let i = 0; i < nre; i++) regexes.push(lazyMatcher(model.regexes[i]!, i));
     this.regexes = regexes;
     this.ruleRefs = new Array(model.rules.length);
     this.ruleJson = new Array(model.rules.length);
@@ -257,16 +264,19 @@ export class LoadedPack {
     let rd = 0;
     // Session limits and delegation grants (optional sections; issue 9, class 9).
     const sessionLimits = new Map<number, NonNullable<BodyModel['sessionLimits']>[number]>();
-    if (model.sessionLimits) for (const l of model.sessionLimits) sessionLimits.set(l.agent, l);
+    const msl = model.sessionLimits;
+    if (msl) for (let i = 0; i < msl.length; i++) sessionLimits.set(msl[i]!.agent, msl[i]!);
+    const agents = model.agents;
+    const nag = agents.length;
     let grants: ReturnType<typeof indexGrants> | null = null;
     if (model.delegations) {
-      const ids: string[] = [];
-      for (const x of model.agents) ids.push(x.id);
+      const ids: string[] = new Array(nag);
+      for (let i = 0; i < nag; i++) ids[i] = agents[i]!.id;
       grants = indexGrants(ids, model.delegations);
     }
     const rules = model.rules;
-    for (let ai = 0; ai < model.agents.length; ai++) {
-      const a = model.agents[ai]!;
+    for (let ai = 0; ai < nag; ai++) {
+      const a = agents[ai]!;
       const rt: AgentRt = {
         id: a.id,
         defaultEffect: a.defaultEffect,
@@ -294,20 +304,27 @@ export class LoadedPack {
         defaultJson: undefined,
       };
       const globLens: number[] = [];
-      for (let i = r; i < r + a.ruleCount; i++) {
+      const exact = rt.exact;
+      const anyRules = rt.anyRules;
+      const globs = rt.globs;
+      const any = PATTERN.any;
+      const exactKind = PATTERN.exact;
+      const rend = r + a.ruleCount;
+      for (let i = r; i < rend; i++) {
         const p = rules[i]!.pattern;
-        if (p.kind === PATTERN.any) rt.anyRules.push(i);
-        else if (p.kind === PATTERN.exact) {
-          const l = rt.exact.get(p.text);
-          if (l) l.push(i);
-          else rt.exact.set(p.text, [i]);
-        } else {
+        const kind = p.kind;
+        if (kind === exactKind) {
+          const l = exact.get(p.text);
+          if (l === undefined) exact.set(p.text, [i]);
+          else l.push(i);
+        } else if (kind === any) anyRules.push(i);
+        else {
           const star = p.text.indexOf('*');
           const key = p.text.slice(0, star);
-          const l = rt.globs.get(key);
+          const l = globs.get(key);
           if (l) l.push(i);
           else {
-            rt.globs.set(key, [i]);
+            globs.set(key, [i]);
             if (!globLens.includes(star)) globLens.push(star);
           }
         }
