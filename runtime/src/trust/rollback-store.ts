@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +43,7 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** The file holding the rollback mark of pack `name` under `stateDir` (what to delete to reset it). */
 export function rollbackMarkFile(stateDir: string, name: string): string {
-  return join(stateDir, 'rollback', createHash('sha256').update(name).digest('hex') + '.json');
+  return join(stateDir, 'rollback', hash('sha256', name, 'hex') + '.json');
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { verifySignature } from '../crypto/verify-signature';
 import { decodeContainer } from '../pack/container';
 import { decodeEnvelope, MANIFEST_PAYLOAD_TYPE, pae } from './dsse';
@@ -133,7 +133,7 @@ export function verifyPack(bytes: Uint8Array, opts: VerifyOptions): VerifiedPack
 
   if (container.body.length !== manifest.body.size)
     throw new PackRefusal('body-size', `pack body is ${container.body.length} bytes, manifest says ${manifest.body.size}`);
-  const digest = createHash('sha256').update(container.body).digest('hex');
+  const digest = hash('sha256', container.body, 'hex');
   if (digest !== manifest.body.sha256) throw new PackRefusal('body-digest', 'pack body does not match the signed sha-256');
 
   const now = (opts.now ?? new Date()).getTime();
@@ -146,7 +146,7 @@ export function verifyPack(bytes: Uint8Array, opts: VerifyOptions): VerifiedPack
   if (manifest.serial < scope.minSerial)
     throw new PackRefusal('min-serial', `pack \`${name}\` serial ${manifest.serial} is below min_serial ${scope.minSerial} of scope \`${scope.prefix}\``);
 
-  const manifestDigest = createHash('sha256').update(env.payload).digest('hex');
+  const manifestDigest = hash('sha256', env.payload, 'hex');
   if (opts.state) {
     const mark = opts.state.get(name);
     if (mark && manifest.serial < mark.serial)
