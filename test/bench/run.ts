@@ -38,7 +38,7 @@ async function loadEngine(): Promise<Engine> {
 function freshProcessLoadMs(body: Uint8Array, runs: number): number {
   const bodyPath = join(mkdtempSync(join(tmpdir(), 'fms-bench-cold-')), 'body.bin');
   writeFileSync(bodyPath, body);
-  return freshRuns(`const b = new Uint8Array(readFileSync(${JSON.stringify(bodyPath)}));`, 'm.loadPackBody(b);', runs).cached.loadMs;
+  return freshRuns(`const b = new Uint8Array(readFileSync(${JSON.stringify(bodyPath)}));`, '', 'm.loadPackBody(b);', runs).cached.loadMs;
 }
 
 type Row = Record<string, string>;
@@ -233,7 +233,7 @@ async function realisticTable(engine: Engine, sizes: number[], overhead: number)
   }
   console.log('\nrealistic workload — several agents; deny!, globs, regexes, defers, budgets, rate limits, session limits, egress, redaction;');
   console.log('16,384 calls: exact hits, glob-only hits, deny! targets, unknown tools and agents, missing fields, defers. fms and cedar agree on every call.');
-  console.log('cedar: one preparsed policy set per (agent, tool) slice, only the context those rules read. verify+load: trust roots + signature + body, fresh node.\n');
+  console.log('cedar: one preparsed policy set per (agent, tool) slice, only the context those rules read. fresh node, dist/fms-run.cjs with its code cache: trust roots = parsing the trust file (key strength checks); verify+load = signature + manifest + body digest + body + bytecode check.\n');
   printTable(rows);
 }
 
