@@ -635,8 +635,7 @@ export class LoadedPack {
       else this.ruleJson[ri] = tpl;
     }
     if (tpl === null) return decisionToJson(d === PLAIN_DENY ? this.plainDecision() : d);
-    const tool = this.plainTool;
-    const esc = plainJsonString(tool) ? tool : JSON.stringify(tool).slice(1, -1);
+    const esc = jsonInner(this.plainTool);
     if (tpl.length === 2) return tpl[0] + esc + tpl[1];
     return tpl.join(esc);
   }
@@ -664,9 +663,8 @@ export class LoadedPack {
       }
     }
     if (tpl === null) return decisionToJson(d);
-    const tool = this.plainTool;
-    const escTool = plainJsonString(tool) ? tool : JSON.stringify(tool).slice(1, -1);
-    const escId = plainJsonString(id) ? id : JSON.stringify(id).slice(1, -1);
+    const escTool = jsonInner(this.plainTool);
+    const escId = jsonInner(id);
     const parts = tpl.parts;
     let out = parts[0]!;
     for (let i = 1; i < parts.length; i++) out += (tpl.slots[i - 1] === 0 ? escTool : escId) + parts[i]!;
@@ -1005,7 +1003,7 @@ const TOOL_MARK_B = '\u0003\u0004\u0005';
 /** The JSON template of a plain rule decision (see JsonTemplate); null when it cannot be made safely. */
 function jsonTemplate(effect: number, ruleRef: string, mandatory: boolean, reason: string | null, notify: string | null, isDefault: boolean): JsonTemplate {
   const eff = EFFECT_NAMES[effect]!;
-  const render = (mark: string): string[] => decisionToJson(ruleDecision(eff, mark, ruleRef, mandatory, reason, notify, isDefault)).split(JSON.stringify(mark).slice(1, -1));
+  const render = (mark: string): string[] => decisionToJson(ruleDecision(eff, mark, ruleRef, mandatory, reason, notify, isDefault)).split(jsonInner(mark));
   const a = render(TOOL_MARK_A);
   const b = render(TOOL_MARK_B);
   if (a.length !== b.length) return null;
@@ -1033,7 +1031,7 @@ function deferTemplate(effect: number, ruleRef: string, mandatory: boolean, reas
     d.approval_id = id;
     d.resolution = { type: 'pending_approval', approval_id: id };
     const text = decisionToJson(d);
-    const marks = [JSON.stringify(tool).slice(1, -1), JSON.stringify(id).slice(1, -1)];
+    const marks = [jsonInner(tool), jsonInner(id)];
     const parts: string[] = [];
     const slots: number[] = [];
     let at = 0;
@@ -1058,13 +1056,13 @@ function deferTemplate(effect: number, ruleRef: string, mandatory: boolean, reas
   return Object.freeze({ parts: Object.freeze(a.parts), slots: Object.freeze(a.slots) });
 }
 
-/** True when JSON.stringify writes `s` as it is (printable ASCII without `"` and `\`): no escaping needed. */
-function plainJsonString(s: string): boolean {
+/** `s` as JSON.stringify writes it between the quotes: unchanged when it is printable ASCII without `"` and `\`. */
+function jsonInner(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const ch = s.charCodeAt(i);
-    if (ch < 0x20 || ch > 0x7e || ch === 0x22 || ch === 0x5c) return false;
+    if (ch < 0x20 || ch > 0x7e || ch === 0x22 || ch === 0x5c) return JSON.stringify(s).slice(1, -1);
   }
-  return true;
+  return s;
 }
 
 /** One line describing a thrown value (never throws itself). */
