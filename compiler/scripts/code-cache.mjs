@@ -4,13 +4,13 @@
 // `dist/<name>.cjs.cache` (see fms-boot.mjs). Every command must succeed: a
 // warm-up that fails means the CLI is broken, and the build stops.
 //   node compiler/scripts/code-cache.mjs dist/fms-run.cjs '["verify","p.fmspack","--trust","t.json"]' ...
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cacheHeader, loadBundle } from './fms-boot.mjs';
 
 const [bundleArg, ...commands] = process.argv.slice(2);
 const file = resolve(bundleArg);
-const { exports, script } = loadBundle(file, true);
+const { exports, script, source } = loadBundle(file, true);
 for (const c of commands) {
   const args = JSON.parse(c);
   await exports.main([process.execPath, file, ...args]);
@@ -21,5 +21,5 @@ for (const c of commands) {
 }
 const data = script.createCachedData();
 const tmp = `${file}.cache.${process.pid}`;
-writeFileSync(tmp, Buffer.concat([Buffer.from(cacheHeader(readFileSync(file), data), 'latin1'), data]));
+writeFileSync(tmp, Buffer.concat([Buffer.from(cacheHeader(source, data), 'latin1'), data]));
 renameSync(tmp, `${file}.cache`);

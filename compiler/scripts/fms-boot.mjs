@@ -32,8 +32,9 @@ export function cacheHeader(source, data) {
 
 /**
  * Compiles and runs the CommonJS bundle `file` (an absolute path); returns its
- * exports, the compiled script (the warm-up asks it for its cache) and whether
- * the cache was used. `noCache`: compile from source (the warm-up does).
+ * exports, the compiled script and the bundle's bytes (the warm-up makes the
+ * cache from both) and whether the cache was used. `noCache`: compile from
+ * source (the warm-up does).
  */
 export function loadBundle(file, noCache = process.env.FMS_NO_CODE_CACHE === '1') {
   const source = readFileSync(file);
@@ -57,5 +58,5 @@ export function loadBundle(file, noCache = process.env.FMS_NO_CODE_CACHE === '1'
   });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file), pathToFileURL(file).href);
-  return { exports: module.exports, script, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
+  return { exports: module.exports, script, source, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
 }
