@@ -21,20 +21,20 @@ export interface FreshTimes {
   cpuMs: number;
 }
 
-/** Medians over the runs, with the code cache and without it (the runs alternate). */
+/** Medians over the runs, with the code cache and (when asked for) without it (the runs alternate). */
 export interface FreshResult {
   cached: FreshTimes;
-  uncached: FreshTimes;
+  uncached: FreshTimes | null;
 }
 
 /**
  * Runs `first` then `timed` (JavaScript statements over `m`, the exports of
  * dist/fms-run.cjs, and the values `setup` defines), each timed, in `runs`
- * fresh processes with the code cache and `runs` without it, alternating.
- * Throws if the cache was not used when it should have been, or was used when
- * it should not.
+ * fresh processes with the code cache and, with `uncached`, `runs` without it,
+ * alternating. Throws if the cache was not used when it should have been, or
+ * was used when it should not.
  */
-export function freshRuns(setup: string, first: string, timed: string, runs: number): FreshResult {
+export function freshRuns(setup: string, first: string, timed: string, runs: number, uncached = true): FreshResult {
   const boot = join(ROOT, 'dist', 'fms-boot.mjs');
   if (!existsSync(join(ROOT, 'dist', 'fms-run.cjs.cache'))) throw new Error('dist/fms-run.cjs.cache is missing: npm run build');
   const dir = mkdtempSync(join(tmpdir(), 'fms-bench-fresh-'));
@@ -51,7 +51,7 @@ export function freshRuns(setup: string, first: string, timed: string, runs: num
   );
   const rows: Record<'cached' | 'uncached', number[][]> = { cached: [], uncached: [] };
   for (let i = 0; i < runs; i++) {
-    for (const mode of ['cached', 'uncached'] as const) {
+    for (const mode of uncached ? (['cached', 'uncached'] as const) : (['cached'] as const)) {
       const env = { ...process.env, FMS_NO_CODE_CACHE: mode === 'cached' ? '' : '1' };
       const r = spawnSync(process.execPath, [script], { encoding: 'utf8', env });
       if (r.status !== 0) throw new Error(`fresh-process load failed: ${r.stderr}`);
@@ -63,5 +63,5 @@ export function freshRuns(setup: string, first: string, timed: string, runs: num
   }
   const med = (xs: number[][], k: number): number => quantile(Float64Array.from(xs.map((x) => x[k]!)), 0.5);
   const times = (xs: number[][]): FreshTimes => ({ firstMs: med(xs, 0), loadMs: med(xs, 1), totalMs: med(xs, 2), sinceStartMs: med(xs, 3), cpuMs: med(xs, 4) });
-  return { cached: times(rows.cached), uncached: times(rows.uncached) };
+  return { cached: times(rows.cached), uncached: uncached ? times(rows.uncached) : null };
 }

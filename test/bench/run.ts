@@ -38,7 +38,7 @@ async function loadEngine(): Promise<Engine> {
 function freshProcessLoadMs(body: Uint8Array, runs: number): number {
   const bodyPath = join(mkdtempSync(join(tmpdir(), 'fms-bench-cold-')), 'body.bin');
   writeFileSync(bodyPath, body);
-  return freshRuns(`const b = new Uint8Array(readFileSync(${JSON.stringify(bodyPath)}));`, '', 'm.loadPackBody(b);', runs).cached.loadMs;
+  return freshRuns(`const b = new Uint8Array(readFileSync(${JSON.stringify(bodyPath)}));`, '', 'm.loadPackBody(b);', runs, false).cached.loadMs;
 }
 
 type Row = Record<string, string>;
