@@ -17,18 +17,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
-type Engine = typeof import('./engine');
 import { freshRuns } from './fresh';
+import { type Engine, loadEngine } from './load-engine';
 import { benchCheckCli, benchRealistic } from './realistic-bench';
 import { measure, medianMs as median, quantile } from './stats';
 const here = dirname(fileURLToPath(import.meta.url));
-
-/** Bundles ./engine.ts with esbuild (as the CLIs are shipped) and imports it. */
-async function loadEngine(): Promise<Engine> {
-  const out = join(mkdtempSync(join(tmpdir(), 'fms-bench-')), 'engine.mjs');
-  await build({ entryPoints: [join(here, 'engine.ts')], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
-  return (await import(pathToFileURL(out).href)) as Engine;
-}
 
 /**
  * The first load of a pack body in a fresh Node process (what `fms-run` pays

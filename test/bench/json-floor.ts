@@ -1,0 +1,229 @@
+/**
+ * `npm run bench:json-floor` (issue 15): what the JSON path (`decideJson`:
+ * `JSON.parse`, then the decision and its text) is made of on the realistic
+ * stream, and how much a JSON parser written in JavaScript could save.
+ *
+ * Columns, p50 per call over the 16,384 call texts of realistic.ts:
+ * - `JSON.parse`: V8's parser alone (what the JSON path pays first);
+ * - one-pass scan: a loop that reads every character once and tracks strings
+ *   and nesting, and builds nothing: the least any parser written in
+ *   JavaScript must do;
+ * - JS subset parser: a parser for strict JSON without escapes that builds
+ *   the same objects as `JSON.parse` (checked on every text before timing);
+ * - decide on parsed objects: `decideText` on objects `JSON.parse` made
+ *   beforehand (the decision and its text, without the parse);
+ * - `decideJson`: the JSON path itself.
+ *
+ * Not part of `npm run bench` (it answers one design question; the README's
+ * "JSON path (session 7)" has its numbers).
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { loadEngine } from './load-engine';
+import { measure, quantile } from './stats';
+
+/** Reads every character once (strings, escapes, nesting); returns the final depth or -1. Builds nothing. */
+function scan(t: string): number {
+  let depth = 0;
+  let inStr = false;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (inStr) {
+      if (c === 34) inStr = false;
+      else if (c === 92) i++;
+      else if (c < 32) return -1;
+      continue;
+    }
+    if (c === 34) inStr = true;
+    else if (c === 123 || c === 91) depth++;
+    else if (c === 125 || c === 93) depth--;
+  }
+  return depth;
+}
+
+/**
+ * A parser for a strict subset of JSON (no escapes, no duplicate or
+ * `__proto__` keys, at most 64 levels) that returns what `JSON.parse` returns,
+ * or undefined for anything outside the subset. Bench code only: it is here
+ * to time the idea, not to be used.
+ */
+class SubsetParser {
+  private t = '';
+  private p = 0;
+  private d = 0;
+
+  parse(text: string): unknown {
+    this.t = text;
+    this.p = 0;
+    this.d = 0;
+    if (this.ws() !== 123) return undefined;
+    const v = this.obj();
+    if (v === undefined) return undefined;
+    this.ws();
+    return this.p === this.t.length ? v : undefined;
+  }
+
+  private ws(): number {
+    let c = this.t.charCodeAt(this.p);
+    while (c === 32 || c === 10 || c === 13 || c === 9) c = this.t.charCodeAt(++this.p);
+    return c;
+  }
+
+  /** At an opening quote: the string up to the closing one, or undefined (escape, control character, end). */
+  private str(): string | undefined {
+    const s = ++this.p;
+    for (;;) {
+      const c = this.t.charCodeAt(this.p);
+      if (c === 34) break;
+      if (c === 92 || c < 32 || c !== c) return undefined;
+      this.p++;
+    }
+    return this.t.slice(s, this.p++);
+  }
+
+  private num(c: number): number | undefined {
+    const t = this.t;
+    const s = this.p;
+    if (c === 45) c = t.charCodeAt(++this.p);
+    if (c === 48) c = t.charCodeAt(++this.p);
+    else if (c >= 49 && c <= 57) {
+      do c = t.charCodeAt(++this.p);
+      while (c >= 48 && c <= 57);
+    } else return undefined;
+    if (c === 46) {
+      c = t.charCodeAt(++this.p);
+      if (!(c >= 48 && c <= 57)) return undefined;
+      do c = t.charCodeAt(++this.p);
+      while (c >= 48 && c <= 57);
+    }
+    if (c === 101 || c === 69) {
+      c = t.charCodeAt(++this.p);
+      if (c === 43 || c === 45) c = t.charCodeAt(++this.p);
+      if (!(c >= 48 && c <= 57)) return undefined;
+      do c = t.charCodeAt(++this.p);
+      while (c >= 48 && c <= 57);
+    }
+    return +t.slice(s, this.p);
+  }
+
+  private val(c: number): unknown {
+    if (c === 34) return this.str();
+    if (c === 123) return this.obj();
+    if (c === 91) return this.arr();
+    if (c === 116) return this.word('true', true);
+    if (c === 102) return this.word('false', false);
+    if (c === 110) return this.word('null', null);
+    return this.num(c);
+  }
+
+  private word<T>(w: string, v: T): T | undefined {
+    if (!this.t.startsWith(w, this.p)) return undefined;
+    this.p += w.length;
+    return v;
+  }
+
+  private obj(): object | undefined {
+    if (++this.d > 64) return undefined;
+    this.p++;
+    const o: Record<string, unknown> = {};
+    let c = this.ws();
+    if (c === 125) {
+      this.p++;
+      this.d--;
+      return o;
+    }
+    for (;;) {
+      if (c !== 34) return undefined;
+      const k = this.str();
+      if (k === undefined || k === '__proto__' || Object.hasOwn(o, k)) return undefined;
+      if (this.ws() !== 58) return undefined;
+      this.p++;
+      const v = this.val(this.ws());
+      if (v === undefined) return undefined;
+      o[k] = v;
+      c = this.ws();
+      if (c === 44) {
+        this.p++;
+        c = this.ws();
+        continue;
+      }
+      if (c !== 125) return undefined;
+      this.p++;
+      this.d--;
+      return o;
+    }
+  }
+
+  private arr(): unknown[] | undefined {
+    if (++this.d > 64) return undefined;
+    this.p++;
+    const a: unknown[] = [];
+    let c = this.ws();
+    if (c === 93) {
+      this.p++;
+      this.d--;
+      return a;
+    }
+    for (;;) {
+      const v = this.val(c);
+      if (v === undefined) return undefined;
+      a.push(v);
+      c = this.ws();
+      if (c === 44) {
+        this.p++;
+        c = this.ws();
+        continue;
+      }
+      if (c !== 93) return undefined;
+      this.p++;
+      this.d--;
+      return a;
+    }
+  }
+}
+
+function timerOverheadNs(): number {
+  const xs = new Float64Array(200_000);
+  for (let i = 0; i < xs.length; i++) {
+    const t0 = process.hrtime.bigint();
+    xs[i] = Number(process.hrtime.bigint() - t0);
+  }
+  return quantile(xs, 0.5);
+}
+
+async function main(): Promise<void> {
+  const engine = await loadEngine();
+  const overhead = timerOverheadNs();
+  const sizes = (process.env.FMS_BENCH_SIZES ?? '10,1000,10000').split(',').map(Number);
+  const us = (ns: number): string => (ns / 1000).toFixed(2);
+  const rows: string[] = [];
+  for (const n of sizes) {
+    const s = engine.realisticStack(n);
+    const r = engine.compile(s.source, 'governance.fms');
+    if (!r.ir) throw new Error('realistic stack does not compile');
+    const body = engine.emitPackBody(r.ir);
+    const texts = s.calls.map((c) => JSON.stringify(c));
+    const parser = new SubsetParser();
+    // The subset parser must give what JSON.parse gives, key order included, on every text it times.
+    for (const t of texts) {
+      const a = parser.parse(t);
+      if (a === undefined || !isDeepStrictEqual(a, JSON.parse(t)) || JSON.stringify(a) !== t) throw new Error(`subset parser differs from JSON.parse on ${t}`);
+    }
+    if (texts.some((t) => scan(t) !== 0)) throw new Error('scan failed on a call text');
+    const parsed = texts.map((t) => JSON.parse(t) as object);
+    const idx = Array.from(texts.keys());
+    const parse = measure(texts, (t) => JSON.parse(t), 200_000, overhead);
+    const sc = measure(texts, scan, 200_000, overhead);
+    const sub = measure(texts, (t) => parser.parse(t), 200_000, overhead);
+    const pack1 = engine.loadPackBody(body);
+    const dec = measure(idx, (i) => pack1.decideText(parsed[i]! as Parameters<typeof pack1.decideText>[0]), 200_000, overhead);
+    const pack2 = engine.loadPackBody(body);
+    const js = measure(texts, (t) => engine.decideJson(pack2, t), 200_000, overhead);
+    rows.push(`| ${n.toLocaleString('en-US')} | ${us(parse.p50)} | ${us(sc.p50)} | ${us(sub.p50)} | ${us(dec.p50)} | ${us(parse.p50 + dec.p50)} | ${us(js.p50)} |`);
+  }
+  console.log('JSON path floor (realistic stream, p50 µs per call)');
+  console.log('| rules | JSON.parse | one-pass scan | JS subset parser | decide on parsed objects | JSON.parse + decide | decideJson |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(r);
+}
+
+await main();
