@@ -19,7 +19,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { loadEngine } from './load-engine';
-import { measure, quantile } from './stats';
+import { measure, timerOverheadNs } from './stats';
 
 /** Reads every character once (strings, escapes, nesting); returns the final depth or -1. Builds nothing. */
 function scan(t: string): number {
@@ -179,15 +179,6 @@ class SubsetParser {
       return a;
     }
   }
-}
-
-function timerOverheadNs(): number {
-  const xs = new Float64Array(200_000);
-  for (let i = 0; i < xs.length; i++) {
-    const t0 = process.hrtime.bigint();
-    xs[i] = Number(process.hrtime.bigint() - t0);
-  }
-  return quantile(xs, 0.5);
 }
 
 async function main(): Promise<void> {

@@ -20,7 +20,7 @@ import { build } from 'esbuild';
 import { freshRuns } from './fresh';
 import { type Engine, loadEngine } from './load-engine';
 import { benchCheckCli, benchRealistic } from './realistic-bench';
-import { measure, medianMs as median, quantile } from './stats';
+import { measure, medianMs as median, timerOverheadNs } from './stats';
 const here = dirname(fileURLToPath(import.meta.url));
 
 /**
@@ -35,15 +35,6 @@ function freshProcessLoadMs(body: Uint8Array, runs: number): number {
 }
 
 type Row = Record<string, string>;
-
-function timerOverheadNs(): number {
-  const xs = new Float64Array(200_000);
-  for (let i = 0; i < xs.length; i++) {
-    const t0 = process.hrtime.bigint();
-    xs[i] = Number(process.hrtime.bigint() - t0);
-  }
-  return quantile(xs, 0.5);
-}
 
 
 const us = (ns: number): string => (ns / 1000).toFixed(2);

@@ -45,3 +45,13 @@ export function medianMs(f: () => void, runs: number): number {
   }
   return quantile(xs, 0.5);
 }
+
+/** The median cost of the timer itself (two process.hrtime.bigint() reads), ns: subtracted from each latency. */
+export function timerOverheadNs(): number {
+  const xs = new Float64Array(200_000);
+  for (let i = 0; i < xs.length; i++) {
+    const t0 = process.hrtime.bigint();
+    xs[i] = Number(process.hrtime.bigint() - t0);
+  }
+  return quantile(xs, 0.5);
+}
