@@ -1,11 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { emitPackBody } from '@fms/compiler';
-import { BODY_HEADER_SIZE, PackError, SECTION, SECTION_ENTRY_SIZE, crc32 } from '../../../runtime/src/pack/format';
+import { BODY_HEADER_SIZE, PackError, SECTION, SECTION_ENTRY_SIZE } from '../../../runtime/src/pack/format';
 import { ManualClock, MemoryState } from '../../../runtime/src/state/store';
 import { type LoadedPack, loadPackBody } from '../../../runtime/src/vm/loaded-pack';
 import type { Call } from '../../../runtime/src/vm/types';
-import { EVERY_SECTION_POLICY } from './every-section';
+import { EVERY_SECTION_POLICY, MUTATIONS, scrambleSections, seededRandom } from './every-section';
 
 /** A small pack that uses every section and most opcodes. */
 const P = EVERY_SECTION_POLICY;
@@ -48,8 +48,6 @@ test('the probe pack decides sensibly', () => {
   assert.ok(GOOD.includes('UNKNOWN_AGENT'));
   assert.ok(GOOD.includes('[REDACTED]'));
 });
-
-const MUTATIONS = [(b: number) => b ^ 0x01, (b: number) => b ^ 0x80, (b: number) => b ^ 0xff, (b: number) => (b + 1) & 0xff];
 
 test('every single-byte corruption of the body is refused (full loader)', () => {
   let refused = 0;
@@ -145,27 +143,13 @@ test('structural checks alone: no crash, header and table fully covered, survivo
  * pack that answers every probe without throwing.
  */
 test('multi-byte corruption with CRCs fixed up: refused or harmless, never a crash', () => {
-  let seed = 20261126;
-  const rnd = (n: number): number => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return seed % n;
-  };
-  const view = new DataView(BODY.buffer, BODY.byteOffset, BODY.byteLength);
-  const nsec = view.getUint16(6, true);
-  const tableEnd = BODY_HEADER_SIZE + nsec * SECTION_ENTRY_SIZE;
+  const rnd = seededRandom(20261126);
   let refused = 0;
   let loaded = 0;
   for (let t = 0; t < 20_000; t++) {
     const b = BODY.slice();
-    const k = 1 + rnd(8);
     // Only section bytes: the header and table are covered exactly above.
-    for (let j = 0; j < k; j++) b[tableEnd + rnd(b.length - tableEnd)] = rnd(256);
-    const v = new DataView(b.buffer);
-    for (let s = 0; s < nsec; s++) {
-      const e = BODY_HEADER_SIZE + s * SECTION_ENTRY_SIZE;
-      const off = v.getUint32(e + 4, true);
-      v.setUint32(e + 12, crc32(b, off, off + v.getUint32(e + 8, true)), true);
-    }
+    scrambleSections(b, 1 + rnd(8), rnd);
     let pack: LoadedPack;
     try {
       pack = fresh(b);

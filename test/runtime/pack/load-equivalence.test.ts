@@ -13,10 +13,10 @@ import * as assert from 'uvu/assert';
 import { compile, emitPackBody } from '@fms/compiler';
 import type { BodyModel } from '../../../runtime/src/pack/body-model';
 import { readBody, wordsAt } from '../../../runtime/src/pack/body-reader';
-import { BODY_HEADER_SIZE, OP, PackError, SECTION_ENTRY_SIZE, crc32 } from '../../../runtime/src/pack/format';
+import { BODY_HEADER_SIZE, OP, PackError, SECTION_ENTRY_SIZE } from '../../../runtime/src/pack/format';
 import { verifyBytecode } from '../../../runtime/src/vm/verify';
 import { realisticStack } from '../../bench/realistic';
-import { EVERY_SECTION_POLICY } from './every-section';
+import { EVERY_SECTION_POLICY, MUTATIONS, scrambleSections, seededRandom } from './every-section';
 import { readBody as readBodyS5 } from './reference/body-reader-s5';
 import { verifyBytecode as verifyBytecodeS5 } from './reference/verify-s5';
 
@@ -52,8 +52,6 @@ const same = (body: Uint8Array, what: string): boolean => {
   assert.is(got, want, what);
   return want.startsWith('refused: ');
 };
-
-const MUTATIONS = [(b: number) => b ^ 0x01, (b: number) => b ^ 0x80, (b: number) => b ^ 0xff, (b: number) => (b + 1) & 0xff];
 
 test('the reference and the new loader accept the good bodies identically', () => {
   assert.not.ok(same(SMALL, 'small pack'));
@@ -116,30 +114,14 @@ test('the word reader: little-endian values at every alignment, and the big-endi
 
 test('corruptions of a realistic body: single bytes and runs of random bytes (CRCs fixed up), same outcome', () => {
   const body = realisticBody(40);
-  let seed = 615;
-  const rnd = (n: number): number => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return seed % n;
-  };
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  const nsec = view.getUint16(6, true);
-  const tableEnd = BODY_HEADER_SIZE + nsec * SECTION_ENTRY_SIZE;
+  const rnd = seededRandom(615);
   let refused = 0;
   for (let t = 0; t < 3000; t++) {
     const b = body.slice();
     if (t < 1500) {
       const i = rnd(b.length);
       b[i] = MUTATIONS[t & 3]!(b[i]!);
-    } else {
-      const k = 1 + rnd(6);
-      for (let j = 0; j < k; j++) b[tableEnd + rnd(b.length - tableEnd)] = rnd(256);
-      const v = new DataView(b.buffer);
-      for (let s = 0; s < nsec; s++) {
-        const e = BODY_HEADER_SIZE + s * SECTION_ENTRY_SIZE;
-        const off = v.getUint32(e + 4, true);
-        v.setUint32(e + 12, crc32(b, off, off + v.getUint32(e + 8, true)), true);
-      }
-    }
+    } else scrambleSections(b, 1 + rnd(6), rnd);
     if (same(b, `trial ${t}`)) refused++;
   }
   assert.ok(refused > 1000, `only ${refused} refused`);
