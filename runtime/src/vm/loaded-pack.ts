@@ -9,7 +9,7 @@ import { type Clock, MemoryState, type SessionState, type StateStore, systemCloc
 import { anyMatch, callBuiltin } from './builtins';
 import { evalError, invalidCall, outOfPhase, ref, ruleDecision, unknownAgent } from './payloads';
 import { indexGrants } from './delegation';
-import { decisionToJson } from '../decide';
+import { decisionToJson, jsonInner } from '../decide';
 import { type AgentLimits, type Recorded, type ToolRedactions, agentSessionKey, applyLimits, boundedCopy, checkCall, currentPhase, finish, recordOf, sessionKey, toolRateMatch, toolRedactions, visibleInPhase } from './pipeline';
 import type { Call, ConditionStep, Decision, Explanation, TraceEvent } from './types';
 import { type EvalEnv, isMark, MISSING, type RValue, TYPE_ERR, type Tri, type XValue, and3, cmp, globNoSlash, globOp, inOp, matchOp, not3, or3, patternMatch, resolveVar, strop, toBool, walk } from './values';
@@ -1054,15 +1054,6 @@ function deferTemplate(effect: number, ruleRef: string, mandatory: boolean, reas
   for (let i = 0; i < a.parts.length; i++) if (a.parts[i] !== b.parts[i]) return null;
   for (let i = 0; i < a.slots.length; i++) if (a.slots[i] !== b.slots[i]) return null;
   return Object.freeze({ parts: Object.freeze(a.parts), slots: Object.freeze(a.slots) });
-}
-
-/** `s` as JSON.stringify writes it between the quotes: unchanged when it is printable ASCII without `"` and `\`. */
-function jsonInner(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charCodeAt(i);
-    if (ch < 0x20 || ch > 0x7e || ch === 0x22 || ch === 0x5c) return JSON.stringify(s).slice(1, -1);
-  }
-  return s;
 }
 
 /** One line describing a thrown value (never throws itself). */

@@ -105,6 +105,17 @@ test('decideJson: rule texts templated around the tool name stay exact for hosti
     for (const pre of ['t0/', 't1/', 't2/', 't3/', 't4/', 't5/', '', 'ok', 'bad']) for (const t of tools) same(a, b, { agent: 'bot', tool: pre + t }, JSON.stringify(pre + t));
 });
 
+test('decideJson: unknown agents and invalid calls answer exactly JSON.stringify(decide) for hostile names (strings quoted without JSON.stringify when nothing needs escaping)', () => {
+  const p = policy(agent('bot', [rule('permit', 'ok')], { default: 'deny' }));
+  const { a, b } = twins(emitPackBody(p));
+  const names = ['', 'x', 'ghost-1', '\u0000\u0001', 'a"b', 'a\\b', "it's", 'tab\there', '\u2028', '\ud800', '\udfff\ud800', '😀', 'é', '\u007f', ' ~!', '__proto__', 'toString'];
+  for (const n of names) {
+    assert.is(same(a, b, { agent: n, tool: 'ok' }, JSON.stringify(n)).code, 'UNKNOWN_AGENT');
+    same(a, b, { agent: 'bot', tool: n }, JSON.stringify(n));
+    same(a, b, { agent: n, tool: 5 }, JSON.stringify(n));
+  }
+});
+
 test('decideJson: plain denies without a Decision object record the same history (deny counts, explain, later decisions)', () => {
   // The JSON path renders a plain deny from the rule's template without building the decision (issue 15,
   // session 6): the session history must still record it, so a history condition decides alike on both twins.
