@@ -20,7 +20,13 @@ const EXEC = join(ROOT, 'dist', 'fms-exec');
 function missing(): string | null {
   if (process.platform !== 'linux') return 'not Linux';
   if (!existsSync(EXEC)) return 'dist/fms-exec not built (npm run build)';
-  if (process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status !== 0) return 'setpriv missing (util-linux)';
+  if (process.getuid?.() === 0) {
+    if (spawnSync('setpriv', ['--version']).status !== 0) return 'setpriv missing (util-linux)';
+    // uid 65534 must reach node and the bundles: a checkout under a 0700 folder (root's home, mktemp -d) hides them.
+    for (const f of [process.execPath, join(ROOT, 'dist', 'fms-run.mjs'), EXEC]) {
+      if (spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', f]).status !== 0) return `uid 65534 cannot read ${f} (clone into a folder every user can enter)`;
+    }
+  }
   // landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) is 444 on x86_64 and aarch64.
   const abi = spawnSync('python3', ['-c', 'import ctypes;l=ctypes.CDLL(None,use_errno=True);print(l.syscall(444,None,0,1))'], { encoding: 'utf8' });
   if (abi.status !== 0) return 'python3 missing';
