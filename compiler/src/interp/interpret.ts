@@ -903,11 +903,13 @@ function boundedCopy(root: unknown): unknown {
       if (depth >= COPY_DEPTH) return null;
       if (Array.isArray(from)) {
         const arr: unknown[] = new Array(from.length);
-        from.forEach((x, i) => todo.push({ from: x, to: arr, key: i, depth: depth + 1 }));
+        for (let i = from.length - 1; i >= 0; i--) todo.push({ from: from[i], to: arr, key: i, depth: depth + 1 });
         out = arr;
       } else {
         const obj: { [k: string]: unknown } = {};
-        for (const k of Object.keys(from)) todo.push({ from: (from as { [k: string]: unknown })[k], to: obj, key: k, depth: depth + 1 });
+        // Pushed last to first, so keys are defined (popped) in the caller's order.
+        const keys = Object.keys(from);
+        for (let i = keys.length - 1; i >= 0; i--) todo.push({ from: (from as { [k: string]: unknown })[keys[i]!], to: obj, key: keys[i]!, depth: depth + 1 });
         out = obj;
       }
     }

@@ -402,9 +402,9 @@ export const COPY_NODES = 100_000;
 /**
  * A deep copy of JSON-shaped data, or null when deeper than COPY_DEPTH or
  * larger than COPY_NODES. Keys are defined as own properties, so a key
- * `__proto__` stays a key. An object's keys are copied last to first (the
- * order the earlier stack-based copy and the reference interpreter's copy
- * give, so `redacted_args` prints the same). Recursion is bounded by
+ * `__proto__` stays a key. Keys keep the caller's order (`redacted_args`
+ * and the history print the arguments as they were sent; the reference
+ * interpreter's copy gives the same order). Recursion is bounded by
  * COPY_DEPTH (64 frames), whatever the input.
  */
 export function boundedCopy(root: unknown): unknown {
@@ -423,7 +423,7 @@ function copyValue(v: unknown, depth: number): unknown {
   if (Array.isArray(v)) {
     const n = v.length;
     const arr: unknown[] = new Array(n);
-    for (let i = n - 1; i >= 0; i--) {
+    for (let i = 0; i < n; i++) {
       const x = copyValue(v[i], depth + 1);
       if (x === TOO_BIG) return TOO_BIG;
       arr[i] = x;
@@ -432,7 +432,7 @@ function copyValue(v: unknown, depth: number): unknown {
   }
   const o: { [k: string]: unknown } = {};
   const keys = Object.keys(v);
-  for (let i = keys.length - 1; i >= 0; i--) {
+  for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
     const x = copyValue((v as { [k: string]: unknown })[k], depth + 1);
     if (x === TOO_BIG) return TOO_BIG;

@@ -1,8 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { emitPackBody } from '@fms/compiler';
+import { Interpreter, emitPackBody } from '@fms/compiler';
 import type { Policy } from '@fms/compiler';
 import { loadPackBody } from '../../../runtime/src/vm/loaded-pack';
+import { decideJson } from '../../../runtime/src/decide';
 import { ManualClock, MemoryState } from '../../../runtime/src/state/store';
 import type { Call } from '../../../runtime/src/vm/types';
 import { E, agent, budget, hosts, phase, policy, rateLimit, redact, rule } from '../../helpers/ir-builder';
@@ -173,6 +174,24 @@ test('redaction masks listed paths', () => {
   const d = pack.decide(call('stripe/refund', { amount: 3, card_number: '4242', customer: { email: 'a@b', id: 1 } }));
   assert.equal(d.redacted_args, { amount: 3, card_number: '[REDACTED]', customer: { email: '[REDACTED]', id: 1 } });
   assert.is(pack.decide(call('other', { card_number: '1' })).redacted_args, undefined);
+});
+
+test('redacted_args keeps the caller\'s key order (both engines, the JSON text, the log copy)', () => {
+  const p = policy(agent('bot', [rule('permit', '*')], { redactions: [redact('stripe/*', ['card.number'])] }));
+  const { pack } = load(p);
+  const ip = new Interpreter(p, { clock: new ManualClock(T0), state: new MemoryState({ approvalId: () => 'apr-1' }) });
+  // Keys in an order no sorting gives, a nested object, a list of objects, and an own `__proto__` key in the middle.
+  const args = JSON.parse('{"zeta":1,"card":{"number":"4242","exp":"12/30","cvv":"1"},"alpha":[{"b":1,"a":2}],"__proto__":{"x":1},"mid":"m"}');
+  const want = '{"zeta":1,"card":{"number":"[REDACTED]","exp":"12/30","cvv":"1"},"alpha":[{"b":1,"a":2}],"__proto__":{"x":1},"mid":"m"}';
+  const c = call('stripe/refund', args);
+  assert.is(JSON.stringify(pack.decide(c).redacted_args), want);
+  assert.is(JSON.stringify(ip.decide(c).redacted_args), want);
+  assert.is(JSON.stringify(JSON.parse(decideJson(pack, JSON.stringify(c))).redacted_args), want);
+  assert.is(JSON.stringify(pack.recordedArgs(c)), want);
+  // The copy is not the caller's object, and `__proto__` stayed a key (no prototype was set).
+  const r = pack.decide(c).redacted_args!;
+  assert.is.not(r, args);
+  assert.is(Object.getPrototypeOf(r), Object.prototype);
 });
 
 test('conditions: matches (RE2, linear), in, not in, network selectors, principal, time', () => {

@@ -7,8 +7,8 @@
  *   with the same state changes, also when a cached rule text would be wrong
  *   (a rate limit that runs out, budget warnings, fresh approval ids, each
  *   call's own redacted arguments);
- * - the recursive bounded copy equals the former stack-based copy (values,
- *   key order, `__proto__` keys, depth and size limits).
+ * - the recursive bounded copy equals a stack-based reference copy (values,
+ *   the caller's key order, `__proto__` keys, depth and size limits).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -207,7 +207,11 @@ test('depth check: inherited values are not walked, own nested values are (a pol
   assert.is(pack.decide({ agent: 'bot', tool: 't', args: inherits }).code, 'PERMIT');
 });
 
-/** The copy as it was before issue 15's rework (stack-based, iterative): the reference. */
+/**
+ * The reference copy: iterative, as the copy was before issue 15's rework,
+ * but pushing keys and items last to first so they come out in the caller's
+ * order (the former copy reversed every object's keys).
+ */
 function stackCopy(root: unknown): unknown {
   const holder: { [k: string]: unknown } = {};
   const stack: unknown[] = [root, holder, 'v', 0];
@@ -223,11 +227,12 @@ function stackCopy(root: unknown): unknown {
       if (depth >= COPY_DEPTH) return null;
       if (Array.isArray(v)) {
         const arr: unknown[] = new Array(v.length);
-        for (let i = 0; i < v.length; i++) stack.push(v[i], arr, String(i), depth + 1);
+        for (let i = v.length - 1; i >= 0; i--) stack.push(v[i], arr, String(i), depth + 1);
         out = arr;
       } else {
         const o: { [k: string]: unknown } = {};
-        for (const k of Object.keys(v)) stack.push((v as { [k: string]: unknown })[k], o, k, depth + 1);
+        const keys = Object.keys(v);
+        for (let i = keys.length - 1; i >= 0; i--) stack.push((v as { [k: string]: unknown })[keys[i]!], o, keys[i]!, depth + 1);
         out = o;
       }
     }
@@ -250,7 +255,7 @@ function nest(depth: number): unknown {
   return v;
 }
 
-test('bounded copy = the former stack copy: values, key order, __proto__ keys, depth and size limits', () => {
+test('bounded copy = the reference copy: values, the caller\'s key order, __proto__ keys, depth and size limits', () => {
   const r = rng(15).next;
   const KEYS = ['a', 'b', '__proto__', 'constructor', 'toString', '0', '10', '2', 'z'];
   const gen = (d: number): unknown => {
@@ -265,6 +270,8 @@ test('bounded copy = the former stack copy: values, key order, __proto__ keys, d
     const v = gen(0);
     const c = boundedCopy(v);
     assert.equal(shape(c), shape(stackCopy(v)), `case ${i}`);
+    // Nothing here is too deep or too large: the copy has the input's shape, key order included.
+    assert.equal(shape(c), shape(v), `case ${i}: the caller's order`);
     if (v !== null && typeof v === 'object') assert.ok(c !== v, 'a copy, never the object');
   }
   const sparse: unknown[] = [];
