@@ -14,12 +14,21 @@
  *   beforehand (the decision and its text, without the parse);
  * - `decideJson`: the JSON path itself.
  *
- * Not part of `npm run bench` (it answers one design question; the README's
- * "JSON path (session 7)" has its numbers).
+ * A second table (at FMS_FLOOR_KINDS sizes, default 1,000 rules) shows where
+ * the JSON path's median falls: the stream split by kind of call (decision
+ * code, default or rule, how many candidate rules and how many ran), sorted
+ * by that kind's `decideJson` p50 in the mixed stream, with the same kind's
+ * `JSON.parse` and `decideText` p50 timed on its calls alone. A third line
+ * times `JSON.parse` and `decideText` separately inside one loop over the
+ * mixed stream: what each costs when the other runs between its calls.
+ *
+ * Not part of `npm run bench` (it answers design questions; the README's
+ * "JSON path (session 7)", "(session 8)" and "(session 9)" have its numbers).
  */
 import { isDeepStrictEqual } from 'node:util';
-import { loadEngine } from './load-engine';
-import { measure, timerOverheadNs } from './stats';
+import type { Call } from '@fms/runtime';
+import { type Engine, loadEngine } from './load-engine';
+import { measure, quantile, timerOverheadNs } from './stats';
 
 /** Reads every character once (strings, escapes, nesting); returns the final depth or -1. Builds nothing. */
 function scan(t: string): number {
@@ -181,6 +190,91 @@ class SubsetParser {
   }
 }
 
+/** A call's kind: decision code (+r redacted, +m mandatory), default or rule, candidate rules and rules run (each capped at 4). */
+function kindOf(pack: ReturnType<Engine['loadPackBody']>, c: Call): string {
+  const x = pack.explain(c);
+  const d = x.decision;
+  const ran = x.events.filter((e) => e.kind === 'rule').length;
+  const dflt = x.events.some((e) => e.kind === 'default');
+  return `${d.code}${d.redacted_args ? '+r' : ''}${d.mandatory ? '+m' : ''} ${dflt ? 'default' : 'rule'} cand=${Math.min(x.candidates, 4)} ran=${Math.min(ran, 4)}`;
+}
+
+/** Latency of each call of a tight loop over the stream (ns, timer overhead removed), after a warm-up. */
+function latencies<T>(inputs: readonly T[], f: (x: T) => unknown, samples: number, overhead: number): Float64Array {
+  for (let i = 0; i < 30_000; i++) f(inputs[i % inputs.length]!);
+  const xs = new Float64Array(samples);
+  for (let i = 0; i < samples; i++) {
+    const x = inputs[i % inputs.length]!;
+    const t0 = process.hrtime.bigint();
+    f(x);
+    xs[i] = Math.max(0, Number(process.hrtime.bigint() - t0) - overhead);
+  }
+  return xs;
+}
+
+/** The per-kind table and the one-loop line for one size. */
+function kinds(engine: Engine, n: number, overhead: number): string[] {
+  const us = (ns: number): string => (ns / 1000).toFixed(2);
+  const s = engine.realisticStack(n);
+  const r = engine.compile(s.source, 'governance.fms');
+  if (!r.ir) throw new Error('realistic stack does not compile');
+  const body = engine.emitPackBody(r.ir);
+  const texts = s.calls.map((c) => JSON.stringify(c));
+  const probe = engine.loadPackBody(body);
+  const kind = s.calls.map((c) => kindOf(probe, c));
+  const S = 300_000;
+  const pack = engine.loadPackBody(body);
+  const lat = latencies(texts, (t) => engine.decideJson(pack, t), S, overhead);
+  const byKind = new Map<string, number[]>();
+  for (let i = 0; i < S; i++) {
+    const k = kind[i % texts.length]!;
+    let l = byKind.get(k);
+    if (l === undefined) byKind.set(k, (l = []));
+    l.push(lat[i]!);
+  }
+  const count = new Map<string, number>();
+  for (const k of kind) count.set(k, (count.get(k) ?? 0) + 1);
+  const rows = [...byKind].map(([k, l]) => ({ k, n: count.get(k)!, mix: quantile(Float64Array.from(l), 0.5) })).sort((a, b) => a.mix - b.mix);
+  const out = [
+    '',
+    `Where the JSON path's median falls at ${n.toLocaleString('en-US')} rules: decideJson p50 ${us(quantile(lat, 0.5))} µs over the mixed stream; by kind of call (kinds under 1 % of calls are left out of the table, not of the stream):`,
+    '| kind of call | share | cumulative | decideJson p50 in the mix µs | JSON.parse alone µs | decideText alone µs | mix − parse − decide µs |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  let cum = 0;
+  for (const row of rows) {
+    cum += row.n;
+    if (row.n < texts.length / 100) continue;
+    const mine = texts.filter((_, i) => kind[i] === row.k);
+    const objs = mine.map((t) => JSON.parse(t) as Call);
+    const parse = measure(mine, (t) => JSON.parse(t), 100_000, overhead, 20_000).p50;
+    const p = engine.loadPackBody(body);
+    const dec = measure(objs, (o) => p.decideText(o), 100_000, overhead, 20_000).p50;
+    out.push(`| ${row.k} | ${((100 * row.n) / texts.length).toFixed(0)} % | ${((100 * cum) / texts.length).toFixed(0)} % | ${us(row.mix)} | ${us(parse)} | ${us(dec)} | ${us(row.mix - parse - dec)} |`);
+  }
+  // JSON.parse and decideText timed apart inside one loop over the mixed stream.
+  const p2 = engine.loadPackBody(body);
+  const a = new Float64Array(S);
+  const b = new Float64Array(S);
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < S; i++) {
+      const t0 = process.hrtime.bigint();
+      const o = JSON.parse(texts[i % texts.length]!) as Call;
+      const t1 = process.hrtime.bigint();
+      p2.decideText(o);
+      const t2 = process.hrtime.bigint();
+      a[i] = Math.max(0, Number(t1 - t0) - overhead);
+      b[i] = Math.max(0, Number(t2 - t1) - overhead);
+    }
+  }
+  const parseAlone = measure(texts, (t) => JSON.parse(t), 200_000, overhead).p50;
+  const objs = texts.map((t) => JSON.parse(t) as Call);
+  const p3 = engine.loadPackBody(body);
+  const decAlone = measure(objs, (o) => p3.decideText(o), 200_000, overhead).p50;
+  out.push('', `In one loop over the mixed stream, timed apart: JSON.parse p50 ${us(quantile(a, 0.5))} µs (${us(parseAlone)} in a loop of its own), decideText p50 ${us(quantile(b, 0.5))} µs (${us(decAlone)} in a loop of its own, on objects parsed beforehand).`);
+  return out;
+}
+
 async function main(): Promise<void> {
   const engine = await loadEngine();
   const overhead = timerOverheadNs();
@@ -215,6 +309,7 @@ async function main(): Promise<void> {
   console.log('| rules | JSON.parse | one-pass scan | JS subset parser | decide on parsed objects | JSON.parse + decide | decideJson |');
   console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
+  for (const n of (process.env.FMS_FLOOR_KINDS ?? '1000').split(',').filter((x) => x !== '').map(Number)) for (const line of kinds(engine, n, overhead)) console.log(line);
 }
 
 await main();
