@@ -120,6 +120,22 @@ const CACHE_LIMIT = 4096;
  */
 const PLAIN_DENY: Decision = Object.freeze({ effect: 'deny', code: 'POLICY_DENY', rule_ref: null, human_message: '', resolution: null }) as Decision;
 /**
+ * What evaluate returns to decideText for an unknown agent (the name is in
+ * `LoadedPack.unknownName`): decisionText writes its text from
+ * UNKNOWN_AGENT_JSON without building the decision (issue 15, session 9:
+ * serialising it was 0.25 µs of a 0.34 µs decision, and unknown agents sit at
+ * the JSON path's median). Frozen, and a valid denial should it ever leak.
+ */
+const UNKNOWN_AGENT_TEXT: Decision = Object.freeze(unknownAgent(''));
+/**
+ * The text of an unknown agent's denial before and after the agent's name
+ * (escaped as JSON.stringify escapes it), cut from what decisionToJson
+ * writes for a marker name, so it cannot drift from the payload. JSON
+ * escapes character by character and the fixed parts hold no surrogates,
+ * so the escaped name between them is the escaped message.
+ */
+const UNKNOWN_AGENT_JSON = decisionToJson(unknownAgent('\u0001')).split('\\u0001');
+/**
  * `nowMs` of a decision that has not read the clock (yet): nothing read it so
  * far, and nothing will unless the decision reaches its limits (evaluate).
  * NaN: no valid clock reading equals it.
@@ -194,6 +210,8 @@ export class LoadedPack {
   private plainRule = -1;
   /** The tool name of the plain decision. */
   private plainTool = '';
+  /** The agent name of the last UNKNOWN_AGENT_TEXT evaluate returned. */
+  private unknownName = '';
   /** JSON templates of plain rule decisions by rule index (decideText); undefined = not built yet. */
   private readonly ruleJson: Array<JsonTemplate | undefined>;
   /** Templates of plain defers (tool name and approval id) by rule index, built on first use. */
@@ -621,6 +639,10 @@ export class LoadedPack {
    * @internal used by decideJson and the decision daemon.
    */
   decisionText(d: Decision): string {
+    if (d === UNKNOWN_AGENT_TEXT) {
+      const n = this.unknownName;
+      return UNKNOWN_AGENT_JSON.length === 2 ? UNKNOWN_AGENT_JSON[0] + jsonInner(n) + UNKNOWN_AGENT_JSON[1] : decisionToJson(unknownAgent(n));
+    }
     const a = this.plainAgent;
     // INVARIANT: ruleDecision's output is a function of (effect, tool, rule ref, mandatory, reason, notify, default),
     // all fixed by (agent, rule) but the tool; finish adds approval_id / redacted_args in place, limits add warnings
@@ -758,7 +780,8 @@ export class LoadedPack {
    * `lastCandidates` (explain reports it). Returns the bare decision so the
    * common path allocates no wrapper, closure or empty event list. With
    * `text` (decideText, never with a trace), a plain deny returns PLAIN_DENY
-   * (see plainDeny), which nothing but decisionText may see.
+   * (see plainDeny) and an unknown agent UNKNOWN_AGENT_TEXT, markers nothing
+   * but decisionText may see.
    */
   private evaluate(call: Call, commit: boolean, trace: TraceEvent[] | null, text = false): Decision {
     this.lastCandidates = 0;
@@ -767,7 +790,11 @@ export class LoadedPack {
     if (bad !== null) return invalidCall(bad);
     const a = this.agents.get(call.agent);
     if (trace) trace.push({ kind: 'agent', agent: call.agent, known: a !== undefined });
-    if (a === undefined) return unknownAgent(call.agent);
+    if (a === undefined) {
+      if (!text) return unknownAgent(call.agent);
+      this.unknownName = call.agent;
+      return UNKNOWN_AGENT_TEXT;
+    }
     const lim = a.limits;
     const sessionId = call.session ?? '';
     const tool = call.tool;
