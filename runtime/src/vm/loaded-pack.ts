@@ -83,10 +83,11 @@ interface RuleRt {
 }
 
 /**
- * The JSON text of a plain rule decision (decideText) around the tool name:
- * `parts.join(jsonEscapedTool)` is `decisionToJson` of the decision the rule
- * (or the agent default) gives that tool. Null when a text could not be
- * templated safely (then it is serialised each time).
+ * The JSON text of a decision around one name (see textAround): for a plain
+ * rule decision (decideText) the tool name, `parts.join(jsonEscapedTool)`
+ * being `decisionToJson` of the decision the rule (or the agent default)
+ * gives that tool; for an unknown agent the agent's name. Null when a text
+ * could not be templated safely (then it is serialised each time).
  */
 type JsonTemplate = readonly string[] | null;
 
@@ -127,14 +128,6 @@ const PLAIN_DENY: Decision = Object.freeze({ effect: 'deny', code: 'POLICY_DENY'
  * the JSON path's median). Frozen, and a valid denial should it ever leak.
  */
 const UNKNOWN_AGENT_TEXT: Decision = Object.freeze(unknownAgent(''));
-/**
- * The text of an unknown agent's denial before and after the agent's name
- * (escaped as JSON.stringify escapes it), cut from what decisionToJson
- * writes for a marker name, so it cannot drift from the payload. JSON
- * escapes character by character and the fixed parts hold no surrogates,
- * so the escaped name between them is the escaped message.
- */
-const UNKNOWN_AGENT_JSON = decisionToJson(unknownAgent('\u0001')).split('\\u0001');
 /**
  * `nowMs` of a decision that has not read the clock (yet): nothing read it so
  * far, and nothing will unless the decision reaches its limits (evaluate).
@@ -639,10 +632,7 @@ export class LoadedPack {
    * @internal used by decideJson and the decision daemon.
    */
   decisionText(d: Decision): string {
-    if (d === UNKNOWN_AGENT_TEXT) {
-      const n = this.unknownName;
-      return UNKNOWN_AGENT_JSON.length === 2 ? UNKNOWN_AGENT_JSON[0] + jsonInner(n) + UNKNOWN_AGENT_JSON[1] : decisionToJson(unknownAgent(n));
-    }
+    if (d === UNKNOWN_AGENT_TEXT) return UNKNOWN_AGENT_JSON === null ? decisionToJson(unknownAgent(this.unknownName)) : fill(UNKNOWN_AGENT_JSON, this.unknownName);
     const a = this.plainAgent;
     // INVARIANT: ruleDecision's output is a function of (effect, tool, rule ref, mandatory, reason, notify, default),
     // all fixed by (agent, rule) but the tool; finish adds approval_id / redacted_args in place, limits add warnings
@@ -657,9 +647,7 @@ export class LoadedPack {
       else this.ruleJson[ri] = tpl;
     }
     if (tpl === null) return decisionToJson(d === PLAIN_DENY ? this.plainDecision() : d);
-    const esc = jsonInner(this.plainTool);
-    if (tpl.length === 2) return tpl[0] + esc + tpl[1];
-    return tpl.join(esc);
+    return fill(tpl, this.plainTool);
   }
 
   /**
@@ -1027,16 +1015,35 @@ function kindOf(v: XValue): string {
 const TOOL_MARK_A = '\u0000\u0001\u0002';
 const TOOL_MARK_B = '\u0003\u0004\u0005';
 
-/** The JSON template of a plain rule decision (see JsonTemplate); null when it cannot be made safely. */
-function jsonTemplate(effect: number, ruleRef: string, mandatory: boolean, reason: string | null, notify: string | null, isDefault: boolean): JsonTemplate {
-  const eff = EFFECT_NAMES[effect]!;
-  const render = (mark: string): string[] => decisionToJson(ruleDecision(eff, mark, ruleRef, mandatory, reason, notify, isDefault)).split(jsonInner(mark));
+/**
+ * The template (see JsonTemplate) of the decision `make` gives for a name:
+ * its text rendered with each mark, split at the escaped mark, kept only
+ * when both agree; null when it cannot be made safely.
+ */
+function textAround(make: (name: string) => Decision): JsonTemplate {
+  const render = (mark: string): string[] => decisionToJson(make(mark)).split(jsonInner(mark));
   const a = render(TOOL_MARK_A);
   const b = render(TOOL_MARK_B);
   if (a.length !== b.length) return null;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return null;
   return Object.freeze(a);
 }
+
+/** A template's text with `name` JSON-escaped in its slots. */
+function fill(tpl: readonly string[], name: string): string {
+  const esc = jsonInner(name);
+  if (tpl.length === 2) return tpl[0] + esc + tpl[1];
+  return tpl.join(esc);
+}
+
+/** The JSON template of a plain rule decision around the tool name (see JsonTemplate). */
+function jsonTemplate(effect: number, ruleRef: string, mandatory: boolean, reason: string | null, notify: string | null, isDefault: boolean): JsonTemplate {
+  const eff = EFFECT_NAMES[effect]!;
+  return textAround((tool) => ruleDecision(eff, tool, ruleRef, mandatory, reason, notify, isDefault));
+}
+
+/** The JSON text of an unknown agent's denial around the agent's name (decisionText, UNKNOWN_AGENT_TEXT). */
+const UNKNOWN_AGENT_JSON = textAround(unknownAgent);
 
 /** Two approval ids no store hands out by accident (see TOOL_MARK_A). */
 const ID_MARK_A = '\u0006\u0007\u000e';

@@ -108,8 +108,8 @@ test('decideJson: rule texts templated around the tool name stay exact for hosti
 test('decideJson: unknown agents and invalid calls answer exactly JSON.stringify(decide) for hostile names (strings quoted without JSON.stringify when nothing needs escaping)', () => {
   const p = policy(agent('bot', [rule('permit', 'ok')], { default: 'deny' }));
   const { a, b } = twins(emitPackBody(p));
-  // Also names whose ends meet the quotes of the message around them: a quote, a lone surrogate at either end, the marker the text is cut at.
-  const names = ['', 'x', 'ghost-1', '\u0000\u0001', 'a"b', 'a\\b', "it's", "'", "x'", 'tab\there', '\u2028', '\ud800', '\udfff\ud800', 'a\ud800', '\udc00a', '😀', 'é', '\u007f', ' ~!', '__proto__', 'toString', '\u0001', '\\u0001', 'x'.repeat(100_000)];
+  // Also names whose ends meet the quotes of the message around them (a quote, a lone surrogate at either end), and the marks the text is cut at.
+  const names = ['', 'x', 'ghost-1', '\u0000\u0001', 'a"b', 'a\\b', "it's", "'", "x'", 'tab\there', '\u2028', '\ud800', '\udfff\ud800', 'a\ud800', '\udc00a', '😀', 'é', '\u007f', ' ~!', '__proto__', 'toString', '\u0001', '\\u0001', '\u0000\u0001\u0002', '\u0003\u0004\u0005', 'x'.repeat(100_000)];
   for (const n of names) {
     assert.is(same(a, b, { agent: n, tool: 'ok' }, JSON.stringify(n)).code, 'UNKNOWN_AGENT');
     same(a, b, { agent: 'bot', tool: n }, JSON.stringify(n));
