@@ -28,7 +28,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Call } from '@fms/runtime';
 import { type Engine, loadEngine } from './load-engine';
-import { measure, quantile, timerOverheadNs } from './stats';
+import { latencies, measure, quantile, timerOverheadNs } from './stats';
 
 /** Reads every character once (strings, escapes, nesting); returns the final depth or -1. Builds nothing. */
 function scan(t: string): number {
@@ -199,29 +199,33 @@ function kindOf(pack: ReturnType<Engine['loadPackBody']>, c: Call): string {
   return `${d.code}${d.redacted_args ? '+r' : ''}${d.mandatory ? '+m' : ''} ${dflt ? 'default' : 'rule'} cand=${Math.min(x.candidates, 4)} ran=${Math.min(ran, 4)}`;
 }
 
-/** Latency of each call of a tight loop over the stream (ns, timer overhead removed), after a warm-up. */
-function latencies<T>(inputs: readonly T[], f: (x: T) => unknown, samples: number, overhead: number): Float64Array {
-  for (let i = 0; i < 30_000; i++) f(inputs[i % inputs.length]!);
-  const xs = new Float64Array(samples);
-  for (let i = 0; i < samples; i++) {
-    const x = inputs[i % inputs.length]!;
-    const t0 = process.hrtime.bigint();
-    f(x);
-    xs[i] = Math.max(0, Number(process.hrtime.bigint() - t0) - overhead);
+interface Prepared {
+  calls: Call[];
+  texts: string[];
+  body: Uint8Array;
+}
+
+const prepared = new Map<number, Prepared>();
+
+/** The realistic stack of `n` rules compiled to a pack body, and its calls as objects and as JSON texts (made once per size). */
+function prepare(engine: Engine, n: number): Prepared {
+  let p = prepared.get(n);
+  if (p === undefined) {
+    const s = engine.realisticStack(n);
+    const r = engine.compile(s.source, 'governance.fms');
+    if (!r.ir) throw new Error('realistic stack does not compile');
+    p = { calls: s.calls, texts: s.calls.map((c) => JSON.stringify(c)), body: engine.emitPackBody(r.ir) };
+    prepared.set(n, p);
   }
-  return xs;
+  return p;
 }
 
 /** The per-kind table and the one-loop line for one size. */
 function kinds(engine: Engine, n: number, overhead: number): string[] {
   const us = (ns: number): string => (ns / 1000).toFixed(2);
-  const s = engine.realisticStack(n);
-  const r = engine.compile(s.source, 'governance.fms');
-  if (!r.ir) throw new Error('realistic stack does not compile');
-  const body = engine.emitPackBody(r.ir);
-  const texts = s.calls.map((c) => JSON.stringify(c));
+  const { calls, texts, body } = prepare(engine, n);
   const probe = engine.loadPackBody(body);
-  const kind = s.calls.map((c) => kindOf(probe, c));
+  const kind = calls.map((c) => kindOf(probe, c));
   const S = 300_000;
   const pack = engine.loadPackBody(body);
   const lat = latencies(texts, (t) => engine.decideJson(pack, t), S, overhead);
@@ -282,11 +286,7 @@ async function main(): Promise<void> {
   const us = (ns: number): string => (ns / 1000).toFixed(2);
   const rows: string[] = [];
   for (const n of sizes) {
-    const s = engine.realisticStack(n);
-    const r = engine.compile(s.source, 'governance.fms');
-    if (!r.ir) throw new Error('realistic stack does not compile');
-    const body = engine.emitPackBody(r.ir);
-    const texts = s.calls.map((c) => JSON.stringify(c));
+    const { texts, body } = prepare(engine, n);
     const parser = new SubsetParser();
     // The subset parser must give what JSON.parse gives, key order included, on every text it times.
     for (const t of texts) {

@@ -14,19 +14,24 @@ export function quantile(xs: Float64Array, q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 }
 
-/** Per-call latencies (ns, timer overhead removed) and throughput from a tight loop over the same stream. */
-export function measure<T>(inputs: readonly T[], f: (x: T) => unknown, samples: number, overhead: number, warmup = 30_000): Stats {
+/** The latency of each call of a tight loop over the stream, after a warm-up (ns, timer overhead removed). */
+export function latencies<T>(inputs: readonly T[], f: (x: T) => unknown, samples: number, overhead: number, warmup = 30_000): Float64Array {
   for (let i = 0; i < Math.min(samples, warmup); i++) f(inputs[i % inputs.length]!);
   const xs = new Float64Array(samples);
-  let sum = 0;
   for (let i = 0; i < samples; i++) {
     const x = inputs[i % inputs.length]!;
     const t0 = process.hrtime.bigint();
     f(x);
-    const d = Math.max(0, Number(process.hrtime.bigint() - t0) - overhead);
-    xs[i] = d;
-    sum += d;
+    xs[i] = Math.max(0, Number(process.hrtime.bigint() - t0) - overhead);
   }
+  return xs;
+}
+
+/** Per-call latencies (ns, timer overhead removed) and throughput from a tight loop over the same stream. */
+export function measure<T>(inputs: readonly T[], f: (x: T) => unknown, samples: number, overhead: number, warmup = 30_000): Stats {
+  const xs = latencies(inputs, f, samples, overhead, warmup);
+  let sum = 0;
+  for (let i = 0; i < samples; i++) sum += xs[i]!;
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < samples; i++) f(inputs[i % inputs.length]!);
