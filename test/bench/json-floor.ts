@@ -22,8 +22,18 @@
  * times `JSON.parse` and `decideText` separately inside one loop over the
  * mixed stream: what each costs when the other runs between its calls.
  *
+ * Two more tables (same sizes) say what the parser and the stream cost:
+ * - by request content: `JSON.parse` p50 over the stream's texts as sent,
+ *   and over the same calls without `principal`, without `args`, without
+ *   `cost`;
+ * - by footprint: `JSON.parse` and `decideJson` p50 over the first 512 and
+ *   2,048 calls of the stream (cycled) and over all of it. The generator
+ *   draws every call the same way, so a prefix has the same mix of kinds;
+ *   what changes is how many distinct tools, rules and texts the loop
+ *   touches before it repeats.
+ *
  * Not part of `npm run bench` (it answers design questions; the README's
- * "JSON path (session 7)", "(session 8)" and "(session 9)" have its numbers).
+ * "JSON path (session 7)" to "(session 10)" have its numbers).
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Call } from '@fms/runtime';
@@ -279,6 +289,38 @@ function kinds(engine: Engine, n: number, overhead: number): string[] {
   return out;
 }
 
+/** `JSON.parse` by request content and the JSON path by the stream's footprint, for one size. */
+function parseAndFootprint(engine: Engine, n: number, overhead: number): string[] {
+  const us = (ns: number): string => (ns / 1000).toFixed(2);
+  const { calls, texts, body } = prepare(engine, n);
+  const bytes = (ts: readonly string[]): string => quantile(Float64Array.from(ts, (t) => t.length), 0.5).toFixed(0);
+  const without = (k: keyof Call): string[] =>
+    calls.map((c) => {
+      const o: Partial<Call> = { ...c };
+      delete o[k];
+      return JSON.stringify(o);
+    });
+  const out = ['', `JSON.parse by request content at ${n.toLocaleString('en-US')} rules (p50 over the stream's calls):`, '| texts | median bytes | JSON.parse p50 µs |', '|---|---|---|'];
+  for (const [name, ts] of [
+    ['as sent', texts],
+    ['without principal', without('principal')],
+    ['without args', without('args')],
+    ['without cost', without('cost')],
+  ] as const) {
+    out.push(`| ${name} | ${bytes(ts)} | ${us(measure(ts, (t) => JSON.parse(t), 200_000, overhead).p50)} |`);
+  }
+  out.push('', `The JSON path by footprint at ${n.toLocaleString('en-US')} rules (the first k calls of the stream, cycled; same code, same mix of kinds):`, '| distinct calls | distinct (agent, tool) pairs | JSON.parse p50 µs | decideJson p50 µs |', '|---|---|---|---|');
+  for (const k of [512, 2048, texts.length]) {
+    const ts = texts.slice(0, k);
+    const tools = new Set(calls.slice(0, k).map((c) => `${c.agent}\u0000${c.tool}`)).size;
+    const parse = measure(ts, (t) => JSON.parse(t), 200_000, overhead).p50;
+    const pack = engine.loadPackBody(body);
+    const js = measure(ts, (t) => engine.decideJson(pack, t), 200_000, overhead).p50;
+    out.push(`| ${k.toLocaleString('en-US')} | ${tools.toLocaleString('en-US')} | ${us(parse)} | ${us(js)} |`);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const engine = await loadEngine();
   const overhead = timerOverheadNs();
@@ -309,7 +351,10 @@ async function main(): Promise<void> {
   console.log('| rules | JSON.parse | one-pass scan | JS subset parser | decide on parsed objects | JSON.parse + decide | decideJson |');
   console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
-  for (const n of (process.env.FMS_FLOOR_KINDS ?? '1000').split(',').filter((x) => x !== '').map(Number)) for (const line of kinds(engine, n, overhead)) console.log(line);
+  for (const n of (process.env.FMS_FLOOR_KINDS ?? '1000').split(',').filter((x) => x !== '').map(Number)) {
+    for (const line of kinds(engine, n, overhead)) console.log(line);
+    for (const line of parseAndFootprint(engine, n, overhead)) console.log(line);
+  }
 }
 
 await main();
